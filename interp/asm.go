@@ -1,0 +1,312 @@
+package interp
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Assemble builds a Program from assembly text. The format, one statement a line:
+//
+//	# a comment (also after a statement)
+//	func NAME [PARAM ...]     start a function; parameters are its first locals
+//	var NAME [NAME ...]       more locals (zero at entry)
+//	LABEL:                    a jump target
+//	OP [ARG]                  an instruction
+//	end                       end the function
+//
+// Arguments: `load`/`store` take a local's name; `const` takes an integer or a float
+// literal (a float has a '.' or an exponent); jumps take a label; `call` takes a
+// function's name (defined anywhere in the text); `native` takes the name of one of
+// natives. Functions see only their own locals. The assembler checks that the operand
+// stack has the same depth on every path into an instruction and computes MaxStack.
+func Assemble(src string, natives ...*Native) (*Program, error) {
+	a := &assembler{prog: &Program{byName: map[string]int{}}, natives: map[string]int{}}
+	for i, n := range natives {
+		if _, dup := a.natives[n.Name]; dup {
+			return nil, fmt.Errorf("asm: native %q given twice", n.Name)
+		}
+		a.natives[n.Name] = i
+		a.prog.Natives = append(a.prog.Natives, n)
+	}
+	if err := a.parse(src); err != nil {
+		return nil, err
+	}
+	return a.prog, nil
+}
+
+// MustAssemble is Assemble for programs fixed at compile time: it panics on error.
+func MustAssemble(src string, natives ...*Native) *Program {
+	p, err := Assemble(src, natives...)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+type fixup struct {
+	fn    *Function
+	pc    int
+	name  string
+	line  int
+	label bool // a label in fn, else a function name
+}
+
+type assembler struct {
+	prog    *Program
+	natives map[string]int
+	fixups  []fixup
+}
+
+var opByName = func() map[string]Op {
+	m := map[string]Op{}
+	for o := Op(0); o < numOps; o++ {
+		m[opNames[o]] = o
+	}
+	return m
+}()
+
+func (a *assembler) parse(src string) error {
+	var (
+		cur    *Function
+		locals map[string]int
+		labels map[string]int
+		consts map[Value]int
+		start  int
+	)
+	errf := func(line int, format string, args ...any) error {
+		return fmt.Errorf("asm: line %d: %s", line, fmt.Sprintf(format, args...))
+	}
+	for i, raw := range strings.Split(src, "\n") {
+		line := i + 1
+		if j := strings.IndexByte(raw, '#'); j >= 0 {
+			raw = raw[:j]
+		}
+		fields := strings.Fields(raw)
+		if len(fields) == 0 {
+			continue
+		}
+		word := fields[0]
+		switch {
+		case word == "func":
+			if cur != nil {
+				return errf(line, "func %s inside func %s (missing end)", strings.Join(fields[1:], " "), cur.Name)
+			}
+			if len(fields) < 2 {
+				return errf(line, "func needs a name")
+			}
+			name := fields[1]
+			if _, dup := a.prog.byName[name]; dup {
+				return errf(line, "function %s defined twice", name)
+			}
+			cur = &Function{Name: name}
+			locals, labels, consts = map[string]int{}, map[string]int{}, map[Value]int{}
+			for _, p := range fields[2:] {
+				if _, dup := locals[p]; dup {
+					return errf(line, "parameter %s given twice", p)
+				}
+				locals[p] = len(locals)
+			}
+			cur.NParams = len(locals)
+			a.prog.byName[name] = len(a.prog.Funcs)
+			a.prog.Funcs = append(a.prog.Funcs, cur)
+			start = line
+		case cur == nil:
+			return errf(line, "%q outside a function", word)
+		case word == "var":
+			for _, v := range fields[1:] {
+				if _, dup := locals[v]; dup {
+					return errf(line, "local %s declared twice", v)
+				}
+				locals[v] = len(locals)
+			}
+		case word == "end":
+			cur.NLocals = len(locals)
+			if err := a.resolveLabels(cur, labels); err != nil {
+				return err
+			}
+			cur = nil
+		case strings.HasSuffix(word, ":") && len(fields) == 1:
+			l := strings.TrimSuffix(word, ":")
+			if _, dup := labels[l]; dup {
+				return errf(line, "label %s defined twice", l)
+			}
+			labels[l] = len(cur.Code)
+		default:
+			op, ok := opByName[word]
+			if !ok {
+				return errf(line, "unknown instruction %q", word)
+			}
+			in := Instr{Op: op}
+			needArg := op == OpConst || op == OpLoad || op == OpStore || op == OpCall || op == OpNative || isJump(op)
+			if needArg != (len(fields) == 2) || len(fields) > 2 {
+				if needArg {
+					return errf(line, "%s takes one argument", word)
+				}
+				return errf(line, "%s takes no argument", word)
+			}
+			switch {
+			case op == OpLoad || op == OpStore:
+				idx, ok := locals[fields[1]]
+				if !ok {
+					return errf(line, "unknown local %q in %s", fields[1], cur.Name)
+				}
+				in.A = int32(idx)
+			case op == OpConst:
+				v, err := parseConst(fields[1])
+				if err != nil {
+					return errf(line, "%v", err)
+				}
+				idx, ok := consts[v]
+				if !ok {
+					idx = len(cur.Consts)
+					consts[v] = idx
+					cur.Consts = append(cur.Consts, v)
+				}
+				in.A = int32(idx)
+			case op == OpNative:
+				idx, ok := a.natives[fields[1]]
+				if !ok {
+					return errf(line, "unknown native %q", fields[1])
+				}
+				in.A = int32(idx)
+			case needArg: // jumps and calls: resolved later
+				a.fixups = append(a.fixups, fixup{fn: cur, pc: len(cur.Code), name: fields[1], line: line, label: op != OpCall})
+			}
+			cur.Code = append(cur.Code, in)
+			cur.Lines = append(cur.Lines, line)
+		}
+	}
+	if cur != nil {
+		return errf(start, "func %s has no end", cur.Name)
+	}
+	for _, fx := range a.fixups {
+		if fx.label {
+			continue
+		}
+		idx, ok := a.prog.byName[fx.name]
+		if !ok {
+			return errf(fx.line, "call of unknown function %q", fx.name)
+		}
+		fx.fn.Code[fx.pc].A = int32(idx)
+	}
+	for _, f := range a.prog.Funcs {
+		if err := a.stackDepth(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isJump(op Op) bool {
+	return op == OpJump || op == OpJumpIfFalse || op == OpJumpIfTrue || op == OpJumpNoCheck
+}
+
+func (a *assembler) resolveLabels(f *Function, labels map[string]int) error {
+	for _, fx := range a.fixups {
+		if fx.fn != f || !fx.label {
+			continue
+		}
+		target, ok := labels[fx.name]
+		if !ok {
+			return fmt.Errorf("asm: line %d: unknown label %q in %s", fx.line, fx.name, f.Name)
+		}
+		if target >= len(f.Code) {
+			return fmt.Errorf("asm: line %d: label %q in %s is past the last instruction", fx.line, fx.name, f.Name)
+		}
+		f.Code[fx.pc].A = int32(target)
+	}
+	return nil
+}
+
+func parseConst(s string) (Value, error) {
+	if strings.ContainsAny(s, ".eE") && !strings.HasPrefix(s, "0x") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad float constant %q", s)
+		}
+		return Float(f), nil
+	}
+	i, err := strconv.ParseInt(s, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad integer constant %q", s)
+	}
+	return Value(i), nil
+}
+
+// effect returns how many values an instruction pops and pushes.
+func (a *assembler) effect(in Instr) (pop, push int) {
+	switch in.Op {
+	case OpNop, OpJump, OpJumpNoCheck:
+		return 0, 0
+	case OpPop, OpStore, OpJumpIfFalse, OpJumpIfTrue:
+		return 1, 0
+	case OpDup:
+		return 1, 2
+	case OpSwap:
+		return 2, 2
+	case OpConst, OpLoad:
+		return 0, 1
+	case OpNeg, OpFNeg, OpIToF, OpFToI, OpNot:
+		return 1, 1
+	case OpCall:
+		return a.prog.Funcs[in.A].NParams, 1
+	case OpNative:
+		return a.prog.Natives[in.A].NArgs, 1
+	case OpReturn:
+		return 1, 0
+	default: // binary operators
+		return 2, 1
+	}
+}
+
+// stackDepth walks every path through f, checks that depths agree where paths meet and
+// that nothing pops an empty stack, and sets f.MaxStack.
+func (a *assembler) stackDepth(f *Function) error {
+	if len(f.Code) == 0 {
+		return fmt.Errorf("asm: func %s has no instructions", f.Name)
+	}
+	depth := make([]int, len(f.Code))
+	for i := range depth {
+		depth[i] = -1
+	}
+	type item struct{ pc, d int }
+	work := []item{{0, 0}}
+	maxd := 0
+	for len(work) > 0 {
+		it := work[len(work)-1]
+		work = work[:len(work)-1]
+		for pc, d := it.pc, it.d; ; {
+			if pc >= len(f.Code) {
+				return fmt.Errorf("asm: line %d: %s runs off its end (missing return)", f.Lines[len(f.Lines)-1], f.Name)
+			}
+			if depth[pc] >= 0 {
+				if depth[pc] != d {
+					return fmt.Errorf("asm: line %d: stack depth %d here but %d on another path", f.Lines[pc], d, depth[pc])
+				}
+				break
+			}
+			depth[pc] = d
+			in := f.Code[pc]
+			pop, push := a.effect(in)
+			if d < pop {
+				return fmt.Errorf("asm: line %d: %s needs %d values, the stack has %d", f.Lines[pc], in.Op, pop, d)
+			}
+			d += push - pop
+			maxd = max(maxd, d)
+			if in.Op == OpReturn {
+				break
+			}
+			if isJump(in.Op) {
+				if in.Op == OpJump || in.Op == OpJumpNoCheck {
+					pc = int(in.A)
+					continue
+				}
+				work = append(work, item{int(in.A), d})
+			}
+			pc++
+		}
+	}
+	f.MaxStack = maxd
+	return nil
+}

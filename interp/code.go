@@ -1,0 +1,146 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+)
+
+// Value is one machine word on the interpreter's stack. The instruction set is typed (as
+// WebAssembly's is): integer instructions read a Value as int64, float instructions read
+// its bits as a float64. The assembler and the natives keep the two apart.
+type Value int64
+
+// Float makes a Value that holds f.
+func Float(f float64) Value { return Value(math.Float64bits(f)) }
+
+// F reads v as a float64.
+func (v Value) F() float64 { return math.Float64frombits(uint64(v)) }
+
+// Op is an opcode.
+type Op uint8
+
+// The instruction set. A is the instruction's argument.
+const (
+	OpNop   Op = iota
+	OpPop      // drop the top of the stack
+	OpDup      // duplicate the top of the stack
+	OpSwap     // swap the two top values
+	OpConst    // push Consts[A]
+	OpLoad     // push local A
+	OpStore    // pop into local A
+
+	OpAdd // integer arithmetic: pop b, pop a, push a op b
+	OpSub
+	OpMul
+	OpDiv // floor division, as Python's //; division by zero is an error
+	OpMod // modulo with the sign of the divisor, as Python's %
+	OpNeg
+	OpAnd // bitwise
+	OpOr
+	OpXor
+	OpShl
+	OpShr
+
+	OpFAdd // float arithmetic
+	OpFSub
+	OpFMul
+	OpFDiv
+	OpFNeg
+	OpIToF // int -> float
+	OpFToI // float -> int (truncation)
+
+	OpLt // integer comparisons push 1 or 0
+	OpLe
+	OpGt
+	OpGe
+	OpEq
+	OpNe
+	OpFLt // float comparisons
+	OpFLe
+	OpFGt
+	OpFGe
+	OpNot // logical not: 0 -> 1, anything else -> 0
+
+	OpJump        // pc = A; a backward jump checks the eval breaker (CPython's JUMP_BACKWARD)
+	OpJumpIfFalse // pop; if zero, pc = A (forward or backward; backward checks the breaker)
+	OpJumpIfTrue  // pop; if non-zero, pc = A
+	OpJumpNoCheck // pc = A without checking the breaker (JUMP_BACKWARD_NO_INTERRUPT)
+
+	OpCall   // call bytecode function A; its parameters are popped, its result pushed
+	OpNative // call native function A; likewise
+	OpReturn // return the top of the stack to the caller
+
+	numOps
+)
+
+var opNames = [numOps]string{
+	OpNop: "nop", OpPop: "pop", OpDup: "dup", OpSwap: "swap", OpConst: "const",
+	OpLoad: "load", OpStore: "store",
+	OpAdd: "add", OpSub: "sub", OpMul: "mul", OpDiv: "div", OpMod: "mod", OpNeg: "neg",
+	OpAnd: "and", OpOr: "or", OpXor: "xor", OpShl: "shl", OpShr: "shr",
+	OpFAdd: "fadd", OpFSub: "fsub", OpFMul: "fmul", OpFDiv: "fdiv", OpFNeg: "fneg",
+	OpIToF: "itof", OpFToI: "ftoi",
+	OpLt: "lt", OpLe: "le", OpGt: "gt", OpGe: "ge", OpEq: "eq", OpNe: "ne",
+	OpFLt: "flt", OpFLe: "fle", OpFGt: "fgt", OpFGe: "fge", OpNot: "not",
+	OpJump: "jump", OpJumpIfFalse: "jump_if_false", OpJumpIfTrue: "jump_if_true",
+	OpJumpNoCheck: "jump_no_check",
+	OpCall:        "call", OpNative: "native", OpReturn: "return",
+}
+
+func (o Op) String() string {
+	if o < numOps && opNames[o] != "" {
+		return opNames[o]
+	}
+	return fmt.Sprintf("op(%d)", uint8(o))
+}
+
+// Instr is one instruction.
+type Instr struct {
+	Op Op
+	A  int32
+}
+
+// Function is a bytecode function. Its parameters are its first NParams locals.
+type Function struct {
+	Name    string
+	NParams int
+	NLocals int // including parameters
+	Code    []Instr
+	Consts  []Value
+	// MaxStack is the deepest the operand stack gets inside one activation; the
+	// assembler computes it.
+	MaxStack int
+	Lines    []int // source line of each instruction, for error messages (may be nil)
+}
+
+// Native is a function written in Go that bytecode calls with OpNative.
+//
+// Releases says whether the call gives up the interpreter lock while it runs, as C code
+// between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS does: sleeps, socket and file
+// I/O, large hashes. A native that does not release it (most helpers on small data)
+// keeps every other thread of its interpreter waiting.
+type Native struct {
+	Name     string
+	NArgs    int
+	Releases bool
+	Fn       func(t *Thread, args []Value) (Value, error)
+}
+
+// Program is a set of functions and the natives they call, ready to run. It is
+// immutable once built and may be shared by any number of interpreters and threads.
+type Program struct {
+	Funcs   []*Function
+	Natives []*Native
+	byName  map[string]int
+}
+
+// Func returns the index of the function called name.
+func (p *Program) Func(name string) (int, bool) {
+	i, ok := p.byName[name]
+	return i, ok
+}
+
+var (
+	errBadOp      = fmt.Errorf("invalid opcode")
+	errFloatToInt = fmt.Errorf("cannot convert float NaN or infinity to integer")
+)

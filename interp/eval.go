@@ -1,0 +1,257 @@
+package interp
+
+import "math"
+
+func b2v(b bool) Value {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// floorDiv and floorMod follow Python's // and %: the quotient rounds toward minus
+// infinity and the remainder has the sign of the divisor.
+func floorDiv(a, b Value) Value {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b Value) Value {
+	m := a % b
+	if m != 0 && ((m < 0) != (b < 0)) {
+		m += b
+	}
+	return m
+}
+
+// eval runs f whose locals start at t.mem[base]. The operand stack follows the locals.
+// Hot state (pc, sp, the instruction counter) lives in locals; t.ticks is brought up to
+// date before anything that may look at it (check points, calls, returns).
+func (t *Thread) eval(f *Function, base int) (Value, error) {
+	t.depth++
+	if t.depth > MaxDepth {
+		t.depth--
+		return 0, &Error{Func: f.Name, Err: ErrRecursion}
+	}
+	defer func() { t.depth-- }()
+
+	mem := t.mem
+	locals := mem[base : base+f.NLocals : base+f.NLocals]
+	stack := mem[base+f.NLocals : base+f.NLocals+f.MaxStack+1 : base+f.NLocals+f.MaxStack+1]
+	code := f.Code
+	consts := f.Consts
+	sp := 0
+	pc := 0
+	ticks := t.ticks
+
+	fail := func(err error) (Value, error) {
+		t.ticks = ticks
+		e := &Error{Func: f.Name, PC: pc - 1, Err: err}
+		if f.Lines != nil && pc > 0 {
+			e.Line = f.Lines[pc-1]
+		}
+		return 0, e
+	}
+
+	// Function entry is a check point (CPython's RESUME).
+	if t.breaker.Load() != 0 || ticks >= t.nextTick {
+		if err := t.checkpoint(); err != nil {
+			return fail(err)
+		}
+	}
+
+	for {
+		in := code[pc]
+		pc++
+		ticks++
+		switch in.Op {
+		case OpNop:
+		case OpPop:
+			sp--
+		case OpDup:
+			stack[sp] = stack[sp-1]
+			sp++
+		case OpSwap:
+			stack[sp-1], stack[sp-2] = stack[sp-2], stack[sp-1]
+		case OpConst:
+			stack[sp] = consts[in.A]
+			sp++
+		case OpLoad:
+			stack[sp] = locals[in.A]
+			sp++
+		case OpStore:
+			sp--
+			locals[in.A] = stack[sp]
+
+		case OpAdd:
+			sp--
+			stack[sp-1] += stack[sp]
+		case OpSub:
+			sp--
+			stack[sp-1] -= stack[sp]
+		case OpMul:
+			sp--
+			stack[sp-1] *= stack[sp]
+		case OpDiv:
+			sp--
+			if stack[sp] == 0 {
+				return fail(ErrZeroDivision)
+			}
+			stack[sp-1] = floorDiv(stack[sp-1], stack[sp])
+		case OpMod:
+			sp--
+			if stack[sp] == 0 {
+				return fail(ErrZeroDivision)
+			}
+			stack[sp-1] = floorMod(stack[sp-1], stack[sp])
+		case OpNeg:
+			stack[sp-1] = -stack[sp-1]
+		case OpAnd:
+			sp--
+			stack[sp-1] &= stack[sp]
+		case OpOr:
+			sp--
+			stack[sp-1] |= stack[sp]
+		case OpXor:
+			sp--
+			stack[sp-1] ^= stack[sp]
+		case OpShl:
+			sp--
+			stack[sp-1] <<= uint64(stack[sp]) & 63
+		case OpShr:
+			sp--
+			stack[sp-1] = Value(uint64(stack[sp-1]) >> (uint64(stack[sp]) & 63))
+
+		case OpFAdd:
+			sp--
+			stack[sp-1] = Float(stack[sp-1].F() + stack[sp].F())
+		case OpFSub:
+			sp--
+			stack[sp-1] = Float(stack[sp-1].F() - stack[sp].F())
+		case OpFMul:
+			sp--
+			stack[sp-1] = Float(stack[sp-1].F() * stack[sp].F())
+		case OpFDiv:
+			sp--
+			stack[sp-1] = Float(stack[sp-1].F() / stack[sp].F())
+		case OpFNeg:
+			stack[sp-1] = Float(-stack[sp-1].F())
+		case OpIToF:
+			stack[sp-1] = Float(float64(stack[sp-1]))
+		case OpFToI:
+			f := stack[sp-1].F()
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return fail(errFloatToInt)
+			}
+			stack[sp-1] = Value(f)
+
+		case OpLt:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] < stack[sp])
+		case OpLe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] <= stack[sp])
+		case OpGt:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] > stack[sp])
+		case OpGe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] >= stack[sp])
+		case OpEq:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] == stack[sp])
+		case OpNe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1] != stack[sp])
+		case OpFLt:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() < stack[sp].F())
+		case OpFLe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() <= stack[sp].F())
+		case OpFGt:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() > stack[sp].F())
+		case OpFGe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() >= stack[sp].F())
+		case OpNot:
+			stack[sp-1] = b2v(stack[sp-1] == 0)
+
+		case OpJump:
+			if int(in.A) < pc {
+				// Backward jump: a check point.
+				if t.breaker.Load() != 0 || ticks >= t.nextTick {
+					t.ticks = ticks
+					if err := t.checkpoint(); err != nil {
+						return fail(err)
+					}
+				}
+			}
+			pc = int(in.A)
+		case OpJumpNoCheck:
+			pc = int(in.A)
+		case OpJumpIfFalse, OpJumpIfTrue:
+			sp--
+			if (stack[sp] == 0) == (in.Op == OpJumpIfFalse) {
+				if int(in.A) < pc && (t.breaker.Load() != 0 || ticks >= t.nextTick) {
+					t.ticks = ticks
+					if err := t.checkpoint(); err != nil {
+						return fail(err)
+					}
+				}
+				pc = int(in.A)
+			}
+
+		case OpCall:
+			g := t.In.Prog.Funcs[in.A]
+			sp -= g.NParams
+			nb := base + f.NLocals + f.MaxStack + 1
+			need := nb + g.NLocals + g.MaxStack + 1
+			if need > len(t.mem) {
+				grown := make([]Value, 2*need)
+				copy(grown, t.mem)
+				t.mem = grown
+			}
+			copy(t.mem[nb:], stack[sp:sp+g.NParams])
+			clear(t.mem[nb+g.NParams : nb+g.NLocals])
+			t.ticks = ticks
+			v, err := t.eval(g, nb)
+			ticks = t.ticks
+			if err != nil {
+				return 0, err
+			}
+			stack[sp] = v
+			sp++
+			// After a call: a check point.
+			if t.breaker.Load() != 0 || ticks >= t.nextTick {
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
+		case OpNative:
+			n := t.In.Prog.Natives[in.A]
+			sp -= n.NArgs
+			t.ticks = ticks
+			v, err := t.callNative(n, stack[sp:sp+n.NArgs])
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp] = v
+			sp++
+			if t.breaker.Load() != 0 || ticks >= t.nextTick {
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
+		case OpReturn:
+			t.ticks = ticks
+			return stack[sp-1], nil
+		default:
+			return fail(errBadOp)
+		}
+	}
+}
