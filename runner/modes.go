@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"gilbench/interp"
+	"gilbench/workloads"
+)
+
+// interpMode runs the workload's bytecode on interpreter threads. The interpreted modes
+// differ only in their locks: none (free threading), one shared, one per interpreter.
+type interpMode struct {
+	name, desc string
+	// newLock makes the lock of one interpreter; nil means no lock.
+	newLock func(s Settings) interp.Lock
+	// perWorker gives every worker an interpreter of its own (PEP 684); otherwise all
+	// workers are threads of one interpreter.
+	perWorker bool
+	// single forces one worker (the sequential baseline).
+	single bool
+}
+
+func (m *interpMode) Name() string     { return m.name }
+func (m *interpMode) Describe() string { return m.desc }
+
+func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
+	if m.single && spec.Workers != 1 {
+		return nil, fmt.Errorf("mode %s runs one worker, not %d", m.name, spec.Workers)
+	}
+	prog, entry, err := spec.Workload.Program(spec.Params)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		in      *interp.Interpreter
+		stats   multiStats
+		workers []worker
+	)
+	newInterp := func() *interp.Interpreter {
+		var l interp.Lock
+		if m.newLock != nil {
+			l = m.newLock(spec.Settings)
+		}
+		if s, ok := l.(statsSource); ok {
+			stats = append(stats, s)
+		}
+		return interp.New(prog, l)
+	}
+	for range spec.Workers {
+		if in == nil || m.perWorker {
+			in = newInterp()
+		}
+		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
+	}
+	var src statsSource
+	if len(stats) > 0 {
+		src = stats
+	}
+	return newInprocPool(workers, src), nil
+}
+
+// threadWorker is one interpreter thread.
+type threadWorker struct {
+	t     *interp.Thread
+	entry int
+	size  interp.Value
+}
+
+func (w *threadWorker) begin()         { w.t.Attach() }
+func (w *threadWorker) end()           { w.t.Detach() }
+func (w *threadWorker) block(f func()) { w.t.Blocking(f) }
+func (w *threadWorker) interrupt()     { w.t.Interrupt() }
+func (w *threadWorker) do(_ context.Context, i int64) (int64, error) {
+	v, err := w.t.Call(w.entry, interp.Value(i), w.size)
+	return int64(v), err
+}
+
+// nativeMode runs the workload's Go twin on goroutines.
+type nativeMode struct{}
+
+func (nativeMode) Name() string { return "native" }
+func (nativeMode) Describe() string {
+	return "the Go twin on N goroutines: what a Go programmer writes"
+}
+
+func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
+	var workers []worker
+	for range spec.Workers {
+		wctx, cancel := context.WithCancel(context.Background())
+		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
+	}
+	return newInprocPool(workers, nil), nil
+}
+
+type twinWorker struct {
+	w      *workloads.Workload
+	p      workloads.Params
+	size   int64
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (w *twinWorker) begin()         {}
+func (w *twinWorker) end()           {}
+func (w *twinWorker) block(f func()) { f() }
+func (w *twinWorker) interrupt()     { w.cancel() }
+func (w *twinWorker) do(_ context.Context, i int64) (int64, error) {
+	return w.w.Twin(w.ctx, w.p, i, w.size)
+}
+
+// multiStats gathers the statistics of several locks (one per interpreter).
+type multiStats []statsSource
+
+func (m multiStats) ResetStats() {
+	for _, s := range m {
+		s.ResetStats()
+	}
+}
+
+func (m multiStats) Metrics() map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range m {
+		for k, v := range s.Metrics() {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+func (m multiStats) TraceJSON() []byte {
+	if len(m) == 1 {
+		return m[0].TraceJSON()
+	}
+	return nil // per-interpreter traces are not merged
+}
+
+func init() {
+	RegisterMode(&interpMode{name: "sequential", desc: "one interpreter thread, no contention: the baseline", single: true})
+	RegisterMode(&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)"})
+	RegisterMode(nativeMode{})
+}

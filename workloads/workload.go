@@ -1,0 +1,187 @@
+// Package workloads is gilbench's catalogue: each workload is a bytecode program with
+// its natives, a native Go twin computing the same results, a pure reference function,
+// a default size and a one-line description.
+//
+// A workload is a set of independent tasks 0..T-1. Task i of size s, run by any mode,
+// must return Want(i, s); the runner checks the sum of all results (mod 2^64) against the
+// sum of Want, so a mode that computes a wrong answer fails instead of looking fast.
+//
+// Programs take their natives from an Env: the per-cell resources a workload needs (a
+// loopback echo server, an HTTP server, a temp directory), described by string
+// parameters so that a worker process can connect to the same resources.
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"gilbench/interp"
+)
+
+// Class says what bounds a workload; it is the first part of a result's name.
+type Class string
+
+const (
+	CPU    Class = "CPU"    // interpreted or native computation
+	IO     Class = "IO"     // real I/O that releases the interpreter lock
+	Mixed  Class = "Mixed"  // I/O beside computation (convoy)
+	Shared Class = "Shared" // shared mutable state
+)
+
+// Params are the string parameters of an Env (addresses, paths, settings), the part of
+// an Env that crosses a process boundary.
+type Params map[string]string
+
+// Env is what one cell of the matrix needs from the outside world.
+type Env struct {
+	Params  Params
+	closers []func() error
+}
+
+// OnClose registers f to run when the Env is closed (in reverse order).
+func (e *Env) OnClose(f func() error) { e.closers = append(e.closers, f) }
+
+// Close releases the Env's resources: stops servers, removes temp files.
+func (e *Env) Close() error {
+	var first error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	e.closers = nil
+	return first
+}
+
+// Workload is one entry of the catalogue.
+type Workload struct {
+	Name        string
+	Class       Class
+	Description string
+	// DefaultSize is the per-task size (iterations, bytes, milliseconds: the workload
+	// says); DefaultTasks the number of tasks in one timed batch.
+	DefaultSize  int64
+	DefaultTasks int
+	// QuickSize and QuickTasks are the --quick settings.
+	QuickSize  int64
+	QuickTasks int
+
+	// OneTaskPerWorker makes a batch exactly one task per worker, whatever the
+	// configured task count (convoy: task 0 does I/O, the others spin beside it).
+	OneTaskPerWorker bool
+
+	// Source is the assembly of the program (see interp.Assemble). It defines
+	// `task i size` returning the task's result.
+	Source string
+	// Natives returns the natives the program calls, bound to p. Nil if none.
+	Natives func(p Params) ([]*interp.Native, error)
+	// Twin computes task i in plain Go (the `native` mode), doing the same real work.
+	Twin func(ctx context.Context, p Params, i, size int64) (int64, error)
+	// Want is the result task i must have, computed without side effects.
+	Want func(i, size int64) int64
+	// Setup prepares an Env (servers, directories); nil means none is needed.
+	Setup func(ctx context.Context, size int64) (*Env, error)
+}
+
+// EntryName is the bytecode function every workload defines.
+const EntryName = "task"
+
+// Program assembles w's program with its natives bound to p.
+func (w *Workload) Program(p Params) (*interp.Program, int, error) {
+	var natives []*interp.Native
+	if w.Natives != nil {
+		var err error
+		if natives, err = w.Natives(p); err != nil {
+			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+	}
+	prog, err := interp.Assemble(w.Source, natives...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+	}
+	entry, ok := prog.Func(EntryName)
+	if !ok {
+		return nil, 0, fmt.Errorf("workload %s: program has no func %s", w.Name, EntryName)
+	}
+	return prog, entry, nil
+}
+
+// NewEnv runs w's Setup, or returns an empty Env.
+func (w *Workload) NewEnv(ctx context.Context, size int64) (*Env, error) {
+	if w.Setup == nil {
+		return &Env{Params: Params{}}, nil
+	}
+	env, err := w.Setup(ctx, size)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: setup: %w", w.Name, err)
+	}
+	return env, nil
+}
+
+// Checksum is the sum of Want over tasks 0..tasks-1 (mod 2^64).
+func (w *Workload) Checksum(tasks int, size int64) int64 {
+	var sum int64
+	for i := range int64(tasks) {
+		sum += w.Want(i, size)
+	}
+	return sum
+}
+
+var (
+	mu      sync.Mutex
+	catalog = map[string]*Workload{}
+)
+
+// Register adds w to the catalogue; it panics on a duplicate name (a programming error
+// at init time).
+func Register(w *Workload) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := catalog[w.Name]; dup {
+		panic("workloads: duplicate workload " + w.Name)
+	}
+	catalog[w.Name] = w
+}
+
+// Lookup returns the workload called name.
+func Lookup(name string) (*Workload, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if w, ok := catalog[name]; ok {
+		return w, nil
+	}
+	return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(namesLocked(), ", "))
+}
+
+// All returns the catalogue sorted by class, then name.
+func All() []*Workload {
+	mu.Lock()
+	defer mu.Unlock()
+	var ws []*Workload
+	for _, w := range catalog {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].Class != ws[j].Class {
+			return classOrder(ws[i].Class) < classOrder(ws[j].Class)
+		}
+		return ws[i].Name < ws[j].Name
+	})
+	return ws
+}
+
+func classOrder(c Class) int {
+	return strings.Index("CPU IO Mixed Shared", string(c))
+}
+
+func namesLocked() []string {
+	var names []string
+	for n := range catalog {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
