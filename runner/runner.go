@@ -314,33 +314,39 @@ func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, w
 	}
 	var out []sample
 	for range cfg.Count {
-		cpu0 := cpuTime()
+		cpu0 := CPUTime()
 		b, err := pool.Run(ctx, c.Tasks)
-		cpu := cpuTime() - cpu0 + b.ChildCPU
+		cpu := CPUTime() - cpu0 + b.ChildCPU
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", c.Name(), err)
 		}
 		if b.Checksum != want {
 			return out, &ChecksumError{Cell: c.Name(), Got: b.Checksum, Want: want}
 		}
-		n := float64(c.Tasks)
-		vals := []benchfmt.Value{
-			{Value: float64(b.Elapsed.Nanoseconds()) / n, Unit: "ns/op"},
-			{Value: n / b.Elapsed.Seconds(), Unit: "tasks/s"},
-			{Value: float64(cpu.Nanoseconds()) / n, Unit: "cpu-ns/op"},
-			{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: "peak-rss-B"},
-			{Value: startNs / n, Unit: "start-ns/op"},
-		}
-		if c.Workload.Class == workloads.IO || c.Workload.Class == workloads.Mixed {
-			p50, p99 := percentiles(b.Latencies)
-			vals = append(vals,
-				benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
-				benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: "p99-ns"})
-		}
-		vals = append(vals, metricValues(b.Metrics, n)...)
+		vals := c.Values(b, c.Tasks, cpu, startNs)
 		out = append(out, sample{tasks: c.Tasks, values: vals, trace: b.Trace})
 	}
 	return out, nil
+}
+
+// Values are the measurements of one batch of c that ran tasks tasks, used cpu CPU
+// time (this process and its workers) and whose pool took startNs to start.
+func (c Cell) Values(b Batch, tasks int, cpu time.Duration, startNs float64) []benchfmt.Value {
+	n := float64(tasks)
+	vals := []benchfmt.Value{
+		{Value: float64(b.Elapsed.Nanoseconds()) / n, Unit: "ns/op"},
+		{Value: n / b.Elapsed.Seconds(), Unit: "tasks/s"},
+		{Value: float64(cpu.Nanoseconds()) / n, Unit: "cpu-ns/op"},
+		{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: "peak-rss-B"},
+		{Value: startNs / n, Unit: "start-ns/op"},
+	}
+	if c.Workload.Class == workloads.IO || c.Workload.Class == workloads.Mixed {
+		p50, p99 := percentiles(b.Latencies)
+		vals = append(vals,
+			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
+			benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: "p99-ns"})
+	}
+	return append(vals, metricValues(b.Metrics, n)...)
 }
 
 // metricValues turns a batch's extra metrics into values: "/op" totals are divided by
@@ -387,7 +393,8 @@ var unitMeta = [][2]string{
 	{"roundtrips/s", "higher"},
 }
 
-func cpuTime() time.Duration {
+// CPUTime is the user+sys CPU time this process has used so far.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

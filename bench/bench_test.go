@@ -1,0 +1,120 @@
+// Package bench is gilbench's matrix as a `go test -bench` suite:
+//
+//	go test -bench . ./bench
+//	go test -bench 'CPU/workload=primes/mode=(gil|goroutine)/' -count 6 ./bench | tee new.txt
+//	benchstat -col /mode -row /workers new.txt
+//
+// Sub-benchmarks are named like gilbench's raw results
+// (BenchmarkCPU/workload=primes/mode=goroutine/workers=2), one op is one task, the
+// workloads run at their quick sizes, and every batch's checksum is verified. Workers
+// start with the timer stopped; b.N tasks go through one job queue.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gilbench/runner"
+	"gilbench/workloads"
+)
+
+// workers are the worker counts each cell runs at.
+var workers = []int{1, 2, 4, 8}
+
+func TestMain(m *testing.M) {
+	os.Exit(m.Run())
+}
+
+func BenchmarkCPU(b *testing.B)    { benchClass(b, workloads.CPU) }
+func BenchmarkIO(b *testing.B)     { benchClass(b, workloads.IO) }
+func BenchmarkMixed(b *testing.B)  { benchClass(b, workloads.Mixed) }
+func BenchmarkShared(b *testing.B) { benchClass(b, workloads.Shared) }
+
+func benchClass(b *testing.B, class workloads.Class) {
+	for _, w := range workloads.All() {
+		if w.Class != class {
+			continue
+		}
+		b.Run("workload="+w.Name, func(b *testing.B) {
+			env, err := w.NewEnv(context.Background(), w.QuickSize)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer env.Close()
+			for _, name := range runner.ModeNames() {
+				m, _ := runner.LookupMode(name)
+				b.Run("mode="+name, func(b *testing.B) {
+					for _, n := range workers {
+						if name == "sequential" && n != 1 {
+							continue
+						}
+						b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
+							benchCell(b, runner.Cell{Workload: w, Mode: m, Workers: n, Size: w.QuickSize}, env.Params)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchCell runs b.N tasks of c in one batch (for one-task-per-worker workloads, b.N
+// batches) and reports the runner's metrics.
+func benchCell(b *testing.B, c runner.Cell, params workloads.Params) {
+	ctx := context.Background()
+	t0 := time.Now()
+	pool, err := c.Mode.Start(ctx, runner.Spec{Workload: c.Workload, Params: params, Size: c.Size, Workers: c.Workers, Settings: runner.DefaultSettings})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	start := float64(time.Since(t0).Nanoseconds())
+	batches, tasks := 1, b.N
+	if c.Workload.OneTaskPerWorker {
+		batches, tasks = b.N, c.Workers
+	}
+	want := c.Workload.Checksum(tasks, c.Size)
+	var total runner.Batch
+	cpu0 := runner.CPUTime()
+	b.ResetTimer()
+	for range batches {
+		batch, err := pool.Run(ctx, tasks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if batch.Checksum != want {
+			b.Fatalf("checksum %d, want %d", batch.Checksum, want)
+		}
+		total = merge(total, batch)
+	}
+	b.StopTimer()
+	for _, v := range c.Values(total, batches*tasks, runner.CPUTime()-cpu0+total.ChildCPU, start) {
+		if v.Unit == "ns/op" {
+			continue // the testing package reports it
+		}
+		b.ReportMetric(v.Value, v.Unit)
+	}
+}
+
+// merge adds batch b to the running total a.
+func merge(a, b runner.Batch) runner.Batch {
+	a.Elapsed += b.Elapsed
+	a.ChildCPU += b.ChildCPU
+	a.ChildMaxRSS = max(a.ChildMaxRSS, b.ChildMaxRSS)
+	a.Latencies = append(a.Latencies, b.Latencies...)
+	if len(b.Metrics) > 0 && a.Metrics == nil {
+		a.Metrics = map[string]float64{}
+	}
+	for k, v := range b.Metrics {
+		if strings.HasSuffix(k, "/op") {
+			a.Metrics[k] += v
+		} else {
+			a.Metrics[k] = v // a rate: the last batch's
+		}
+	}
+	return a
+}
