@@ -1,0 +1,333 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"gilbench/interp"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// quickTasks are the tasks each test checks: the first few and the last of a quick batch.
+func quickTasks(w *Workload) []int64 {
+	return []int64{0, 1, 2, int64(w.QuickTasks) - 1}
+}
+
+// withEnv runs f with w's Env at its quick size and checks that Close leaves nothing
+// behind: no goroutines, no temp directory, no listening server.
+func withEnv(t *testing.T, w *Workload, f func(env *Env)) {
+	t.Helper()
+	env, err := w.NewEnv(context.Background(), w.QuickSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			env.Close()
+		}
+	}()
+	f(env)
+	closed = true
+	if err := env.Close(); err != nil {
+		t.Fatalf("Env.Close: %v", err)
+	}
+	checkGone(t, env.Params)
+	goleak.VerifyNone(t)
+}
+
+// checkGone checks that the resources named by p are gone.
+func checkGone(t *testing.T, p Params) {
+	t.Helper()
+	if dir, ok := p["dir"]; ok {
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("temp dir %s still there after Close (stat: %v)", dir, err)
+		}
+	}
+	if addr, ok := p["addr"]; ok {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("server %s still accepts connections after Close", addr)
+		}
+	}
+	if url, ok := p["url"]; ok {
+		c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		if resp, err := c.Get(url + "?x=1"); err == nil {
+			resp.Body.Close()
+			t.Errorf("server %s still answers after Close", url)
+		}
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	names := map[string]bool{}
+	for _, w := range All() {
+		names[w.Name] = true
+		if w.Description == "" || w.Source == "" || w.Twin == nil || w.Want == nil {
+			t.Errorf("%s: missing Description, Source, Twin or Want", w.Name)
+		}
+		for _, n := range []int{w.DefaultTasks, w.QuickTasks} {
+			if n < 16 || n%8 != 0 {
+				t.Errorf("%s: %d tasks; want ≥ 16 and divisible by 8", w.Name, n)
+			}
+		}
+		if w.QuickSize <= 0 || w.DefaultSize < w.QuickSize {
+			t.Errorf("%s: sizes quick %d, default %d", w.Name, w.QuickSize, w.DefaultSize)
+		}
+	}
+	for _, n := range []string{"countdown", "primes", "fib", "mandelbrot", "sha256", "sha256-small", "sleep", "tcp", "http", "file"} {
+		if !names[n] {
+			t.Errorf("workload %s not registered", n)
+		}
+	}
+}
+
+// TestWorkloads checks every workload at its quick size: the program assembles, the
+// interpreter and the twin both compute Want, and Close cleans up.
+func TestWorkloads(t *testing.T) {
+	for _, w := range All() {
+		t.Run(w.Name, func(t *testing.T) {
+			size := w.QuickSize
+			withEnv(t, w, func(env *Env) {
+				prog, entry, err := w.Program(env.Params)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, i := range quickTasks(w) {
+					want := w.Want(i, size)
+					v, err := interp.New(prog, nil).NewThread().Call(entry, interp.Value(i), interp.Value(size))
+					if err != nil {
+						t.Fatalf("task %d: %v", i, err)
+					}
+					if int64(v) != want {
+						t.Errorf("interpreted task %d = %d; want %d", i, v, want)
+					}
+					got, err := w.Twin(context.Background(), env.Params, i, size)
+					if err != nil {
+						t.Fatalf("twin task %d: %v", i, err)
+					}
+					if got != want {
+						t.Errorf("twin task %d = %d; want %d", i, got, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestConcurrent runs a quick batch on several threads of one lock-free interpreter and
+// on as many twin goroutines at once (natives must be goroutine-safe; run with -race),
+// and checks the batch's checksum.
+func TestConcurrent(t *testing.T) {
+	const workers = 4
+	for _, w := range All() {
+		t.Run(w.Name, func(t *testing.T) {
+			size, tasks := w.QuickSize, w.QuickTasks
+			withEnv(t, w, func(env *Env) {
+				prog, entry, err := w.Program(env.Params)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := interp.New(prog, nil)
+				do := map[string]func(worker int, i int64) (int64, error){
+					"interp": func() func(int, int64) (int64, error) {
+						threads := make([]*interp.Thread, workers)
+						for k := range threads {
+							threads[k] = in.NewThread()
+						}
+						return func(worker int, i int64) (int64, error) {
+							v, err := threads[worker].Call(entry, interp.Value(i), interp.Value(size))
+							return int64(v), err
+						}
+					}(),
+					"twin": func(_ int, i int64) (int64, error) {
+						return w.Twin(context.Background(), env.Params, i, size)
+					},
+				}
+				for name, f := range do {
+					sum, err := runBatch(workers, tasks, f)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if want := w.Checksum(tasks, size); sum != want {
+						t.Errorf("%s: checksum %d; want %d", name, sum, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// runBatch runs tasks 0..tasks-1 on workers goroutines and sums the results.
+func runBatch(workers, tasks int, do func(worker int, i int64) (int64, error)) (int64, error) {
+	jobs := make(chan int64, tasks)
+	for i := range int64(tasks) {
+		jobs <- i
+	}
+	close(jobs)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		sum   int64
+		first error
+	)
+	for k := range workers {
+		wg.Go(func() {
+			for i := range jobs {
+				v, err := do(k, i)
+				mu.Lock()
+				sum += v
+				if err != nil && first == nil {
+					first = fmt.Errorf("task %d: %w", i, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return sum, first
+}
+
+// TestMissingParams: natives and twins of workloads with a Setup fail cleanly without
+// their Env's parameters instead of panicking.
+func TestMissingParams(t *testing.T) {
+	for _, w := range All() {
+		if w.Setup == nil {
+			continue
+		}
+		t.Run(w.Name, func(t *testing.T) {
+			if _, _, err := w.Program(Params{}); err == nil {
+				t.Error("Program(empty Params) succeeded")
+			}
+			if _, err := w.Twin(context.Background(), Params{}, 0, w.QuickSize); err == nil {
+				t.Error("Twin(empty Params) succeeded")
+			}
+		})
+	}
+}
+
+// BenchmarkTask times one task at the default size, interpreted on one thread and as the
+// twin, so that their ratio is known.
+func BenchmarkTask(b *testing.B) {
+	for _, w := range All() {
+		b.Run("workload="+w.Name, func(b *testing.B) {
+			size := w.DefaultSize
+			env, err := w.NewEnv(context.Background(), size)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer env.Close()
+			prog, entry, err := w.Program(env.Params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("impl=interp", func(b *testing.B) {
+				th := interp.New(prog, nil).NewThread()
+				var i int64
+				for b.Loop() {
+					if _, err := th.Call(entry, interp.Value(i%int64(w.DefaultTasks)), interp.Value(size)); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run("impl=twin", func(b *testing.B) {
+				var i int64
+				for b.Loop() {
+					if _, err := w.Twin(context.Background(), env.Params, i%int64(w.DefaultTasks), size); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkBatch times one default batch, sequentially in the interpreter: what one
+// `sequential` cell of the default matrix costs.
+func BenchmarkBatch(b *testing.B) {
+	for _, w := range All() {
+		b.Run("workload="+w.Name, func(b *testing.B) {
+			size := w.DefaultSize
+			env, err := w.NewEnv(context.Background(), size)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer env.Close()
+			prog, entry, err := w.Program(env.Params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			th := interp.New(prog, nil).NewThread()
+			want := w.Checksum(w.DefaultTasks, size)
+			for b.Loop() {
+				var sum int64
+				for i := range int64(w.DefaultTasks) {
+					v, err := th.Call(entry, interp.Value(i), interp.Value(size))
+					if err != nil {
+						b.Fatal(err)
+					}
+					sum += int64(v)
+				}
+				if sum != want {
+					b.Fatalf("checksum %d; want %d", sum, want)
+				}
+			}
+		})
+	}
+}
+
+// TestTCPConnFollowsThread: a thread's connection closes when the thread is collected,
+// so that the threads of earlier cells do not keep sockets open until the Env closes.
+func TestTCPConnFollowsThread(t *testing.T) {
+	w, err := Lookup("tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withEnv(t, w, func(env *Env) {
+		prog, entry, err := w.Program(env.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := tcpClients(env.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := func() int {
+			cl.mu.Lock()
+			defer cl.mu.Unlock()
+			return len(cl.all)
+		}
+		func() {
+			th := interp.New(prog, nil).NewThread()
+			if _, err := th.Call(entry, 0, 1); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		if n := open(); n != 1 {
+			t.Fatalf("%d connections open after one task; want 1", n)
+		}
+		for deadline := time.Now().Add(10 * time.Second); open() > 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the connection of a collected thread is still open")
+			}
+			runtime.GC()
+			runtime.Gosched()
+		}
+	})
+}
