@@ -52,6 +52,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the benchmark matrix and write results/<run>/raw.txt", cmdRun},
+		{"report", "build tables, plots and report.html from a run", runReport},
+		{"compare", "compare runs (label=DIR ...), benchstat-style", runCompare},
 		{"list", "list workloads and modes", cmdList},
 	}
 }

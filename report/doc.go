@@ -1,0 +1,68 @@
+// Package report turns raw results into benchstat comparisons, plots and a
+// self-contained HTML report.
+//
+// # Input
+//
+// The only input is the Go benchmark format of docs/RESULTS.md, read with
+// golang.org/x/perf/benchfmt: results/<run>/raw.txt, or any raw file, or
+// several of them, each optionally labeled ("label=path", as benchstat
+// takes them). The package never imports the runner; whatever units and
+// modes a file contains are what the report shows. Reading is strict,
+// because the files are written by a program: a path that is neither a
+// run directory nor a result file, a file with no result line, a
+// malformed line, a metric reported in two units (p99-ns here, p99-ms
+// there) are errors wrapping [ErrInput], one line that says what and
+// where. The one exception is the mark of an interrupted run, a last line
+// cut in the middle: it is dropped, the rest is reported, and a warning
+// says so. benchfmt tidies ns to sec and MB to B (so tables say "sec/op",
+// as benchstat does); the report also tidies zeros, which benchfmt leaves
+// in their original unit.
+//
+// # Statistics
+//
+// Results are grouped with golang.org/x/perf/benchproc projections and
+// summarized with golang.org/x/perf/benchmath, exactly as cmd/benchstat
+// does: the median with its 95% confidence interval, the Mann–Whitney U
+// test for a difference (printed "~" when p > α), the geometric mean of
+// each column. The tests check our numbers against the stock benchstat's
+// output for the same input and projection (testdata/*.benchstat). Two
+// layouts exist:
+//
+//   - [ByMode], one run (gilbench report): a table per workload and
+//     metric, rows are worker counts, columns are modes; every cell is
+//     compared with the baseline mode, sequential, at its one worker
+//     count, and time and rate differences read as speed-ups.
+//   - [ByInput], several runs (gilbench compare): rows are mode and worker
+//     count, columns are the runs; each cell is compared with the first
+//     run's cell in its row — benchstat's own comparison.
+//
+// Two derived metrics are computed per result line, so they get an
+// interval too: CPU utilisation, cpu-ns/op ÷ (ns/op × workers), and the
+// share of time waiting for the lock, gil-wait-ns/op ÷ (ns/op × workers).
+// Units without "better" metadata are lower-is-better, except rates.
+//
+// # Verdict and warnings
+//
+// The verdict puts first the comparisons a reader came for. For a run:
+// per workload, at the highest worker count, the best mode against gil
+// (or the runner-up), leaving out yardstick modes (native Go); only a
+// significant difference is stated as a win, with its factor and p-value.
+// For a comparison of runs: an overall geomean line per run, then each
+// workload's largest significant change. Warnings are values, not log
+// lines: fewer than 6 samples, an interval wider than ±10%, wall time
+// more than twice the CPU time in a CPU-bound workload, benchmath's own
+// warnings, and a cut file.
+//
+// # Output
+//
+// [Build] does all of it and, given an output directory, writes (each
+// file to a temporary name, then renamed) the plots as PNG and SVG, drawn
+// with gonum.org/v1/plot only where the data has their metrics — speed-up
+// against workers with intervals and the ideal line, throughput by mode,
+// p50/p99 latency, lock wait share, CPU utilisation — then summary.csv,
+// summary.json and last report.html: one file, images embedded as data:
+// URIs, all text escaped by html/template, verdict first. [Result]
+// prints the same tables for a terminal with tablewriter. A test opens
+// the report in headless Chromium and checks that every image loads and
+// the console stays clean.
+package report

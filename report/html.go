@@ -1,0 +1,236 @@
+package report
+
+import (
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+
+type htmlPage struct {
+	Title, Subtitle string
+	Verdict         []htmlFinding
+	ConfPct         string
+	Alpha           string
+	Meta            htmlMeta
+	Groups          []htmlGroup
+	Warnings        []Warning
+	Links           []htmlLink
+}
+
+type htmlFinding struct{ Text, Class string }
+
+type htmlMeta struct {
+	Cols []string
+	Rows []htmlMetaRow
+}
+
+type htmlMetaRow struct {
+	Key    string
+	Values []string
+}
+
+type htmlGroup struct {
+	ID, Name, Class string
+	Main, More      []htmlTable
+	Plots           []htmlPlot
+}
+
+type htmlTable struct {
+	ID, Title, Legend, RowKey string
+	Cols                      []string
+	Rows                      []htmlRow
+	Foot                      []htmlFoot
+}
+
+type htmlRow struct {
+	Label string
+	Cells []htmlCell
+}
+
+type htmlCell struct {
+	Empty bool
+	cellText
+}
+
+type htmlFoot struct{ Center, Vs string }
+
+type htmlPlot struct {
+	Src        template.URL
+	Alt, Title string
+	W, H       int
+	PNG, SVG   string
+}
+
+type htmlLink struct{ Href, Text, Note string }
+
+// WriteHTML writes the self-contained report: plots are embedded as
+// data: URIs, every text is escaped by html/template.
+func (r *Result) WriteHTML(w io.Writer) error {
+	return htmlTemplate.Execute(w, r.htmlPage())
+}
+
+func (r *Result) htmlPage() *htmlPage {
+	o := r.Options
+	pg := &htmlPage{
+		Title:    o.Title,
+		ConfPct:  fmt.Sprintf("%.0f", 100*o.Confidence),
+		Alpha:    fmt.Sprint(o.Alpha),
+		Warnings: r.Warnings,
+	}
+	var labels []string
+	for _, run := range r.Runs {
+		labels = append(labels, run.Label)
+	}
+	if pg.Title == "" {
+		if o.Layout == ByInput {
+			pg.Title = "gilbench comparison: " + strings.Join(labels, " vs ")
+		} else {
+			pg.Title = "gilbench report: " + strings.Join(labels, ", ")
+		}
+	}
+	var sub []string
+	for _, run := range r.Runs {
+		s := run.Label
+		if d := run.Get("date"); d != "" {
+			s += ", " + d
+		}
+		if c := run.Get("cpu"); c != "" {
+			s += ", " + c
+		}
+		sub = append(sub, s)
+	}
+	n := 0
+	for _, run := range r.Runs {
+		n += run.Results
+	}
+	pg.Subtitle = fmt.Sprintf("%s · %d result lines · %d tables", strings.Join(sub, " · "), n, len(r.Tables))
+
+	for _, f := range r.Verdict {
+		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
+	}
+
+	// Machine and settings: the configuration lines of every input.
+	pg.Meta.Cols = labels
+	index := map[string]int{}
+	for ri, run := range r.Runs {
+		for _, c := range run.Config {
+			i, ok := index[c.Key]
+			if !ok {
+				i = len(pg.Meta.Rows)
+				index[c.Key] = i
+				pg.Meta.Rows = append(pg.Meta.Rows, htmlMetaRow{Key: c.Key, Values: make([]string, len(r.Runs))})
+			}
+			pg.Meta.Rows[i].Values[ri] = strings.Join(c.Values, ", ")
+		}
+	}
+
+	plots := map[string][]*Plot{}
+	for _, p := range r.Plots {
+		plots[p.Group] = append(plots[p.Group], p)
+	}
+	for gi, g := range r.Groups() {
+		ts := r.GroupTables(g)
+		hg := htmlGroup{ID: fmt.Sprintf("g%d-%s", gi+1, fileName(g)), Name: g, Class: ts[0].Class}
+		for ti, t := range ts {
+			ht := htmlTableOf(t, o.Confidence, fmt.Sprintf("%s-t%d", hg.ID, ti+1))
+			if ti == 0 {
+				hg.Main = append(hg.Main, ht)
+			} else {
+				hg.More = append(hg.More, ht)
+			}
+		}
+		for _, p := range plots[g] {
+			hg.Plots = append(hg.Plots, htmlPlot{
+				Src:   template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)),
+				Alt:   p.Alt,
+				Title: p.Title,
+				W:     p.Width, H: p.Height,
+				PNG: p.Name + ".png", SVG: p.Name + ".svg",
+			})
+		}
+		pg.Groups = append(pg.Groups, hg)
+	}
+	pg.Links = r.links()
+	return pg
+}
+
+func htmlTableOf(t *Table, conf float64, id string) htmlTable {
+	ht := htmlTable{ID: id, Title: t.Title(), Legend: t.Legend(conf), RowKey: t.RowKey}
+	for _, c := range t.Cols {
+		ht.Cols = append(ht.Cols, c.Label)
+	}
+	scalers := rowScalers(t)
+	bases := baseCells(t)
+	for ri, row := range t.Rows {
+		hr := htmlRow{Label: row.Label}
+		for _, c := range t.Cells[ri] {
+			if c == nil {
+				hr.Cells = append(hr.Cells, htmlCell{Empty: true})
+				continue
+			}
+			hr.Cells = append(hr.Cells, htmlCell{cellText: formatCell(t, scalers[ri], c, bases[c])})
+		}
+		ht.Rows = append(ht.Rows, hr)
+	}
+	if len(t.Rows) > 1 {
+		for ci := range t.Cols {
+			center, ratio := geomeanText(t, ci)
+			ht.Foot = append(ht.Foot, htmlFoot{Center: center, Vs: ratio})
+		}
+	}
+	return ht
+}
+
+// links lists the files beside the report, relative to OutDir.
+func (r *Result) links() []htmlLink {
+	dir := r.Options.OutDir
+	rel := func(p string) string {
+		if dir == "" {
+			return filepath.ToSlash(p)
+		}
+		absDir, err1 := filepath.Abs(dir)
+		absP, err2 := filepath.Abs(p)
+		if err1 != nil || err2 != nil {
+			return filepath.ToSlash(p)
+		}
+		if s, err := filepath.Rel(absDir, absP); err == nil {
+			return filepath.ToSlash(s)
+		}
+		return filepath.ToSlash(absP)
+	}
+	var out []htmlLink
+	for _, run := range r.Runs {
+		note := ""
+		if len(r.Runs) > 1 {
+			note = run.Label
+		}
+		if run.Truncated {
+			note = strings.TrimSpace(note + " (cut short: an interrupted run)")
+		}
+		out = append(out, htmlLink{Href: rel(run.Raw), Text: filepath.Base(run.Raw), Note: note})
+		// trace.json, or the runner's per-cell trace-<cell>.json files.
+		traces, _ := filepath.Glob(filepath.Join(run.Dir, "trace*.json"))
+		sort.Strings(traces)
+		for _, trace := range traces {
+			if st, err := os.Stat(trace); err == nil && !st.IsDir() {
+				out = append(out, htmlLink{Href: rel(trace), Text: filepath.Base(trace), Note: note})
+			}
+		}
+	}
+	out = append(out,
+		htmlLink{Href: "summary.csv", Text: "summary.csv", Note: "every cell: median, interval, comparison"},
+		htmlLink{Href: "summary.json", Text: "summary.json", Note: "the same, with the samples, verdict and warnings"},
+	)
+	return out
+}

@@ -1,0 +1,351 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// Options configures Build. The zero value of every field but Inputs
+// means its documented default.
+type Options struct {
+	// Inputs are the runs to read: run directories (holding raw.txt)
+	// or raw result files, each optionally labeled. Required.
+	Inputs []Input
+
+	// Layout is ByMode (one run: modes side by side; the default) or
+	// ByInput (several runs side by side, as benchstat compares files).
+	Layout Layout
+
+	// OutDir is where report.html, the plots (*.png, *.svg),
+	// summary.csv and summary.json are written. Empty: nothing is
+	// written and no plots are drawn (the Result still has the
+	// tables, verdict and warnings).
+	OutDir string
+
+	// Baseline is the mode every cell is compared with in the ByMode
+	// layout. Default "sequential".
+	Baseline string
+
+	// Confidence is the level of the intervals. Default 0.95.
+	Confidence float64
+
+	// Alpha is the significance level of the Mann–Whitney U test.
+	// Default 0.05 (benchmath.DefaultThresholds).
+	Alpha float64
+
+	// MinSamples: a cell with fewer repetitions gets a warning.
+	// Default 6 (the fewest for a 95% interval of the median).
+	MinSamples int
+
+	// HighVariance: a time or throughput cell whose interval is wider
+	// than ± this fraction of its median gets a warning. Default 0.10.
+	HighVariance float64
+
+	// WallCPURatio: a CPU-class cell whose wall time per task is more
+	// than this many times its CPU time per task gets a warning (the
+	// machine was busy, or the workload waits). Default 2.
+	WallCPURatio float64
+
+	// Reference lists modes that are yardsticks rather than contenders:
+	// the verdict does not pick them as the winner (they stay in the
+	// tables and plots). Default ["native"] (the Go twin of a
+	// workload, which wins every time and says nothing about Python's
+	// choices).
+	Reference []string
+
+	// Title heads the HTML report. Default: "gilbench report: " and
+	// the input labels.
+	Title string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Baseline == "" {
+		o.Baseline = "sequential"
+	}
+	if o.Confidence == 0 {
+		o.Confidence = 0.95
+	}
+	if o.Alpha == 0 {
+		o.Alpha = benchmath.DefaultThresholds.CompareAlpha
+	}
+	if o.MinSamples == 0 {
+		o.MinSamples = 6
+	}
+	if o.HighVariance == 0 {
+		o.HighVariance = 0.10
+	}
+	if o.Reference == nil {
+		o.Reference = []string{"native"}
+	}
+	if o.WallCPURatio == 0 {
+		o.WallCPURatio = 2
+	}
+	return o
+}
+
+// Result is a built report.
+type Result struct {
+	Options Options // with defaults filled in
+	// Runs describes the inputs in order.
+	Runs []RunInfo
+	// Tables are the summaries, one per workload and metric, in the
+	// order the results first appear.
+	Tables []*Table
+	// Verdict lists the chosen comparisons, most informative first.
+	Verdict []Finding
+	// Warnings are problems with the data, in order of discovery.
+	Warnings []Warning
+	// Plots are the charts drawn (only when Options.OutDir is set).
+	Plots []*Plot
+	// Files are the paths written, report.html last.
+	Files []string
+	// HTML is the path of report.html ("" if nothing was written).
+	HTML string
+}
+
+// Build reads the inputs, summarizes and compares them with benchmath,
+// picks the verdict, collects warnings and, if opts.OutDir is set, draws
+// the plots and writes report.html, the plots, summary.csv and
+// summary.json there (each file atomically). It is what `gilbench
+// report` and `gilbench compare` run, and what `make bench` can call.
+//
+// Errors caused by the inputs wrap ErrInput. ctx is checked between
+// plots and files; on cancellation no further file is written.
+func Build(ctx context.Context, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	ds, err := load(opts.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	r, err := analyze(ds, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.OutDir == "" {
+		return r, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r.Plots, err = drawPlots(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := r.write(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// analyze groups, summarizes and compares.
+func analyze(ds *dataset, opts Options) (*Result, error) {
+	proj, err := newProjection(layoutExprs(opts.Layout))
+	if err != nil {
+		return nil, err
+	}
+	thr := benchmath.DefaultThresholds
+	thr.CompareAlpha = opts.Alpha
+	b := newBuilder(proj)
+	for _, res := range ds.results {
+		b.add(withDerived(res.Clone()))
+	}
+	r := &Result{Options: opts, Runs: ds.runs, Warnings: ds.warnings}
+	r.Tables = b.finish(tableOpts{
+		layout:     opts.Layout,
+		baseline:   opts.Baseline,
+		confidence: opts.Confidence,
+		thresholds: &thr,
+		units:      ds.units,
+	})
+	r.Warnings = append(r.Warnings, cellWarnings(r.Tables, opts)...)
+	r.Verdict = verdict(r.Tables, opts)
+	return r, nil
+}
+
+// Groups returns the workload groups in table order.
+func (r *Result) Groups() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range r.Tables {
+		if !seen[t.Group] {
+			seen[t.Group] = true
+			out = append(out, t.Group)
+		}
+	}
+	return out
+}
+
+// GroupTables returns the tables of one group, the primary one first.
+func (r *Result) GroupTables(group string) []*Table {
+	var out []*Table
+	for _, t := range r.Tables {
+		if t.Group == group {
+			out = append(out, t)
+		}
+	}
+	if p := primary(out); p != nil {
+		for i, t := range out {
+			if t == p {
+				copy(out[1:i+1], out[:i])
+				out[0] = p
+				break
+			}
+		}
+	}
+	return out
+}
+
+// primary picks the table that answers "which is faster": wall time per
+// task, else tasks per second, else any rate, else the first measured
+// metric with a known direction, else the first.
+func primary(ts []*Table) *Table {
+	for _, want := range []func(*Table) bool{
+		func(t *Table) bool { return t.Unit == unitTime },
+		func(t *Table) bool { return t.Unit == unitTasks },
+		func(t *Table) bool { return isRate(t.Unit) },
+		func(t *Table) bool { return !t.Derived && t.Better != 0 },
+		func(t *Table) bool { return !t.Derived },
+	} {
+		for _, t := range ts {
+			if want(t) {
+				return t
+			}
+		}
+	}
+	if len(ts) > 0 {
+		return ts[0]
+	}
+	return nil
+}
+
+// isRate reports whether unit is per second ("tasks/s", "B/s").
+func isRate(unit string) bool {
+	return strings.HasSuffix(unit, "/s") || strings.HasSuffix(unit, "/sec")
+}
+
+// speedupUnit reports whether a unit's comparisons read as speed-ups
+// (time per task, or a rate), rather than as percentage changes.
+func speedupUnit(t *Table) bool {
+	return t.Better != 0 && (t.Unit == unitTime || isRate(t.Unit))
+}
+
+// SelectTables returns the tables for the given units (as written in the
+// input, "ns/op", or tidied, "sec/op"); nil or "all" selects every
+// measured table; an empty list selects each group's primary table.
+func (r *Result) SelectTables(units []string) []*Table {
+	if len(units) == 1 && units[0] == "all" {
+		var out []*Table
+		for _, g := range r.Groups() {
+			for _, t := range r.GroupTables(g) {
+				if !t.Derived {
+					out = append(out, t)
+				}
+			}
+		}
+		return out
+	}
+	if len(units) == 0 {
+		var out []*Table
+		for _, g := range r.Groups() {
+			if p := primary(r.GroupTables(g)); p != nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	want := map[string]bool{}
+	for _, u := range units {
+		want[tidyUnit(u)] = true
+	}
+	var out []*Table
+	for _, g := range r.Groups() {
+		for _, t := range r.GroupTables(g) {
+			if want[t.Unit] {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// write writes every output file into Options.OutDir, report.html last.
+func (r *Result) write(ctx context.Context) error {
+	dir := r.Options.OutDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %v", err)
+	}
+	put := func(name string, data []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		path := filepath.Join(dir, name)
+		if err := writeFileAtomic(path, data); err != nil {
+			return err
+		}
+		r.Files = append(r.Files, path)
+		return nil
+	}
+	for _, p := range r.Plots {
+		if err := put(p.Name+".png", p.PNG); err != nil {
+			return err
+		}
+		if err := put(p.Name+".svg", p.SVG); err != nil {
+			return err
+		}
+	}
+	var buf strings.Builder
+	if err := r.WriteCSV(&buf); err != nil {
+		return err
+	}
+	if err := put("summary.csv", []byte(buf.String())); err != nil {
+		return err
+	}
+	buf.Reset()
+	if err := r.WriteJSON(&buf); err != nil {
+		return err
+	}
+	if err := put("summary.json", []byte(buf.String())); err != nil {
+		return err
+	}
+	buf.Reset()
+	if err := r.WriteHTML(&buf); err != nil {
+		return err
+	}
+	if err := put("report.html", []byte(buf.String())); err != nil {
+		return err
+	}
+	r.HTML = filepath.Join(dir, "report.html")
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file in path's directory
+// and renames it over path, so a reader never sees a partial file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("report: %v", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("report: writing %s: %v", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("report: %v", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("report: writing %s: %v", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("report: %v", err)
+	}
+	return nil
+}

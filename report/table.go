@@ -1,0 +1,616 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchproc"
+)
+
+// A Layout chooses what the columns of the tables are and what each
+// cell is compared with.
+type Layout int
+
+const (
+	// ByMode is the layout of one run: a table per workload and
+	// metric, a row per worker count, a column per mode. Every cell
+	// is compared with the baseline mode (Options.Baseline, normally
+	// "sequential") at its lowest worker count.
+	ByMode Layout = iota
+	// ByInput is the layout of a comparison of runs: a table per
+	// workload and metric, a row per mode and worker count, a column
+	// per input. Every cell is compared with the first input's cell
+	// in the same row, as benchstat does.
+	ByInput
+)
+
+func (l Layout) String() string {
+	switch l {
+	case ByMode:
+		return "by-mode"
+	case ByInput:
+		return "by-input"
+	}
+	return "Layout(" + strconv.Itoa(int(l)) + ")"
+}
+
+// Derived metrics, computed per result line before summarizing, so that
+// they get a median and a confidence interval like measured ones.
+const (
+	// UnitCPUUtil is cpu-ns/op ÷ (ns/op × workers): the share of the
+	// workers' wall time spent on a CPU.
+	UnitCPUUtil = "cpu-util"
+	// UnitLockWait is gil-wait-ns/op ÷ (ns/op × workers): the share
+	// of the workers' wall time spent waiting for the lock.
+	UnitLockWait = "lock-wait-share"
+)
+
+// Units as benchfmt tidies them (ns becomes sec).
+const (
+	unitTime     = "sec/op"
+	unitCPU      = "cpu-sec/op"
+	unitLockWait = "gil-wait-sec/op"
+	unitTasks    = "tasks/s"
+)
+
+// A Table summarizes one metric of one workload.
+type Table struct {
+	// Group names the workload: the /workload key plus any other
+	// name keys ("primes", "convoy cs=100"), or the benchmark name
+	// when there is no /workload key.
+	Group string `json:"group"`
+	// Workload is the /workload key ("" when absent).
+	Workload string `json:"workload"`
+	// Class is the benchmark's base name (CPU, IO, Mixed, Shared).
+	Class string `json:"class"`
+	// Unit is the metric's unit as benchstat shows it (benchfmt
+	// tidies ns to sec and MB to B): "sec/op", "tasks/s", "p99-sec".
+	Unit string `json:"unit"`
+	// Better is +1 if higher is better, -1 if lower is better, 0 if
+	// neither: from the "Unit … better=" metadata lines, else lower for
+	// every unit but rates (…/s) and UnitCPUUtil.
+	Better int `json:"better"`
+	// Derived is set for UnitCPUUtil and UnitLockWait.
+	Derived bool `json:"derived,omitempty"`
+	// RowKey and ColKey name the dimensions ("workers", "mode",
+	// "mode/workers", "file").
+	RowKey string `json:"row_key"`
+	ColKey string `json:"col_key"`
+	Rows   []Row  `json:"rows"`
+	Cols   []Col  `json:"cols"`
+	// Cells is indexed [row][col]; nil where there is no data.
+	Cells [][]*Cell `json:"-"`
+	// Baseline describes what the cells are compared with
+	// ("sequential, 1 worker", "first column"), "" if nothing.
+	Baseline string `json:"baseline,omitempty"`
+	// Geomean summarizes each column, as benchstat's last row.
+	Geomean []Geomean `json:"geomean"`
+
+	assumption benchmath.Assumption
+}
+
+// A Row is one row of a Table.
+type Row struct {
+	Label   string `json:"label"`
+	Mode    string `json:"mode,omitempty"`
+	Workers int    `json:"workers,omitempty"` // 0 when unknown
+}
+
+// A Col is one column of a Table.
+type Col struct {
+	Label string `json:"label"`
+}
+
+// A Cell summarizes the repetitions of one benchmark in one table cell.
+type Cell struct {
+	Row, Col int
+	// Mode and Workers of the benchmark ("" and 0 when unknown).
+	Mode    string
+	Workers int
+	Sample  *benchmath.Sample
+	Summary benchmath.Summary
+	// Base is the cell this one is compared with, nil if none.
+	Base *Cell
+	// Cmp is the comparison with Base (valid when Base != nil).
+	Cmp benchmath.Comparison
+	// Warnings about this cell (sample size, interval, residue).
+	Warnings []string
+}
+
+// N is the number of repetitions.
+func (c *Cell) N() int { return len(c.Sample.Values) }
+
+// Significant reports whether the comparison with Base rejects "no
+// difference" (benchstat prints a percentage rather than "~").
+func (c *Cell) Significant() bool {
+	return c.Base != nil && !(c.Cmp.P > c.Cmp.Alpha)
+}
+
+// Delta is benchstat's "vs base" column: "+12.34%", "~" or "?".
+// It is "" when there is no baseline.
+func (c *Cell) Delta() string {
+	if c.Base == nil {
+		return ""
+	}
+	return c.Cmp.FormatDelta(c.Base.Summary.Center, c.Summary.Center)
+}
+
+// Ratio is this cell's center divided by its baseline's (NaN if none).
+func (c *Cell) Ratio() float64 {
+	if c.Base == nil || c.Base.Summary.Center == 0 {
+		return math.NaN()
+	}
+	return c.Summary.Center / c.Base.Summary.Center
+}
+
+// Geomean is the summary of one column.
+type Geomean struct {
+	// Center is the geometric mean of the column's centers (NaN if
+	// not computable).
+	Center float64 `json:"center"`
+	// Ratio is the geometric mean of the column's ratios to their
+	// baselines (NaN if none).
+	Ratio    float64  `json:"ratio"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Speedup orients a ratio so that > 1 means better: for a lower-is-better
+// unit it is base/cell, for a higher-is-better unit cell/base. It
+// returns NaN for a unit whose direction is unknown.
+func Speedup(ratio float64, better int) float64 {
+	switch {
+	case better < 0:
+		return 1 / ratio
+	case better > 0:
+		return ratio
+	}
+	return math.NaN()
+}
+
+// Cell returns the cell at row r, column c, or nil.
+func (t *Table) Cell(r, c int) *Cell {
+	if r < 0 || r >= len(t.Cells) || c < 0 || c >= len(t.Cells[r]) {
+		return nil
+	}
+	return t.Cells[r][c]
+}
+
+// ColIndex returns the index of the column labeled label, or -1.
+func (t *Table) ColIndex(label string) int {
+	for i, c := range t.Cols {
+		if c.Label == label {
+			return i
+		}
+	}
+	return -1
+}
+
+// projection is the benchproc description of a Layout.
+type projection struct {
+	table, row, col, residue *benchproc.Projection
+	unitField                *benchproc.Field
+	rowKey, colKey           string
+}
+
+// projectionExprs are benchproc projection expressions.
+type projectionExprs struct {
+	Table, Row, Col, Ignore string
+	RowKey, ColKey          string
+}
+
+func layoutExprs(l Layout) projectionExprs {
+	switch l {
+	case ByInput:
+		return projectionExprs{Table: "/workload,.fullname", Row: "/mode,/workers@num", Col: ".file",
+			Ignore: "/gomaxprocs", RowKey: "mode/workers", ColKey: "file"}
+	default:
+		return projectionExprs{Table: "/workload,.fullname", Row: "/workers@num", Col: "/mode",
+			Ignore: "/gomaxprocs", RowKey: "workers", ColKey: "mode"}
+	}
+}
+
+func newProjection(e projectionExprs) (*projection, error) {
+	var parser benchproc.ProjectionParser
+	filter, err := benchproc.NewFilter("*")
+	if err != nil {
+		return nil, err
+	}
+	p := &projection{rowKey: e.RowKey, colKey: e.ColKey}
+	if p.table, p.unitField, err = parser.ParseWithUnit(e.Table, filter); err != nil {
+		return nil, fmt.Errorf("report: table projection %q: %v", e.Table, err)
+	}
+	if p.row, err = parser.Parse(e.Row, filter); err != nil {
+		return nil, fmt.Errorf("report: row projection %q: %v", e.Row, err)
+	}
+	if p.col, err = parser.Parse(e.Col, filter); err != nil {
+		return nil, fmt.Errorf("report: column projection %q: %v", e.Col, err)
+	}
+	if e.Ignore != "" {
+		if _, err = parser.Parse(e.Ignore, filter); err != nil {
+			return nil, fmt.Errorf("report: ignore projection %q: %v", e.Ignore, err)
+		}
+	}
+	p.residue = parser.Residue()
+	return p, nil
+}
+
+// builder groups results into cells, the way benchstat's benchtab does.
+type builder struct {
+	proj   *projection
+	tables map[benchproc.Key]*bTable
+}
+
+type bTable struct {
+	rows, cols map[benchproc.Key]struct{}
+	cells      map[bKey]*bCell
+}
+
+type bKey struct{ row, col benchproc.Key }
+
+type bCell struct {
+	values  []float64
+	residue map[benchproc.Key]struct{}
+}
+
+func newBuilder(p *projection) *builder {
+	return &builder{proj: p, tables: make(map[benchproc.Key]*bTable)}
+}
+
+func (b *builder) add(r *benchfmt.Result) {
+	tableKeys := b.proj.table.ProjectValues(r)
+	row := b.proj.row.Project(r)
+	col := b.proj.col.Project(r)
+	res := b.proj.residue.Project(r)
+	for i, tk := range tableKeys {
+		t := b.tables[tk]
+		if t == nil {
+			t = &bTable{rows: map[benchproc.Key]struct{}{}, cols: map[benchproc.Key]struct{}{},
+				cells: map[bKey]*bCell{}}
+			b.tables[tk] = t
+		}
+		k := bKey{row, col}
+		c := t.cells[k]
+		if c == nil {
+			c = &bCell{residue: map[benchproc.Key]struct{}{}}
+			t.cells[k] = c
+			t.rows[row] = struct{}{}
+			t.cols[col] = struct{}{}
+		}
+		c.values = append(c.values, r.Values[i].Value)
+		c.residue[res] = struct{}{}
+	}
+}
+
+// withDerived returns r with the derived metrics appended, or r itself
+// when it has none. r is owned by the caller.
+func withDerived(r *benchfmt.Result) *benchfmt.Result {
+	wall, ok := r.Value(unitTime)
+	if !ok || wall <= 0 {
+		return r
+	}
+	w := float64(workersOf(r))
+	if cpu, ok := r.Value(unitCPU); ok {
+		r.Values = append(r.Values, benchfmt.Value{Value: cpu / (wall * w), Unit: UnitCPUUtil})
+	}
+	if wait, ok := r.Value(unitLockWait); ok {
+		r.Values = append(r.Values, benchfmt.Value{Value: wait / (wall * w), Unit: UnitLockWait})
+	}
+	return r
+}
+
+// nameKey returns the value of a /key=value part of the name, or "".
+func nameKey(r *benchfmt.Result, key string) string {
+	_, parts := r.Name.Parts()
+	prefix := "/" + key + "="
+	for _, p := range parts {
+		if strings.HasPrefix(string(p), prefix) {
+			return string(p[len(prefix):])
+		}
+	}
+	return ""
+}
+
+func workersOf(r *benchfmt.Result) int {
+	n, err := strconv.Atoi(nameKey(r, "workers"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// tableOpts are the statistics settings.
+type tableOpts struct {
+	layout     Layout
+	baseline   string // ByMode: baseline column label
+	confidence float64
+	thresholds *benchmath.Thresholds
+	units      benchfmt.UnitMetadataMap
+}
+
+// finish turns the builder into Tables, in benchproc order.
+func (b *builder) finish(o tableOpts) []*Table {
+	var keys []benchproc.Key
+	for k := range b.tables {
+		keys = append(keys, k)
+	}
+	benchproc.SortKeys(keys)
+
+	var out []*Table
+	for _, tk := range keys {
+		bt := b.tables[tk]
+		unit := tk.Get(b.proj.unitField)
+		t := &Table{
+			Unit:       unit,
+			Better:     o.units.GetBetter(unit),
+			Derived:    unit == UnitCPUUtil || unit == UnitLockWait,
+			RowKey:     b.proj.rowKey,
+			ColKey:     b.proj.colKey,
+			assumption: o.units.GetAssumption(unit),
+		}
+		if t.Better == 0 {
+			t.Better = defaultBetter(unit)
+		}
+		t.Group, t.Workload, t.Class = groupOf(tk)
+		rowKeys := sortedKeys(bt.rows)
+		colKeys := sortedKeys(bt.cols)
+		if o.layout == ByMode {
+			// The baseline mode goes first, the rest keep their order.
+			sort.SliceStable(colKeys, func(i, j int) bool {
+				return colKeys[i].StringValues() == o.baseline && colKeys[j].StringValues() != o.baseline
+			})
+		}
+		for _, rk := range rowKeys {
+			t.Rows = append(t.Rows, rowOf(rk))
+		}
+		for _, ck := range colKeys {
+			t.Cols = append(t.Cols, Col{Label: ck.StringValues()})
+		}
+		t.Cells = make([][]*Cell, len(rowKeys))
+		for ri, rk := range rowKeys {
+			t.Cells[ri] = make([]*Cell, len(colKeys))
+			for ci, ck := range colKeys {
+				bc := bt.cells[bKey{rk, ck}]
+				if bc == nil {
+					continue
+				}
+				vals := append([]float64(nil), bc.values...)
+				c := &Cell{Row: ri, Col: ci, Sample: benchmath.NewSample(vals, o.thresholds)}
+				c.Mode, c.Workers = t.Rows[ri].Mode, t.Rows[ri].Workers
+				if o.layout == ByMode {
+					c.Mode = t.Cols[ci].Label
+				}
+				c.Summary = t.assumption.Summary(c.Sample, o.confidence)
+				if nsk := benchproc.NonSingularFields(sortedKeys(bc.residue)); len(nsk) > 0 {
+					var names []string
+					for _, f := range nsk {
+						names = append(names, f.Name)
+					}
+					c.Warnings = append(c.Warnings, "benchmarks vary in "+strings.Join(names, ", "))
+				}
+				t.Cells[ri][ci] = c
+			}
+		}
+		setBaselines(t, o)
+		for _, row := range t.Cells {
+			for _, c := range row {
+				if c == nil {
+					continue
+				}
+				if c.Base != nil {
+					c.Cmp = t.assumption.Compare(c.Base.Sample, c.Sample)
+				}
+				for _, w := range c.Sample.Warnings {
+					c.Warnings = append(c.Warnings, w.Error())
+				}
+				for _, w := range c.Summary.Warnings {
+					c.Warnings = append(c.Warnings, w.Error())
+				}
+				if c.Base != nil {
+					for _, w := range c.Cmp.Warnings {
+						c.Warnings = append(c.Warnings, w.Error())
+					}
+				}
+			}
+		}
+		t.Geomean = geomeans(t, o.layout == ByMode)
+		out = append(out, t)
+	}
+	return out
+}
+
+// defaultBetter is the direction of a unit without "better" metadata:
+// the Go convention, lower is better (ns/op, B/op), except for rates
+// (tasks/s), where higher is; CPU utilisation has no direction.
+func defaultBetter(unit string) int {
+	switch {
+	case unit == UnitCPUUtil:
+		return 0
+	case isRate(unit):
+		return +1
+	}
+	return -1
+}
+
+func setBaselines(t *Table, o tableOpts) {
+	switch o.layout {
+	case ByMode:
+		bc := t.ColIndex(o.baseline)
+		if bc < 0 {
+			return
+		}
+		var base *Cell
+		for r := range t.Rows {
+			if base = t.Cell(r, bc); base != nil {
+				break
+			}
+		}
+		if base == nil {
+			return
+		}
+		t.Baseline = o.baseline
+		if base.Workers > 0 {
+			t.Baseline += ", " + plural(base.Workers, "worker")
+		}
+		for _, row := range t.Cells {
+			for _, c := range row {
+				if c != nil && c != base {
+					c.Base = base
+				}
+			}
+		}
+	default:
+		if len(t.Cols) < 2 {
+			return
+		}
+		t.Baseline = t.Cols[0].Label
+		for _, row := range t.Cells {
+			for ci, c := range row {
+				if ci > 0 && c != nil && row[0] != nil {
+					c.Base = row[0]
+				}
+			}
+		}
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// geomeans follows benchstat's summary row: the geomean of the centers,
+// and the geomean of the ratios to the baselines.
+func geomeans(t *Table, byMode bool) []Geomean {
+	nBase := 0
+	if len(t.Cols) > 0 {
+		for r := range t.Rows {
+			if t.Cell(r, 0) != nil {
+				nBase++
+			}
+		}
+	}
+	out := make([]Geomean, len(t.Cols))
+	for ci := range t.Cols {
+		var centers, ratios []float64
+		badRatio := false
+		hasBase := false
+		for r := range t.Rows {
+			c := t.Cell(r, ci)
+			if c == nil {
+				continue
+			}
+			centers = append(centers, c.Summary.Center)
+			if c.Base != nil {
+				hasBase = true
+				a, b := c.Summary.Center, c.Base.Summary.Center
+				switch {
+				case a == b:
+					ratios = append(ratios, 1)
+				case b == 0:
+					badRatio = true
+					ratios = append(ratios, 0)
+				default:
+					ratios = append(ratios, a/b)
+				}
+			}
+		}
+		g := Geomean{Center: geoMean(centers), Ratio: math.NaN()}
+		// benchstat: every column but the first has a ratio, and the
+		// same number of them as the first column has cells. In the
+		// ByMode layout the baseline is one cell, not a column.
+		isBase := ci == 0
+		if byMode {
+			isBase = !hasBase
+		} else if !isBase && nBase != len(ratios) {
+			g.Warnings = append(g.Warnings, "benchmark set differs from baseline; geomeans may not be comparable")
+		}
+		if math.IsNaN(g.Center) {
+			g.Warnings = append(g.Warnings, "summaries must be >0 to compute geomean")
+		}
+		if !isBase && !badRatio {
+			g.Ratio = geoMean(ratios)
+			if math.IsNaN(g.Ratio) {
+				g.Warnings = append(g.Warnings, "ratios must be >0 to compute geomean")
+			}
+		}
+		out[ci] = g
+	}
+	return out
+}
+
+// geoMean is go-moremath's stats.GeoMean (which benchstat uses), so that
+// the numbers agree to the last bit.
+func geoMean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	m := 0.0
+	for i, x := range xs {
+		if x <= 0 {
+			return math.NaN()
+		}
+		m += (math.Log(x) - m) / float64(i+1)
+	}
+	return math.Exp(m)
+}
+
+func sortedKeys(m map[benchproc.Key]struct{}) []benchproc.Key {
+	keys := make([]benchproc.Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	benchproc.SortKeys(keys)
+	return keys
+}
+
+func fieldValue(k benchproc.Key, name string) (string, bool) {
+	for _, f := range k.Projection().FlattenedFields() {
+		if f.Name == name {
+			return k.Get(f), true
+		}
+	}
+	return "", false
+}
+
+// groupOf names a table from its key's /workload and .fullname fields.
+func groupOf(k benchproc.Key) (group, workload, class string) {
+	workload, _ = fieldValue(k, "/workload")
+	full, ok := fieldValue(k, ".fullname")
+	if !ok {
+		// A custom projection (the benchstat test): use the whole key.
+		var parts []string
+		for _, f := range k.Projection().FlattenedFields() {
+			if f.Name != ".unit" && k.Get(f) != "" {
+				parts = append(parts, k.Get(f))
+			}
+		}
+		return strings.Join(parts, " "), workload, ""
+	}
+	class, extra, _ := strings.Cut(full, "/")
+	extra = strings.ReplaceAll(extra, "/", " ")
+	switch {
+	case workload == "":
+		group = full
+	case extra != "":
+		group = workload + " " + extra
+	default:
+		group = workload
+	}
+	return group, workload, class
+}
+
+func rowOf(k benchproc.Key) Row {
+	r := Row{Label: strings.ReplaceAll(k.StringValues(), " ", "/")}
+	r.Mode, _ = fieldValue(k, "/mode")
+	if w, ok := fieldValue(k, "/workers"); ok {
+		r.Workers, _ = strconv.Atoi(w)
+	}
+	return r
+}
