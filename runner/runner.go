@@ -340,7 +340,8 @@ func (c Cell) Values(b Batch, tasks int, cpu time.Duration, startNs float64) []b
 		{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: "peak-rss-B"},
 		{Value: startNs / n, Unit: "start-ns/op"},
 	}
-	if c.Workload.Class == workloads.IO || c.Workload.Class == workloads.Mixed {
+	_, own := b.Metrics["p50-ns"] // a workload that measures its own latencies (convoy) wins
+	if (c.Workload.Class == workloads.IO || c.Workload.Class == workloads.Mixed) && !own {
 		p50, p99 := percentiles(b.Latencies)
 		vals = append(vals,
 			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
