@@ -1,0 +1,290 @@
+package mp
+
+import (
+	"encoding/binary"
+	"net"
+	"os"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// A broker serves one queue in the process that created it. It holds the
+// items (a store) and one connection per handle held by another process.
+// Local Put and Get in the creating process touch the store directly; a
+// remote handle puts by sending item frames and gets by sending wants, which
+// the connection's writer answers with item frames cut from the store.
+//
+// Items are granted to the handles that want them in shares: with k
+// handles (and local getters) waiting and n items stored, each is granted
+// at most ceil(n/k) at a time, so one fast consumer cannot empty the queue
+// while another waits.
+type broker struct {
+	q *qcore // for ids in errors only
+
+	mu           sync.Mutex
+	st           store
+	conns        []*bconn
+	localWaiters int
+	avail        chan struct{} // closed (and replaced) when items arrive for local waiters
+	closed       bool          // the creating process closed its handle
+	wg           sync.WaitGroup
+}
+
+func newBroker(q *qcore) *broker {
+	return &broker{q: q, avail: make(chan struct{})}
+}
+
+// A bconn is the broker's end of a connection to a remote handle.
+type bconn struct {
+	b      *broker
+	c      *net.UnixConn
+	wake   chan struct{} // capacity 1: tells the writer to look again
+	demand int           // items wanted and not yet granted
+	ackCan bool          // a cancel awaits its acknowledgement
+	fin    bool          // the handle is closing: acknowledge and stop writing
+	dead   bool          // the reader ended: the writer stops
+}
+
+// attach starts serving a connection; f is the broker's end of a socket
+// pair. It takes ownership of f.
+func (b *broker) attach(f *os.File) error {
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	c := &bconn{b: b, c: nc.(*net.UnixConn), wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.conns = append(b.conns, c)
+	b.mu.Unlock()
+	b.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
+	return nil
+}
+
+// notifyLocked tells local waiters and wanting connections that items are
+// there.
+func (b *broker) notifyLocked() {
+	if b.localWaiters > 0 {
+		close(b.avail)
+		b.avail = make(chan struct{})
+	}
+	for _, c := range b.conns {
+		if c.demand > 0 {
+			c.poke()
+		}
+	}
+}
+
+func (c *bconn) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// put stores one encoded item (head: its uvarint length, then payload)
+// from this process.
+func (b *broker) put(head, payload []byte) {
+	b.mu.Lock()
+	b.st.compact()
+	b.st.buf = append(append(b.st.buf, head...), payload...)
+	b.st.n++
+	b.notifyLocked()
+	b.mu.Unlock()
+}
+
+// get takes one item for this process and appends its payload to dst.
+func (b *broker) get(w wait, dst []byte) ([]byte, error) {
+	b.mu.Lock()
+	for b.st.len() == 0 {
+		if b.closed {
+			b.mu.Unlock()
+			return dst, errHandleClosed
+		}
+		b.localWaiters++
+		ch := b.avail
+		b.mu.Unlock()
+		err := w.on(ch)
+		b.mu.Lock()
+		b.localWaiters--
+		if err != nil && b.st.len() == 0 {
+			b.mu.Unlock()
+			return dst, err
+		}
+	}
+	dst = append(dst, b.st.pop()...)
+	b.mu.Unlock()
+	return dst, nil
+}
+
+// close marks the creating process's handle closed and wakes its getters.
+// Connections to other processes are served until they end.
+func (b *broker) close() {
+	b.mu.Lock()
+	b.closed = true
+	close(b.avail)
+	b.avail = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// share is how many items one wanting party may be granted now.
+func (b *broker) shareLocked() int {
+	k := b.localWaiters
+	for _, c := range b.conns {
+		if c.demand > 0 {
+			k++
+		}
+	}
+	k = max(k, 1)
+	return (b.st.len() + k - 1) / k
+}
+
+func (c *bconn) readLoop() {
+	b := c.b
+	defer b.wg.Done()
+	r := &fdReader{c: c.c}
+	d := newDecoder(r)
+	for d.Scan() {
+		f := d.Record()
+		b.mu.Lock()
+		switch f.Type {
+		case frameItems:
+			b.st.appendItems(f.Body, f.Items)
+			b.notifyLocked()
+		case frameReturn:
+			b.st.prepend(f.Body, f.Items)
+			b.notifyLocked()
+		case frameWant:
+			c.demand += int(f.N)
+			c.poke()
+		case frameCancel:
+			// The writer grants what is there now, then drops the rest
+			// of the want and acknowledges: a GetNowait probe (want 1,
+			// cancel) thus gets an item that is in the queue.
+			c.ackCan = true
+			c.poke()
+		case frameFin:
+			c.demand = 0
+			c.fin = true
+			c.poke()
+		case frameAttach:
+			fd, ok := r.next()
+			if !ok {
+				b.mu.Unlock()
+				goto out // protocol error: an attach without a descriptor
+			}
+			b.mu.Unlock()
+			b.attach(os.NewFile(uintptr(fd), "mp-queue"))
+			continue
+		default:
+			b.mu.Unlock()
+			goto out
+		}
+		b.mu.Unlock()
+	}
+out:
+	r.closeFDs()
+	b.mu.Lock()
+	c.dead = true
+	b.conns = slices.DeleteFunc(b.conns, func(x *bconn) bool { return x == c })
+	b.mu.Unlock()
+	c.poke()
+	// The writer closes the socket once it has seen dead.
+}
+
+func (c *bconn) writeLoop() {
+	b := c.b
+	defer b.wg.Done()
+	defer c.c.Close()
+	var out []byte
+	for {
+		b.mu.Lock()
+		for !c.dead && !c.fin && !c.ackCan && (c.demand == 0 || b.st.len() == 0) {
+			b.mu.Unlock()
+			<-c.wake
+			b.mu.Lock()
+		}
+		if c.dead {
+			b.mu.Unlock()
+			return
+		}
+		out = out[:0]
+		if c.demand > 0 && b.st.len() > 0 {
+			grant := min(c.demand, b.shareLocked())
+			out = append(out, byte(frameItems), 0, 0, 0, 0)
+			var n int
+			out, n = b.st.take(out, grant, maxItemsFrame)
+			binary.LittleEndian.PutUint32(out[1:5], uint32(len(out)-frameHeaderLen))
+			c.demand -= n
+		}
+		if c.ackCan {
+			c.ackCan = false
+			c.demand = 0
+			out = appendFrame(out, frameCancelled, nil)
+		}
+		fin := c.fin
+		if fin {
+			out = appendFrame(out, frameFinAck, nil)
+		}
+		b.mu.Unlock()
+		if _, err := c.c.Write(out); err != nil || fin {
+			// After a fin-ack the reader still takes the returned items
+			// and the end of stream; it marks the connection dead.
+			if fin {
+				b.mu.Lock()
+				for !c.dead {
+					b.mu.Unlock()
+					<-c.wake
+					b.mu.Lock()
+				}
+				b.mu.Unlock()
+			}
+			return
+		}
+		if cap(out) > 4<<20 {
+			out = nil
+		}
+	}
+}
+
+// An fdReader reads a unix socket and collects the descriptors that arrive
+// with the bytes (SCM_RIGHTS), in order.
+type fdReader struct {
+	c   *net.UnixConn
+	oob [256]byte
+	fds []int
+}
+
+func (r *fdReader) Read(p []byte) (int, error) {
+	n, oobn, _, _, err := r.c.ReadMsgUnix(p, r.oob[:])
+	if oobn > 0 {
+		if msgs, perr := unix.ParseSocketControlMessage(r.oob[:oobn]); perr == nil {
+			for i := range msgs {
+				if fds, ferr := unix.ParseUnixRights(&msgs[i]); ferr == nil {
+					r.fds = append(r.fds, fds...)
+				}
+			}
+		}
+	}
+	return n, err
+}
+
+func (r *fdReader) next() (int, bool) {
+	if len(r.fds) == 0 {
+		return -1, false
+	}
+	fd := r.fds[0]
+	r.fds = r.fds[1:]
+	return fd, true
+}
+
+func (r *fdReader) closeFDs() {
+	for _, fd := range r.fds {
+		unix.Close(fd)
+	}
+	r.fds = nil
+}

@@ -1,0 +1,389 @@
+package mp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A client is a queue handle in a process other than the one that created
+// the queue: a connection to the creator's broker.
+//
+// Putting appends the item to a pending buffer that a feeder goroutine
+// writes out, so that a burst of puts leaves as one write (CPython's feeder
+// thread, without the pickling: items are encoded by Put itself, so that an
+// item that cannot be encoded is an error of that Put).
+//
+// Getting takes items from a local store filled by a reader goroutine. The
+// handle asks the broker for items with want frames. How many it asks for
+// follows how fast it consumes: the window is about one millisecond of its
+// own work (at least 1, at most maxWindow items). A consumer that spends
+// milliseconds per item asks for one item when it needs one and never holds
+// an item another process could be working on; a consumer that streams
+// items keeps up to maxWindow items in flight and reaches a million items a
+// second.
+type client struct {
+	q    *qcore
+	conn *net.UnixConn
+
+	mu       sync.Mutex
+	pending  []byte // frames waiting for the feeder
+	spare    []byte
+	open     int  // offset in pending of the open items frame, or -1
+	closing  bool // Close was called: no more puts or gets
+	err      error
+	st       store // items received and not yet got
+	out      int   // items wanted and not yet received
+	canceled bool  // a cancel is in flight
+	waiters  int   // getters waiting for items
+	probers  int   // GetNowait calls waiting for the cancel acknowledgement
+	avail    chan struct{}
+
+	window  int
+	perItem time.Duration // smoothed time this handle takes per item got
+	mark    time.Time     // when perItem was last sampled
+	gets    int           // items got since mark
+
+	feed       chan struct{} // capacity 1
+	wmu        sync.Mutex    // serialises writes to conn
+	readerDone chan struct{}
+	feederDone chan struct{}
+}
+
+const (
+	maxWindow    = 4096
+	windowBudget = time.Millisecond
+)
+
+func newClient(q *qcore, f *os.File) (*client, error) {
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	c := &client{
+		q:          q,
+		conn:       nc.(*net.UnixConn),
+		open:       -1,
+		avail:      make(chan struct{}),
+		window:     1,
+		perItem:    windowBudget,
+		feed:       make(chan struct{}, 1),
+		readerDone: make(chan struct{}),
+		feederDone: make(chan struct{}),
+	}
+	go c.readLoop()
+	go c.feedLoop()
+	return c, nil
+}
+
+func (c *client) kick() {
+	select {
+	case c.feed <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) broadcastLocked() {
+	close(c.avail)
+	c.avail = make(chan struct{})
+}
+
+// put queues one encoded item (head: its uvarint length, then payload) for
+// the feeder.
+func (c *client) put(head, payload []byte) error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return errHandleClosed
+	}
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	if c.open < 0 || len(c.pending)-c.open-frameHeaderLen+len(head)+len(payload) > maxItemsFrame && len(c.pending)-c.open > frameHeaderLen {
+		c.open = len(c.pending)
+		c.pending = append(c.pending, byte(frameItems), 0, 0, 0, 0)
+	}
+	c.pending = append(append(c.pending, head...), payload...)
+	binary.LittleEndian.PutUint32(c.pending[c.open+1:], uint32(len(c.pending)-c.open-frameHeaderLen))
+	c.mu.Unlock()
+	c.kick()
+	return nil
+}
+
+// ctrlLocked queues a control frame.
+func (c *client) ctrlLocked(b []byte) {
+	c.pending = append(c.pending, b...)
+	c.open = -1
+	c.kick()
+}
+
+func (c *client) wantLocked(n int) {
+	n = min(n, maxWant)
+	c.out += n
+	c.ctrlLocked(appendWant(nil, n))
+}
+
+// get takes one item and appends its payload to dst.
+func (c *client) get(w wait, dst []byte) ([]byte, error) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return dst, errHandleClosed
+	}
+	for c.st.len() == 0 {
+		if c.closing {
+			c.mu.Unlock()
+			return dst, errHandleClosed
+		}
+		if c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			return dst, err
+		}
+		if w.nowait {
+			if err := c.probeLocked(); err != nil {
+				c.mu.Unlock()
+				return dst, err
+			}
+			if c.st.len() == 0 {
+				c.mu.Unlock()
+				return dst, errTimedOut
+			}
+			break
+		}
+		c.waiters++
+		if !c.canceled && c.out < c.waiters {
+			c.adaptLocked()
+			c.wantLocked(max(c.window, c.waiters) - c.out)
+		}
+		ch := c.avail
+		c.mu.Unlock()
+		err := w.on(ch)
+		c.mu.Lock()
+		c.waiters--
+		if err != nil && c.st.len() == 0 {
+			if c.waiters == 0 && c.out > 0 && !c.canceled {
+				c.canceled = true
+				c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+			}
+			c.mu.Unlock()
+			return dst, err
+		}
+	}
+	dst = append(dst, c.st.pop()...)
+	c.gets++
+	if c.window > 1 && !c.canceled && c.st.len()+c.out <= c.window/2 {
+		c.adaptLocked()
+		if n := c.window - c.st.len() - c.out; n > 0 {
+			c.wantLocked(n)
+		}
+	}
+	c.mu.Unlock()
+	return dst, nil
+}
+
+// adaptLocked sets the window to about windowBudget of this handle's time
+// per item, sampled once per refill (the clock is not free).
+func (c *client) adaptLocked() {
+	now := time.Now()
+	if !c.mark.IsZero() && c.gets > 0 {
+		per := now.Sub(c.mark) / time.Duration(c.gets)
+		c.perItem += (per - c.perItem) / 2
+		c.window = int(min(max(windowBudget/max(c.perItem, 1), 1), maxWindow))
+	}
+	c.mark, c.gets = now, 0
+}
+
+// probeLocked asks the broker for one item and waits for its answer, so
+// that GetNowait sees items that have reached the broker. It is used only
+// when the shared size says some item exists somewhere.
+func (c *client) probeLocked() error {
+	if c.q.size() <= 0 {
+		return nil
+	}
+	c.probers++
+	defer func() { c.probers-- }()
+	// Let a cancel in flight finish, then ask for one item and cancel at
+	// once: the broker grants what it holds before it acknowledges.
+	for round := 0; round < 2; round++ {
+		for c.canceled && c.err == nil && !c.closing {
+			c.waitLocked()
+		}
+		if round == 1 || c.st.len() > 0 || c.err != nil || c.closing {
+			break
+		}
+		if c.out == 0 {
+			c.wantLocked(1)
+		}
+		c.canceled = true
+		c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+	}
+	return nil
+}
+
+// waitLocked waits for the next change of state: items, an
+// acknowledgement, an error or Close.
+func (c *client) waitLocked() {
+	ch := c.avail
+	c.mu.Unlock()
+	<-ch
+	c.mu.Lock()
+}
+
+func (c *client) readLoop() {
+	defer close(c.readerDone)
+	d := newDecoder(c.conn)
+	for d.Scan() {
+		f := d.Record()
+		c.mu.Lock()
+		switch f.Type {
+		case frameItems:
+			c.st.appendItems(f.Body, f.Items)
+			c.out = max(c.out-f.Items, 0)
+		case frameCancelled:
+			c.out, c.canceled = 0, false
+			switch {
+			case c.closing:
+			case c.waiters > 0:
+				c.wantLocked(max(c.window, c.waiters))
+			case c.probers == 0 && c.st.len() > 0:
+				// Items granted to a getter that gave up go back to the
+				// front of the queue for others.
+				c.returnLocked()
+			}
+		case frameFinAck:
+			c.broadcastLocked()
+			c.mu.Unlock()
+			return
+		default:
+			c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
+			c.mu.Unlock()
+			return
+		}
+		if c.waiters > 0 || c.probers > 0 {
+			c.broadcastLocked()
+		}
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	err := d.Err()
+	if err == nil {
+		err = errors.New("end of stream")
+	}
+	c.failLocked(err)
+	c.mu.Unlock()
+}
+
+func (c *client) failLocked(err error) {
+	if c.err == nil {
+		c.err = fmt.Errorf("connection to the creating process lost: %w", err)
+	}
+	c.broadcastLocked()
+}
+
+// returnLocked queues every stored item back to the broker.
+func (c *client) returnLocked() {
+	if c.st.len() == 0 {
+		return
+	}
+	body := c.st.buf[c.st.head:]
+	c.ctrlLocked(appendFrame(nil, frameReturn, body))
+	c.st = store{}
+}
+
+func (c *client) feedLoop() {
+	defer close(c.feederDone)
+	for {
+		c.mu.Lock()
+		for len(c.pending) == 0 && !c.closing {
+			c.mu.Unlock()
+			<-c.feed
+			c.mu.Lock()
+		}
+		if len(c.pending) == 0 { // closing, all flushed
+			c.mu.Unlock()
+			break
+		}
+		buf := c.pending
+		c.pending, c.spare = c.spare[:0], nil
+		c.open = -1
+		c.mu.Unlock()
+
+		c.wmu.Lock()
+		_, err := c.conn.Write(buf)
+		c.wmu.Unlock()
+
+		c.mu.Lock()
+		if cap(buf) <= 4<<20 {
+			c.spare = buf[:0]
+		}
+		if err != nil {
+			c.failLocked(err)
+			c.pending = c.pending[:0]
+			c.mu.Unlock()
+			break
+		}
+		c.mu.Unlock()
+	}
+	c.finish()
+}
+
+// finish ends the connection after Close: a fin, the broker's fin-ack
+// (after which nothing more arrives), the return of unconsumed items, and
+// the end of the stream.
+func (c *client) finish() {
+	c.mu.Lock()
+	failed := c.err != nil
+	c.mu.Unlock()
+	if !failed {
+		c.wmu.Lock()
+		_, err := c.conn.Write(appendFrame(nil, frameFin, nil))
+		c.wmu.Unlock()
+		if err == nil {
+			<-c.readerDone
+			c.mu.Lock()
+			var ret []byte
+			if c.err == nil && c.st.len() > 0 {
+				ret = appendFrame(nil, frameReturn, c.st.buf[c.st.head:])
+				c.st = store{}
+			}
+			c.mu.Unlock()
+			if ret != nil {
+				c.wmu.Lock()
+				c.conn.Write(ret)
+				c.wmu.Unlock()
+			}
+		}
+	}
+	c.conn.Close()
+	<-c.readerDone
+}
+
+// close stops puts and gets; buffered items are still written.
+func (c *client) close() {
+	c.mu.Lock()
+	if !c.closing {
+		c.closing = true
+		c.broadcastLocked()
+	}
+	c.mu.Unlock()
+	c.kick()
+}
+
+// attach gives the broker a new connection (the broker's end of a socket
+// pair) for a child process.
+func (c *client) attach(f *os.File) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, _, err := c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+	return err
+}

@@ -1,0 +1,195 @@
+// Package mp is Python's multiprocessing for Go: worker OS processes
+// (Process), queues shared by any number of processes (Queue,
+// JoinableQueue, SimpleQueue), and a lock and a typed value in shared memory
+// (Lock, Value). It is Linux-only and imports nothing of gilbench.
+//
+// # Mapping to Python
+//
+//	multiprocessing.Process(target=f, args=a)   NewProcess("f", a...)   (f registered by name)
+//	p.start() p.run() p.join(t) p.is_alive()    Start, Run, Join / JoinTimeout / JoinContext, IsAlive
+//	p.exitcode p.pid p.name p.daemon            ExitCode, Pid (known=false is None), Name/SetName, Daemon/SetDaemon
+//	p.terminate() p.kill() p.close()            Terminate, Kill, Close; Stop = terminate, grace, kill
+//	multiprocessing.Queue(maxsize)              NewQueue[T](maxsize)
+//	q.put(x, block, timeout) q.get(...)         Put / PutTimeout / PutContext / PutNowait, Get / ...
+//	queue.Full, queue.Empty                     ErrFull, ErrEmpty
+//	q.qsize() q.empty() q.full()                Size, Empty, Full (approximate, as in Python)
+//	q.close() q.join_thread()                   Close, JoinThread
+//	JoinableQueue: task_done() join()           TaskDone (ErrTaskDone), Join / JoinContext / JoinTimeout
+//	SimpleQueue, Lock, Value                    NewSimpleQueue[T], NewLock, NewValue[T]
+//	current_process().name, active_children()   CurrentName, Args.Name; ActiveChildren
+//	atexit: stop daemons, join the others       Shutdown (called for you in children)
+//	sys.exit(n) in a target                     return SystemExit(n)
+//
+// # Processes
+//
+// A child is the running binary re-executed (os.Executable), as Python's
+// spawn start method: Go cannot fork a running program or ship a closure, so
+// targets are registered by name (Register, or RegisterRunner for a type
+// with a Run method) in init functions, and Main must be the first call in
+// main and in TestMain:
+//
+//	func init() { mp.Register("gilbench.worker", worker) }
+//
+//	func worker(a mp.Args) error {
+//		jobs, err := mp.Arg[*mp.JoinableQueue[Job]](a, 0)
+//		...
+//		results, err := mp.Arg[*mp.Queue[Result]](a, 1)
+//		...
+//		for {
+//			j, err := jobs.Get()
+//			if err != nil {
+//				return err
+//			}
+//			if j.Last {
+//				return jobs.TaskDone()
+//			}
+//			if err := results.Put(work(j)); err != nil {
+//				return err
+//			}
+//			if err := jobs.TaskDone(); err != nil {
+//				return err
+//			}
+//		}
+//	}
+//
+//	func main() {
+//		mp.Main() // in a child: runs the target and exits
+//		defer mp.Shutdown(context.Background())
+//		...
+//	}
+//
+// Arguments are either handles (queues, Lock, Value), which the child
+// receives connected to the same object, or values, which travel gob-encoded
+// and are read with Arg[T] into any gob-compatible T. A handle must be a
+// direct argument (not inside a struct): its descriptors go with it.
+//
+// Start is go-plugin's handshake. The child is started with an environment
+// cookie (GO_MP_CHILD_COOKIE), without which Main returns at once (and Start
+// refuses to run if Main was never called, so that a forgotten Main cannot
+// make every child run the whole program). Descriptors in the child:
+//
+//	0, 1, 2   the workload's: stdin, stdout (inherited by default),
+//	          stderr (copied to the parent's stderr, last 4 KiB kept)
+//	3         control: a unix socket pair. Parent → child: one bootstrap
+//	          frame (target, name, daemon flag, arguments). Child → parent:
+//	          the handshake line "mp|<version>|<pid>|ok" (or "...|error|msg"),
+//	          later an exit frame with the failure message. EOF tells the
+//	          child its parent is gone.
+//	4 ...     per handle argument: a socket to the queue's broker and the
+//	          queue's shared memory (memfd), or the memfd of a Lock or Value.
+//
+// The parent waits at most Options.StartTimeout for the handshake; a child
+// that exits first fails Start with "worker exited before handshake (exit
+// code N): <stderr tail>". No protocol byte ever goes to stdout or stderr.
+// Every started child is waited for by a goroutine of its own (Done closes
+// then), and dies with its parent twice over: Pdeathsig (SIGKILL) and EOF on
+// the control socket. Stop ends a child in two phases (SIGTERM, grace,
+// SIGKILL) and may be called any number of times.
+//
+// Exit codes are Python's: 0 when the target returns nil, 1 when it returns
+// an error or panics, n for os.Exit(n) or SystemExit(n), -N when signal N
+// killed it (Terminate: -15, Kill: -9).
+//
+// # Panic and error policy
+//
+// In a child, the target runs on the main goroutine under recover: a panic
+// becomes a *PanicError (value and stack). A failing target's error or panic
+// is printed to the child's stderr prefixed with its name ("Process-1: ..."),
+// the child exits with code 1 and sends the message's first line on the
+// control socket, so the parent's Err returns an *ExitError with code and
+// message — a failure arrives as an exit code plus a message, never as a
+// hang. Run (in-process) returns the same *PanicError. A panic in another
+// goroutine of a child crashes it as in any Go program (exit code 2).
+// Anything that can block takes a context or a timeout and leaves the state
+// as it was when it gives up; WithProcesses gives a context that is
+// cancelled, with the dead child's *ExitError as cause, when a child fails,
+// so that a Get or Join waiting for a dead worker returns within
+// milliseconds. Programming errors at init (Register twice) panic, as
+// http.Handle does.
+//
+// # Queues
+//
+// The process that creates a queue owns it: a broker (goroutines and an
+// in-memory FIFO of encoded items) serves every other process's handle over
+// a unix stream socket of its own, created when the handle is passed to a
+// child (a child passing its handle on asks the broker for a new connection,
+// sending it one end of a socket pair with SCM_RIGHTS). In the creating
+// process Put and Get touch the FIFO directly.
+//
+// All bytes are frames: a type byte, a 4-byte little-endian length and a
+// body. Items travel in batches: an items frame holds any number of items,
+// each a uvarint length and the encoded value. A remote Put encodes the item
+// at once (so an item that cannot be encoded fails that Put and nothing
+// else), appends it to a buffer and returns; a feeder goroutine writes the
+// buffer with one write whenever it can — CPython's feeder thread, with the
+// same Close (no more puts; buffered items are still written) and
+// JoinThread (wait until they are). A remote Get asks the broker for items
+// ("want n") and takes them from a local buffer; n adapts to the consumer,
+// about one millisecond of its own work per refill, from 1 (a slow
+// consumer never holds a task another process could be doing) up to 4096 (a
+// streaming consumer keeps the socket full). The broker grants items to the
+// handles that want them in fair shares. A Get that gives up withdraws its
+// want, and items granted to it after it gave up, like the unconsumed items
+// of a handle that is closed, go back to the front of the queue.
+//
+// Items are typed: Queue[T] encodes T once per queue, by the fastest form
+// that fits — plain fixed-size data (integers, floats, arrays and structs of
+// them) as its bytes (both ends are the same binary); []byte and string as
+// themselves; other fixed-size types (with bools) with encoding/binary;
+// anything else with encoding/gob, each handle keeping one encoder so that
+// type definitions are not re-sent and re-compiled for every item
+// (interface values need gob.Register). The decoder of frames is
+// scanner-shaped (Scan, Record, Err) and reports a malformed frame as a
+// *FrameError with its stream offset; it is fuzzed (FuzzDecoder).
+//
+// Counters live in a small shared memory region per queue (memfd, futexes
+// without FUTEX_PRIVATE_FLAG, as the POSIX semaphores CPython uses): the
+// free slots of a bounded queue (Put blocks there, so maxsize holds across
+// processes), the item count behind Size and Empty, and a JoinableQueue's
+// unfinished tasks, counted by Put at put time and by TaskDone at once, in
+// whatever process; Join sleeps on that word until it is zero. TaskDone
+// with no unfinished task fails with "task_done() called too many times".
+//
+// # The join-before-drain pitfall
+//
+// In Python a process that has put items cannot exit until its feeder thread
+// has pushed them into the pipe, so joining it before draining the queue can
+// deadlock. Here the creating process's broker always reads and keeps items
+// in its own memory, so a child's buffered items are written within
+// microseconds of being put; at exit a child flushes its handles
+// (JoinThread) and exits. Joining a producer before draining its queue is
+// therefore safe (TestJoinProducerBeforeDraining puts 200,000 items, is
+// joined, then drained). What can still block is a producer waiting for a
+// free slot of a full bounded queue: nothing drains it while you join.
+//
+// # Where it differs from Python
+//
+//   - Targets are registered by name; arguments are gob values or handles.
+//   - Errors instead of exceptions; Start twice, Join before Start, Close of
+//     a running process and SetDaemon after Start return errors where
+//     Python asserts. JoinTimeout returns nil also when the time is up (as
+//     join(timeout)); JoinContext returns the context's cause.
+//   - Put encodes synchronously, so an unencodable item is Put's error, not
+//     a traceback printed by the feeder thread.
+//   - A queue lives in the process that created it: if that process exits,
+//     other handles fail ("connection to the creating process lost"). Pass
+//     queues down the process tree, as Python's inheritance does.
+//   - GetNowait sees items that reached the creating process (it asks the
+//     broker), not only those already in this process's pipe buffer.
+//   - Items prefetched by a consumer that is killed are lost (at most its
+//     window; Python loses the one item being read); they still count in
+//     Size, as an item lost by a killed producer still holds its slot.
+//   - Go has no atexit: the main program calls Shutdown before it returns;
+//     a child left running when the parent exits is killed (SIGKILL), not
+//     joined.
+//   - Lock is not owned (any process may release it), like Python's
+//     multiprocessing.Lock; a process that dies holding it leaves it held.
+//
+// # Limits
+//
+// Linux only (memfd, futex, Pdeathsig, SCM_RIGHTS). One item at most 256 MiB.
+// A round trip of one item (parent → child → parent) costs about four
+// goroutine hand-offs more than a raw pipe (the feeder and reader goroutines
+// of both sides), so latency is a few times a raw pipe's while streamed
+// throughput is millions of small items per second.
+package mp

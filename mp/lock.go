@@ -1,0 +1,262 @@
+package mp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// ErrUnlocked is returned by Release of a lock that is not held.
+var ErrUnlocked = errors.New("release unlocked lock")
+
+// Shared memory of a Lock or Value: the lock word, then (Value) the value.
+const (
+	offLock     = 0
+	offValue    = 8
+	lockShmSize = 64
+)
+
+// Lock states (Drepper's futex mutex).
+const (
+	unlocked  = 0
+	locked    = 1
+	contended = 2
+)
+
+var sharedIDs atomic.Uint64
+
+// A Lock is a mutex shared by processes — Python's multiprocessing.Lock.
+// Any process holding a handle may release it (it is not owned), and a
+// process that dies holding it leaves it held, as in Python. The zero value
+// is not usable; use NewLock.
+type Lock struct {
+	mem  *shm
+	word *uint32
+	id   uint64
+}
+
+// NewLock returns an unlocked lock.
+func NewLock() (*Lock, error) {
+	id := sharedIDs.Add(1)
+	m, err := newShm(fmt.Sprintf("mp-lock-%d", id), lockShmSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Lock{mem: m, word: m.word(offLock), id: id}, nil
+}
+
+func (l *Lock) String() string { return fmt.Sprintf("Lock %d", l.id) }
+
+// Acquire takes the lock, waiting for it.
+func (l *Lock) Acquire() error { return l.acquire("acquire", wait{}) }
+
+// AcquireContext takes the lock or gives up when ctx is done, returning its
+// cause; the lock is then unchanged.
+func (l *Lock) AcquireContext(ctx context.Context) error {
+	return l.acquire("acquire", wait{ctx: ctx})
+}
+
+// AcquireTimeout takes the lock or gives up with ErrTimeout after d. A
+// zero d tries once; a negative d is an error.
+func (l *Lock) AcquireTimeout(d time.Duration) error {
+	w, err := waitTimeout(d)
+	if err != nil {
+		return fmt.Errorf("mp: %s: acquire: %w", l, err)
+	}
+	return l.acquire("acquire", w)
+}
+
+func (l *Lock) acquire(op string, w wait) error {
+	if !l.mem.enter() {
+		return fmt.Errorf("mp: %s: %s: %w", l, op, ErrLockClosed)
+	}
+	defer l.mem.leave()
+	if atomic.CompareAndSwapUint32(l.word, unlocked, locked) {
+		return nil
+	}
+	for {
+		if atomic.SwapUint32(l.word, contended) == unlocked {
+			return nil
+		}
+		if over, timedOut, cause := w.expired(); over {
+			// We may have consumed a wake-up meant for another waiter.
+			futexWake(l.word, 1)
+			if timedOut {
+				return fmt.Errorf("mp: %s: %s: %w", l, op, ErrTimeout)
+			}
+			return fmt.Errorf("mp: %s: %s: %w", l, op, cause)
+		}
+		if l.mem.isClosed() {
+			return fmt.Errorf("mp: %s: %s: %w", l, op, ErrLockClosed)
+		}
+		w.futexSleep(l.word, contended)
+	}
+}
+
+// Release unlocks the lock; releasing a lock that is not held is an error
+// (ErrUnlocked), and leaves it unlocked.
+func (l *Lock) Release() error {
+	if !l.mem.enter() {
+		return fmt.Errorf("mp: %s: release: %w", l, ErrLockClosed)
+	}
+	defer l.mem.leave()
+	switch atomic.SwapUint32(l.word, unlocked) {
+	case unlocked:
+		return fmt.Errorf("mp: %s: release: %w", l, ErrUnlocked)
+	case contended:
+		futexWake(l.word, 1)
+	}
+	return nil
+}
+
+// Close unmaps the lock in this process. Other processes are not affected.
+func (l *Lock) Close() error { return l.mem.close(l.word) }
+
+// ErrLockClosed is returned by a closed Lock or Value handle.
+var ErrLockClosed = errors.New("lock or value handle is closed")
+
+// GobEncode fails: handles travel only as direct Process arguments.
+func (l *Lock) GobEncode() ([]byte, error) { return nil, errNested }
+
+func (l *Lock) share(pl *plan) (*handleSpec, error) {
+	if !l.mem.enter() {
+		return nil, fmt.Errorf("mp: %s: pass to a child: %w", l, ErrLockClosed)
+	}
+	pl.release = append(pl.release, l.mem.leave)
+	return &handleSpec{Kind: handleLock, ID: l.id, Creator: os.Getpid(), Size: len(l.mem.mem),
+		Conn: -1, Shm: pl.add(l.mem.f, false)}, nil
+}
+
+func (*Lock) bind(s *handleSpec, obj any) (any, error) {
+	m, ok := obj.(*shm)
+	if !ok || s.Kind != handleLock {
+		return nil, fmt.Errorf("is a %s, not a Lock", handleKindName(s.Kind))
+	}
+	return &Lock{mem: m, word: m.word(offLock), id: s.ID}, nil
+}
+
+// openShared maps a Lock's or Value's memory in a child.
+func openShared(s *handleSpec, f *os.File) (*shm, error) {
+	if s.Size < lockShmSize || s.Size > 1<<30 {
+		f.Close()
+		return nil, fmt.Errorf("mp: shared memory size %d out of range", s.Size)
+	}
+	return mapShm(f, s.Size)
+}
+
+// A Value is a T in shared memory guarded by a Lock — Python's
+// multiprocessing.Value. T must be plain fixed-size data: numbers, bools,
+// and arrays and structs of them (no pointers, strings, slices or maps).
+type Value[T any] struct {
+	lock Lock
+	ptr  *T
+}
+
+// NewValue returns a shared value holding v.
+func NewValue[T any](v T) (*Value[T], error) {
+	t := reflect.TypeFor[T]()
+	if !isPlain(t, true) {
+		return nil, fmt.Errorf("mp: NewValue: %s is not plain fixed-size data", t)
+	}
+	id := sharedIDs.Add(1)
+	size := (offValue + int(t.Size()) + 63) &^ 63
+	m, err := newShm(fmt.Sprintf("mp-value-%d", id), size)
+	if err != nil {
+		return nil, err
+	}
+	x := &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: id}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue]))}
+	*x.ptr = v
+	return x, nil
+}
+
+func (v *Value[T]) String() string {
+	return fmt.Sprintf("Value[%s] %d", reflect.TypeFor[T](), v.lock.id)
+}
+
+// Lock returns the lock that guards the value (Python's get_lock), for
+// holding it across several operations with LoadLocked and StoreLocked.
+func (v *Value[T]) Lock() *Lock { return &v.lock }
+
+// Load returns the value, taking the lock for the read.
+func (v *Value[T]) Load() (T, error) { return v.LoadContext(context.Background()) }
+
+// LoadContext is Load that gives up waiting for the lock when ctx is done.
+func (v *Value[T]) LoadContext(ctx context.Context) (T, error) {
+	var x T
+	err := v.UpdateContext(ctx, func(cur T) T { x = cur; return cur })
+	return x, err
+}
+
+// Store sets the value, taking the lock for the write.
+func (v *Value[T]) Store(x T) error { return v.StoreContext(context.Background(), x) }
+
+// StoreContext is Store that gives up waiting for the lock when ctx is done.
+func (v *Value[T]) StoreContext(ctx context.Context, x T) error {
+	return v.UpdateContext(ctx, func(T) T { return x })
+}
+
+// Update replaces the value with fn(value) under the lock: a
+// read-modify-write no other process can interleave with (v.value += 1
+// under get_lock() in Python).
+func (v *Value[T]) Update(fn func(T) T) error { return v.UpdateContext(context.Background(), fn) }
+
+// UpdateContext is Update that gives up waiting for the lock when ctx is
+// done.
+func (v *Value[T]) UpdateContext(ctx context.Context, fn func(T) T) error {
+	if !v.lock.mem.enter() {
+		return fmt.Errorf("mp: %s: %w", v, ErrLockClosed)
+	}
+	defer v.lock.mem.leave()
+	if err := v.lock.acquire("update", wait{ctx: ctx}); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked: do not leave the lock held
+			v.lock.Release()
+		}
+	}()
+	*v.ptr = fn(*v.ptr)
+	done = true
+	return v.lock.Release()
+}
+
+// LoadLocked returns the value; the caller holds Lock().
+func (v *Value[T]) LoadLocked() T { return *v.ptr }
+
+// StoreLocked sets the value; the caller holds Lock().
+func (v *Value[T]) StoreLocked(x T) { *v.ptr = x }
+
+// Close unmaps the value in this process.
+func (v *Value[T]) Close() error { return v.lock.Close() }
+
+// GobEncode fails: handles travel only as direct Process arguments.
+func (v *Value[T]) GobEncode() ([]byte, error) { return nil, errNested }
+
+func (v *Value[T]) share(pl *plan) (*handleSpec, error) {
+	s, err := v.lock.share(pl)
+	if err != nil {
+		return nil, err
+	}
+	s.Kind, s.Type = handleValue, typeName[T]()
+	return s, nil
+}
+
+func (*Value[T]) bind(s *handleSpec, obj any) (any, error) {
+	m, ok := obj.(*shm)
+	if !ok || s.Kind != handleValue {
+		return nil, fmt.Errorf("is a %s, not a Value", handleKindName(s.Kind))
+	}
+	if want := typeName[T](); s.Type != want {
+		return nil, fmt.Errorf("is a Value of %s, not of %s", s.Type, want)
+	}
+	if need := offValue + int(reflect.TypeFor[T]().Size()); need > len(m.mem) {
+		return nil, fmt.Errorf("Value of %d bytes, need %d", len(m.mem), need)
+	}
+	return &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: s.ID}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue]))}, nil
+}

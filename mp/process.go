@@ -1,0 +1,856 @@
+package mp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var (
+	// ErrStartedTwice is returned by a second Start.
+	ErrStartedTwice = errors.New("cannot start a process twice")
+	// ErrProcessClosed is returned by the methods of a closed Process.
+	ErrProcessClosed = errors.New("process object is closed")
+	// ErrNotStarted is returned by Join, Terminate, Kill and Stop before
+	// Start.
+	ErrNotStarted = errors.New("can only join a started process")
+	// ErrRunning is returned by Close while the process runs.
+	ErrRunning = errors.New("cannot close a process while it is running; join or terminate it first")
+	// ErrDaemonic is returned by Start in a daemonic process.
+	ErrDaemonic = errors.New("daemonic processes are not allowed to have children")
+	// ErrAlreadyStarted is returned by SetDaemon after Start.
+	ErrAlreadyStarted = errors.New("process has already started")
+)
+
+// Options configure a Process. The zero value gives the defaults.
+type Options struct {
+	// Name is the process's name; default "Process-N", N counting the
+	// processes created by this one (in a child "Process-1:N", after its own
+	// name's numbers, as in Python).
+	Name string
+	// Daemon marks the process daemonic: it may not start children, and
+	// Shutdown terminates it instead of waiting for it.
+	Daemon bool
+	// Stdout receives the child's standard output; default: the child
+	// inherits this process's.
+	Stdout io.Writer
+	// Stderr receives the child's standard error; default this process's
+	// os.Stderr. It is always copied through a pipe so that the last 4 KiB
+	// can explain a failure ("worker exited before handshake: ...").
+	Stderr io.Writer
+	// Env is added to this process's environment for the child.
+	Env []string
+	// StartTimeout bounds the handshake; default 10s.
+	StartTimeout time.Duration
+	// StopGrace is how long Stop (and Shutdown) wait after SIGTERM before
+	// SIGKILL; default 2s.
+	StopGrace time.Duration
+}
+
+// DefaultStartTimeout and DefaultStopGrace are the Options defaults.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultStopGrace    = 2 * time.Second
+)
+
+type procState uint8
+
+const (
+	stateNew procState = iota
+	stateStarted
+	stateClosed
+)
+
+// A Process runs a registered target in a child OS process: the running
+// binary, re-executed — Python's multiprocessing.Process with the spawn
+// start method. Create it with NewProcess; the zero value is not usable.
+type Process struct {
+	target string
+	args   []any
+	opts   Options
+	done   chan struct{} // closed once the child has been waited for
+
+	startMu sync.Mutex // serialises Start
+
+	mu        sync.Mutex
+	name      string
+	daemon    bool
+	state     procState
+	cmd       *exec.Cmd
+	pid       int
+	exited    bool
+	code      int
+	report    string // the message the child sent with its exit, if any
+	tail      *tailWriter
+	ctlDone   chan struct{}
+	ctlConn   *net.UnixConn
+	waitError error
+}
+
+// NewProcess returns a process that will run the target registered under
+// name with args. Each argument is either a queue, Lock or Value handle,
+// which the child receives connected to the same object, or a value that
+// encoding/gob can encode, which it receives as a copy.
+func NewProcess(target string, args ...any) *Process {
+	return NewProcessWith(Options{}, target, args...)
+}
+
+// NewProcessWith is NewProcess with options.
+func NewProcessWith(opts Options, target string, args ...any) *Process {
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	name := opts.Name
+	if name == "" {
+		name = nextChildName()
+	}
+	return &Process{
+		target: target,
+		args:   append([]any(nil), args...),
+		opts:   opts,
+		done:   make(chan struct{}),
+		name:   name,
+		daemon: opts.Daemon,
+	}
+}
+
+func (p *Process) errorf(op string, err error) error {
+	p.mu.Lock()
+	name, pid := p.name, p.pid
+	p.mu.Unlock()
+	if pid != 0 {
+		return fmt.Errorf("mp: %s %s (pid %d): %w", op, name, pid, err)
+	}
+	return fmt.Errorf("mp: %s %s: %w", op, name, err)
+}
+
+// Name returns the process's name. It works on a closed process.
+func (p *Process) Name() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.name
+}
+
+// SetName renames the process (in this process's view; the child keeps the
+// name it was started with).
+func (p *Process) SetName(name string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == stateClosed {
+		return fmt.Errorf("mp: set name of %s: %w", p.name, ErrProcessClosed)
+	}
+	p.name = name
+	return nil
+}
+
+// Daemon reports whether the process is daemonic. It works on a closed
+// process.
+func (p *Process) Daemon() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.daemon
+}
+
+// SetDaemon sets the daemonic flag; it must be called before Start.
+func (p *Process) SetDaemon(daemonic bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.state {
+	case stateClosed:
+		return fmt.Errorf("mp: set daemon of %s: %w", p.name, ErrProcessClosed)
+	case stateStarted:
+		return fmt.Errorf("mp: set daemon of %s: %w", p.name, ErrAlreadyStarted)
+	}
+	p.daemon = daemonic
+	return nil
+}
+
+// Run runs the target in the calling process with the process's arguments,
+// as Python's run() does; handles are used as they are. A panic in the
+// target is returned as a *PanicError.
+func (p *Process) Run() error {
+	p.mu.Lock()
+	if p.state == stateClosed {
+		p.mu.Unlock()
+		return p.errorf("run", ErrProcessClosed)
+	}
+	name := p.name
+	p.mu.Unlock()
+	r, err := lookupTarget(p.target)
+	if err != nil {
+		return p.errorf("run", err)
+	}
+	return callTarget(r, Args{&args{name: name, local: p.args}})
+}
+
+// Start starts the child, sends it its target and arguments, and waits for
+// its handshake (at most Options.StartTimeout).
+func (p *Process) Start() error {
+	p.startMu.Lock()
+	defer p.startMu.Unlock()
+	p.mu.Lock()
+	switch p.state {
+	case stateClosed:
+		p.mu.Unlock()
+		return p.errorf("start", ErrProcessClosed)
+	case stateStarted:
+		p.mu.Unlock()
+		return p.errorf("start", ErrStartedTwice)
+	}
+	name, daemon := p.name, p.daemon
+	p.mu.Unlock()
+
+	if !mainCalled.Load() {
+		return p.errorf("start", errors.New("mp.Main was not called at the start of main (or TestMain): the child would run the whole program"))
+	}
+	if isDaemonic() {
+		return p.errorf("start", ErrDaemonic)
+	}
+	if _, err := lookupTarget(p.target); err != nil {
+		return p.errorf("start", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return p.errorf("start", err)
+	}
+
+	pl := &plan{}
+	defer pl.finish()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return p.errorf("start", fmt.Errorf("control socket: %w", err))
+	}
+	ctlOurs := os.NewFile(uintptr(fds[0]), "mp-control")
+	pl.add(os.NewFile(uintptr(fds[1]), "mp-control"), true) // fd 3 in the child
+	nc, err := net.FileConn(ctlOurs)
+	ctlOurs.Close()
+	if err != nil {
+		return p.errorf("start", fmt.Errorf("control socket: %w", err))
+	}
+	ctl := nc.(*net.UnixConn)
+
+	boot := bootstrap{
+		Version:  protocolVersion,
+		Name:     name,
+		Identity: childIdentity(name),
+		Daemon:   daemon,
+		Target:   p.target,
+		Parent:   os.Getpid(),
+		Args:     make([]argSpec, len(p.args)),
+	}
+	for i, a := range p.args {
+		if s, ok := a.(sharer); ok {
+			if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+				ctl.Close()
+				return p.errorf("start", fmt.Errorf("argument %d is a nil %T", i, a))
+			}
+			spec, err := s.share(pl)
+			if err != nil {
+				ctl.Close()
+				return p.errorf("start", fmt.Errorf("argument %d: %w", i, err))
+			}
+			boot.Args[i] = argSpec{Type: fmt.Sprintf("%T", a), Handle: spec}
+			continue
+		}
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(a); err != nil {
+			ctl.Close()
+			return p.errorf("start", fmt.Errorf("argument %d (%T): %w", i, a, err))
+		}
+		boot.Args[i] = argSpec{Type: fmt.Sprintf("%T", a), Value: buf.Bytes()}
+	}
+	var bb bytes.Buffer
+	if err := gob.NewEncoder(&bb).Encode(&boot); err != nil {
+		ctl.Close()
+		return p.errorf("start", fmt.Errorf("bootstrap: %w", err))
+	}
+
+	stderr := p.opts.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	stdout := p.opts.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	tail := &tailWriter{w: stderr}
+	cmd := exec.Command(exe)
+	cmd.Args = []string{os.Args[0]}
+	cmd.Env = append(append(os.Environ(), cookieKey+"="+cookieValue), p.opts.Env...)
+	cmd.ExtraFiles = pl.files
+	cmd.Stdout = stdout
+	cmd.Stderr = tail
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		ctl.Close()
+		return p.errorf("start", err)
+	}
+	pl.finish() // close the child's ends in this process
+
+	p.mu.Lock()
+	p.state = stateStarted
+	p.cmd = cmd
+	p.pid = cmd.Process.Pid
+	p.tail = tail
+	p.ctlConn = ctl
+	p.ctlDone = make(chan struct{})
+	p.mu.Unlock()
+	registerChild(p)
+
+	hs := make(chan error, 1)
+	go p.control(ctl, appendFrame(nil, frameBoot, bb.Bytes()), hs)
+	go p.reap()
+
+	timer := time.NewTimer(p.opts.StartTimeout)
+	defer timer.Stop()
+	select {
+	case err = <-hs:
+	case <-timer.C:
+		err = fmt.Errorf("no handshake within %v", p.opts.StartTimeout)
+		p.signal(syscall.SIGKILL)
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errEarlyExit) {
+		<-p.done
+		p.mu.Lock()
+		code, tailText := p.code, strings.TrimSpace(p.tail.String())
+		p.mu.Unlock()
+		return p.errorf("start", fmt.Errorf("worker exited before handshake (exit code %d): %s", code, tailText))
+	}
+	p.signal(syscall.SIGKILL)
+	<-p.done
+	return p.errorf("start", err)
+}
+
+var errEarlyExit = errors.New("worker exited before handshake")
+
+// handshakeVersion is the version a child announces; a test changes it.
+var handshakeVersion = protocolVersion
+
+// control sends the bootstrap, reads the handshake line and then the
+// child's exit report, until the child closes its end.
+func (p *Process) control(ctl *net.UnixConn, boot []byte, hs chan<- error) {
+	defer close(p.ctlDone)
+	if _, err := ctl.Write(boot); err != nil {
+		// The child may have died already; the handshake read tells.
+		_ = err
+	}
+	r := bufio.NewReaderSize(ctl, 4096)
+	line, err := readLine(r, 4096)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			hs <- errEarlyExit
+		} else {
+			hs <- fmt.Errorf("reading handshake: %w", err)
+		}
+		return
+	}
+	if err := checkHandshake(line); err != nil {
+		hs <- err
+		return
+	}
+	hs <- nil
+	d := newDecoder(r)
+	for d.Scan() {
+		if f := d.Record(); f.Type == frameExit {
+			p.mu.Lock()
+			p.report = string(f.Msg)
+			p.mu.Unlock()
+		}
+	}
+}
+
+// readLine reads up to '\n', at most max bytes.
+func readLine(r *bufio.Reader, max int) (string, error) {
+	var sb strings.Builder
+	for sb.Len() < max {
+		b, err := r.ReadByte()
+		if err != nil {
+			return sb.String(), err
+		}
+		if b == '\n' {
+			return sb.String(), nil
+		}
+		sb.WriteByte(b)
+	}
+	return sb.String(), fmt.Errorf("handshake line longer than %d bytes", max)
+}
+
+// The handshake line, child to parent on the control descriptor:
+//
+//	mp|<protocol version>|<pid>|ok
+//	mp|<protocol version>|<pid>|error|<message>
+func handshakeLine(pid int, err error) string {
+	if err != nil {
+		return fmt.Sprintf("mp|%d|%d|error|%s\n", handshakeVersion, pid, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return fmt.Sprintf("mp|%d|%d|ok\n", handshakeVersion, pid)
+}
+
+func checkHandshake(line string) error {
+	f := strings.SplitN(line, "|", 5)
+	if len(f) < 4 || f[0] != "mp" {
+		return fmt.Errorf("malformed handshake line %q", line)
+	}
+	if v, err := strconv.Atoi(f[1]); err != nil || v != protocolVersion {
+		return fmt.Errorf("incompatible protocol version %q, want %d", f[1], protocolVersion)
+	}
+	switch f[3] {
+	case "ok":
+		return nil
+	case "error":
+		if len(f) == 5 {
+			return fmt.Errorf("child: %s", f[4])
+		}
+	}
+	return fmt.Errorf("malformed handshake line %q", line)
+}
+
+// reap waits for the child (every started child is waited for exactly
+// once) and records how it ended.
+func (p *Process) reap() {
+	werr := p.cmd.Wait()
+	select {
+	case <-p.ctlDone:
+	case <-time.After(time.Second):
+		// Something else holds the child's end of the control socket.
+	}
+	p.ctlConn.Close()
+	<-p.ctlDone
+	code := -1
+	if st := p.cmd.ProcessState; st != nil {
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = -int(ws.Signal())
+		} else {
+			code = st.ExitCode()
+		}
+	}
+	p.mu.Lock()
+	p.exited = true
+	p.code = code
+	if code == -1 {
+		p.waitError = werr
+	}
+	p.mu.Unlock()
+	unregisterChild(p)
+	close(p.done)
+}
+
+// Done returns a channel closed when the child has ended (and been waited
+// for). Before Start it is open.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+func (p *Process) checkStarted(op string) error {
+	p.mu.Lock()
+	st := p.state
+	p.mu.Unlock()
+	switch st {
+	case stateClosed:
+		return p.errorf(op, ErrProcessClosed)
+	case stateNew:
+		if op == "join" {
+			return p.errorf(op, ErrNotStarted)
+		}
+		return p.errorf(op, fmt.Errorf("can only %s a started process", op))
+	}
+	return nil
+}
+
+// Join waits until the child has ended. Joining again is fine.
+func (p *Process) Join() error {
+	if err := p.checkStarted("join"); err != nil {
+		return err
+	}
+	<-p.done
+	return nil
+}
+
+// JoinTimeout waits until the child has ended or d has passed, whichever
+// comes first, and returns nil either way, as Python's join(timeout): check
+// IsAlive or ExitCode. A zero or negative d just polls.
+func (p *Process) JoinTimeout(d time.Duration) error {
+	if err := p.checkStarted("join"); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+	}
+	return nil
+}
+
+// JoinContext waits until the child has ended or ctx is done; in the latter
+// case it returns the context's cause.
+func (p *Process) JoinContext(ctx context.Context) error {
+	if err := p.checkStarted("join"); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return p.errorf("join", context.Cause(ctx))
+	}
+}
+
+// IsAlive reports whether the child has been started and has not ended.
+func (p *Process) IsAlive() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.state {
+	case stateClosed:
+		return false, fmt.Errorf("mp: is alive %s: %w", p.name, ErrProcessClosed)
+	case stateNew:
+		return false, nil
+	}
+	return !p.exited, nil
+}
+
+// Pid returns the child's process id; known is false before Start.
+func (p *Process) Pid() (pid int, known bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == stateClosed {
+		return 0, false, fmt.Errorf("mp: pid %s: %w", p.name, ErrProcessClosed)
+	}
+	return p.pid, p.pid != 0, nil
+}
+
+// ExitCode returns how the child ended; known is false (Python's None)
+// before Start and while it runs. The code is 0 for a normal return, 1 when
+// the target returned an error or panicked, n for os.Exit(n) or
+// SystemExit(n), and -N when a signal N killed it (Terminate: -15, Kill: -9).
+func (p *Process) ExitCode() (code int, known bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == stateClosed {
+		return 0, false, fmt.Errorf("mp: exit code %s: %w", p.name, ErrProcessClosed)
+	}
+	if !p.exited {
+		return 0, false, nil
+	}
+	return p.code, true, nil
+}
+
+// Err returns nil while the child runs or after it exited with code 0, and
+// otherwise an *ExitError with its code and message.
+func (p *Process) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.exited || p.code == 0 {
+		return nil
+	}
+	msg := p.report
+	if msg == "" && p.tail != nil {
+		msg = lastLine(p.tail.String())
+	}
+	if p.waitError != nil && msg == "" {
+		msg = p.waitError.Error()
+	}
+	return &ExitError{Name: p.name, Pid: p.pid, Code: p.code, Message: msg}
+}
+
+// An ExitError describes a child that ended with a nonzero exit code.
+type ExitError struct {
+	Name    string
+	Pid     int
+	Code    int    // as ExitCode
+	Message string // the target's error or panic, or the last line of its stderr
+}
+
+func (e *ExitError) Error() string {
+	how := fmt.Sprintf("exit code %d", e.Code)
+	if e.Code < 0 {
+		how = fmt.Sprintf("killed by signal %d (%v)", -e.Code, syscall.Signal(-e.Code))
+	}
+	if e.Message != "" {
+		return fmt.Sprintf("mp: process %s (pid %d) died: %s: %s", e.Name, e.Pid, how, e.Message)
+	}
+	return fmt.Sprintf("mp: process %s (pid %d) died: %s", e.Name, e.Pid, how)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+func (p *Process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	err := cmd.Process.Signal(sig)
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+// Terminate sends SIGTERM. After the child ended it does nothing.
+func (p *Process) Terminate() error {
+	if err := p.checkStarted("terminate"); err != nil {
+		return err
+	}
+	if err := p.signal(syscall.SIGTERM); err != nil {
+		return p.errorf("terminate", err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL. After the child ended it does nothing.
+func (p *Process) Kill() error {
+	if err := p.checkStarted("kill"); err != nil {
+		return err
+	}
+	if err := p.signal(syscall.SIGKILL); err != nil {
+		return p.errorf("kill", err)
+	}
+	return nil
+}
+
+// Stop ends the child in two phases — SIGTERM, then SIGKILL if it has not
+// ended after Options.StopGrace — and waits for it. It is idempotent.
+func (p *Process) Stop() error {
+	if err := p.checkStarted("stop"); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if err := p.signal(syscall.SIGTERM); err != nil {
+		return p.errorf("stop", err)
+	}
+	t := time.NewTimer(p.opts.StopGrace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-t.C:
+	}
+	if err := p.signal(syscall.SIGKILL); err != nil {
+		return p.errorf("stop", err)
+	}
+	<-p.done
+	return nil
+}
+
+// Close releases the Process. It fails while the child runs; afterwards
+// every method except Name and Daemon fails with ErrProcessClosed. Close is
+// idempotent.
+func (p *Process) Close() error {
+	p.startMu.Lock() // not in the middle of a Start
+	defer p.startMu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.state {
+	case stateClosed:
+		return nil
+	case stateStarted:
+		if !p.exited {
+			return fmt.Errorf("mp: close %s (pid %d): %w", p.name, p.pid, ErrRunning)
+		}
+	}
+	p.state = stateClosed
+	return nil
+}
+
+// String describes the process like Python's repr.
+func (p *Process) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "<Process name=%q", p.name)
+	switch {
+	case p.state == stateClosed:
+		b.WriteString(" closed")
+	case p.state == stateNew:
+		b.WriteString(" initial")
+	case !p.exited:
+		fmt.Fprintf(&b, " pid=%d started", p.pid)
+	default:
+		fmt.Fprintf(&b, " pid=%d exitcode=%d", p.pid, p.code)
+	}
+	if p.daemon {
+		b.WriteString(" daemon")
+	}
+	b.WriteString(">")
+	return b.String()
+}
+
+// A tailWriter passes writes on and keeps the last tailSize bytes.
+type tailWriter struct {
+	w   io.Writer
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 4096
+
+func (t *tailWriter) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > tailSize {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailSize:]...)
+	}
+	t.mu.Unlock()
+	t.w.Write(b) // a failing destination must not block the child
+	return len(b), nil
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// A plan collects the descriptors a child inherits: ExtraFiles[i] is fd 3+i.
+type plan struct {
+	files   []*os.File
+	ours    []*os.File // to close in this process once the child started
+	release []func()
+	done    bool
+}
+
+func (pl *plan) add(f *os.File, closeAfter bool) int {
+	pl.files = append(pl.files, f)
+	if closeAfter {
+		pl.ours = append(pl.ours, f)
+	}
+	return 3 + len(pl.files) - 1
+}
+
+func (pl *plan) finish() {
+	if pl.done {
+		return
+	}
+	pl.done = true
+	for _, f := range pl.ours {
+		f.Close()
+	}
+	for _, r := range pl.release {
+		r()
+	}
+}
+
+// The children started by this process and not yet waited for.
+var children struct {
+	sync.Mutex
+	m map[*Process]struct{}
+}
+
+func registerChild(p *Process) {
+	children.Lock()
+	if children.m == nil {
+		children.m = map[*Process]struct{}{}
+	}
+	children.m[p] = struct{}{}
+	children.Unlock()
+}
+
+func unregisterChild(p *Process) {
+	children.Lock()
+	delete(children.m, p)
+	children.Unlock()
+}
+
+// ActiveChildren returns the children started by this process that have
+// not ended yet.
+func ActiveChildren() []*Process {
+	children.Lock()
+	defer children.Unlock()
+	ps := make([]*Process, 0, len(children.m))
+	for p := range children.m {
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// Shutdown is what a process does at exit, as Python's multiprocessing
+// does from atexit: it stops its daemonic children (Stop: SIGTERM, grace,
+// SIGKILL) and waits for the others. If ctx ends first, it stops those too
+// and returns the context's cause. Children run Shutdown themselves when
+// their target returns; the main program calls it before it exits (Go has
+// no atexit hook; a child left running dies with its parent, by
+// SIGKILL).
+func Shutdown(ctx context.Context) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, p := range ActiveChildren() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.Daemon() {
+				if err := p.Stop(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+				return
+			}
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				p.Stop()
+				mu.Lock()
+				errs = append(errs, p.errorf("shutdown", context.Cause(ctx)))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// WithProcesses returns a copy of ctx that is cancelled, with the child's
+// *ExitError as its cause, as soon as one of procs ends with a nonzero exit
+// code. Blocking calls given this context (queue Get, JoinableQueue Join)
+// then stop waiting for work a dead process will never do. Call cancel
+// when done, as with context.WithCancel.
+func WithProcesses(ctx context.Context, procs ...*Process) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	for _, p := range procs {
+		go func() {
+			select {
+			case <-p.done:
+				if err := p.Err(); err != nil {
+					cancel(err)
+				}
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, func() { cancel(context.Canceled) }
+}

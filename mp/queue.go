@@ -1,0 +1,665 @@
+package mp
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+var (
+	// ErrFull is returned by Put calls that would block on a bounded queue
+	// once their timeout expires (at once for PutNowait).
+	ErrFull = errors.New("queue is full")
+	// ErrEmpty is returned by Get calls once their timeout expires (at once
+	// for GetNowait).
+	ErrEmpty = errors.New("queue is empty")
+	// ErrQueueClosed is returned by every call on a handle after its Close.
+	ErrQueueClosed = errors.New("queue is closed")
+	// ErrTaskDone is returned by TaskDone when no task is unfinished.
+	ErrTaskDone = errors.New("task_done() called too many times")
+	// ErrTimeout is returned by JoinTimeout, JoinThread and AcquireTimeout
+	// when the time is up.
+	ErrTimeout = errors.New("timed out")
+)
+
+type qkind uint8
+
+const (
+	kindQueue qkind = iota + 1
+	kindJoinable
+	kindSimple
+)
+
+func (k qkind) String() string {
+	switch k {
+	case kindQueue:
+		return "Queue"
+	case kindJoinable:
+		return "JoinableQueue"
+	case kindSimple:
+		return "SimpleQueue"
+	}
+	return fmt.Sprintf("qkind(%d)", uint8(k))
+}
+
+// Shared memory of a queue: five 32-bit counters and a magic number.
+const (
+	offSlots       = 0  // free slots of a bounded queue (a semaphore)
+	offSlotWaiters = 4  // putters asleep on offSlots
+	offSize        = 8  // items put and not yet got, counted at Put time
+	offUnfinished  = 12 // tasks put and not yet done (JoinableQueue)
+	offJoinWaiters = 16 // joiners asleep on offUnfinished
+	offMagic       = 20
+	queueShmSize   = 64
+	queueMagic     = 0x3151504d // "MPQ1"
+	maxMaxsize     = 1 << 30
+)
+
+var queueIDs atomic.Uint64
+
+// A qcore is what the typed queues share: the handle of one process on one
+// queue, either the creator's (b != nil) or a connection to it (c != nil).
+type qcore struct {
+	id      uint64 // per creating process
+	creator int    // pid of the creating process
+	kind    qkind
+	typ     string // item type, checked when a handle is bound in a child
+	maxsize int
+
+	mem                            *shm
+	slots                          sem
+	sizeW, unfinished, joinWaiters *uint32
+
+	b *broker
+	c *client
+
+	closed atomic.Bool
+}
+
+func newCore(kind qkind, typ string, maxsize int) (*qcore, error) {
+	if maxsize > maxMaxsize {
+		return nil, fmt.Errorf("mp: new %s: maxsize %d exceeds %d", kind, maxsize, maxMaxsize)
+	}
+	maxsize = max(maxsize, 0)
+	id := queueIDs.Add(1)
+	mem, err := newShm(fmt.Sprintf("mp-queue-%d", id), queueShmSize)
+	if err != nil {
+		return nil, err
+	}
+	q := &qcore{id: id, creator: os.Getpid(), kind: kind, typ: typ, maxsize: maxsize}
+	q.setMem(mem)
+	atomic.StoreUint32(q.mem.word(offSlots), uint32(maxsize))
+	atomic.StoreUint32(q.mem.word(offMagic), queueMagic)
+	q.b = newBroker(q)
+	registerHandle(q)
+	return q, nil
+}
+
+func (q *qcore) setMem(mem *shm) {
+	q.mem = mem
+	q.slots = sem{val: mem.word(offSlots), waiters: mem.word(offSlotWaiters)}
+	q.sizeW = mem.word(offSize)
+	q.unfinished = mem.word(offUnfinished)
+	q.joinWaiters = mem.word(offJoinWaiters)
+}
+
+func (q *qcore) String() string {
+	return fmt.Sprintf("%s[%s] %d of pid %d", q.kind, q.typ, q.id, q.creator)
+}
+
+func (q *qcore) errorf(op string, err error) error {
+	return fmt.Errorf("mp: %s: %s: %w", q, op, err)
+}
+
+func (q *qcore) isClosed() bool { return q.closed.Load() }
+
+// enter guards a call against Close unmapping the shared memory under it.
+func (q *qcore) enter(op string) error {
+	if q.isClosed() || !q.mem.enter() {
+		return q.errorf(op, ErrQueueClosed)
+	}
+	return nil
+}
+
+func (q *qcore) put(op string, w wait, head, payload []byte) error {
+	if err := q.enter(op); err != nil {
+		return err
+	}
+	defer q.mem.leave()
+	if q.maxsize > 0 {
+		switch err := q.slots.acquire(w, q.mem); err {
+		case nil:
+		case errTimedOut:
+			return q.errorf(op, ErrFull)
+		case errHandleClosed:
+			return q.errorf(op, ErrQueueClosed)
+		default:
+			return q.errorf(op, err)
+		}
+	}
+	if q.kind == kindJoinable {
+		atomic.AddUint32(q.unfinished, 1)
+	}
+	atomic.AddUint32(q.sizeW, 1)
+	var err error
+	if q.b != nil {
+		q.b.put(head, payload)
+	} else {
+		err = q.c.put(head, payload)
+	}
+	if err != nil {
+		atomic.AddUint32(q.sizeW, ^uint32(0))
+		if q.kind == kindJoinable {
+			q.taskDone()
+		}
+		if q.maxsize > 0 {
+			q.slots.release()
+		}
+		if err == errHandleClosed {
+			err = ErrQueueClosed
+		}
+		return q.errorf(op, err)
+	}
+	return nil
+}
+
+func (q *qcore) get(op string, w wait, dst []byte) ([]byte, error) {
+	if err := q.enter(op); err != nil {
+		return dst, err
+	}
+	defer q.mem.leave()
+	var err error
+	if q.b != nil {
+		dst, err = q.b.get(w, dst)
+	} else {
+		dst, err = q.c.get(w, dst)
+	}
+	switch err {
+	case nil:
+	case errTimedOut:
+		return dst, q.errorf(op, ErrEmpty)
+	case errHandleClosed:
+		return dst, q.errorf(op, ErrQueueClosed)
+	default:
+		return dst, q.errorf(op, err)
+	}
+	atomic.AddUint32(q.sizeW, ^uint32(0))
+	if q.maxsize > 0 {
+		q.slots.release()
+	}
+	return dst, nil
+}
+
+// size returns the shared item count; 0 once the handle is closed.
+func (q *qcore) size() int {
+	if !q.mem.enter() {
+		return 0
+	}
+	defer q.mem.leave()
+	return max(int(int32(atomic.LoadUint32(q.sizeW))), 0)
+}
+
+func (q *qcore) taskDone() error {
+	for {
+		v := atomic.LoadUint32(q.unfinished)
+		if v == 0 {
+			return ErrTaskDone
+		}
+		if atomic.CompareAndSwapUint32(q.unfinished, v, v-1) {
+			if v == 1 && atomic.LoadUint32(q.joinWaiters) > 0 {
+				futexWake(q.unfinished, 1<<30)
+			}
+			return nil
+		}
+	}
+}
+
+func (q *qcore) join(op string, w wait) error {
+	if err := q.enter(op); err != nil {
+		return err
+	}
+	defer q.mem.leave()
+	for {
+		v := atomic.LoadUint32(q.unfinished)
+		if v == 0 {
+			return nil
+		}
+		if over, timedOut, cause := w.expired(); over {
+			if timedOut {
+				return q.errorf(op, fmt.Errorf("%w with %d unfinished tasks", ErrTimeout, v))
+			}
+			return q.errorf(op, cause)
+		}
+		if q.isClosed() {
+			return q.errorf(op, ErrQueueClosed)
+		}
+		atomic.AddUint32(q.joinWaiters, 1)
+		if atomic.LoadUint32(q.unfinished) == v {
+			w.futexSleep(q.unfinished, v)
+		}
+		atomic.AddUint32(q.joinWaiters, ^uint32(0))
+	}
+}
+
+func (q *qcore) close() error {
+	if q.closed.Swap(true) {
+		return nil
+	}
+	if q.b != nil {
+		q.b.close()
+	} else {
+		q.c.close()
+	}
+	unregisterHandle(q)
+	return q.mem.close(q.slots.val, q.unfinished)
+}
+
+func (q *qcore) joinThread(op string, w wait) error {
+	if !q.isClosed() {
+		return q.errorf(op, errors.New("JoinThread called before Close"))
+	}
+	if q.c == nil {
+		return nil
+	}
+	switch err := w.on(q.c.feederDone); err {
+	case nil:
+		q.c.mu.Lock()
+		err = q.c.err
+		q.c.mu.Unlock()
+		if err != nil {
+			return q.errorf(op, err)
+		}
+		return nil
+	case errTimedOut:
+		return q.errorf(op, ErrTimeout)
+	default:
+		return q.errorf(op, err)
+	}
+}
+
+// share prepares a connection to this queue for a child process: the
+// child's end of a new socket pair and the shared memory.
+func (q *qcore) share(pl *plan) (*handleSpec, error) {
+	if err := q.enter("pass to a child"); err != nil {
+		return nil, err
+	}
+	pl.release = append(pl.release, q.mem.leave)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, q.errorf("pass to a child", err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "mp-queue")
+	theirs := os.NewFile(uintptr(fds[1]), "mp-queue")
+	if q.b != nil {
+		err = q.b.attach(ours)
+	} else {
+		err = q.c.attach(ours)
+		ours.Close()
+	}
+	if err != nil {
+		theirs.Close()
+		return nil, q.errorf("pass to a child", err)
+	}
+	return &handleSpec{
+		Kind:    uint8(q.kind),
+		ID:      q.id,
+		Creator: q.creator,
+		Type:    q.typ,
+		Maxsize: q.maxsize,
+		Conn:    pl.add(theirs, true),
+		Shm:     pl.add(q.mem.f, false),
+	}, nil
+}
+
+// openCore builds a handle in a child from what its parent passed.
+func openCore(s *handleSpec, conn, mem *os.File) (*qcore, error) {
+	m, err := mapShm(mem, queueShmSize)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	q := &qcore{id: s.ID, creator: s.Creator, kind: qkind(s.Kind), typ: s.Type, maxsize: s.Maxsize}
+	q.setMem(m)
+	if v := atomic.LoadUint32(q.mem.word(offMagic)); v != queueMagic {
+		conn.Close()
+		m.close()
+		return nil, fmt.Errorf("mp: %s: shared memory magic %#x, want %#x", q, v, queueMagic)
+	}
+	if q.c, err = newClient(q, conn); err != nil {
+		m.close()
+		return nil, err
+	}
+	registerHandle(q)
+	return q, nil
+}
+
+// Handles open in this process, closed and flushed when a child's target
+// returns.
+var handles struct {
+	sync.Mutex
+	m map[*qcore]struct{}
+}
+
+func registerHandle(q *qcore) {
+	handles.Lock()
+	if handles.m == nil {
+		handles.m = map[*qcore]struct{}{}
+	}
+	handles.m[q] = struct{}{}
+	handles.Unlock()
+}
+
+func unregisterHandle(q *qcore) {
+	handles.Lock()
+	delete(handles.m, q)
+	handles.Unlock()
+}
+
+// flushHandles closes every open handle of this process and waits until
+// their buffered items are written, or the time is up.
+func flushHandles(d time.Duration) error {
+	handles.Lock()
+	var qs []*qcore
+	for q := range handles.m {
+		qs = append(qs, q)
+	}
+	handles.Unlock()
+	for _, q := range qs {
+		q.close()
+	}
+	w := wait{deadline: time.Now().Add(d)}
+	var errs []error
+	for _, q := range qs {
+		errs = append(errs, q.joinThread("flush at exit", w))
+	}
+	return errors.Join(errs...)
+}
+
+var errNested = errors.New("mp: queue, Lock and Value handles can only be passed as direct Process arguments")
+
+// Queue is a FIFO shared by any number of processes — Python's
+// multiprocessing.Queue. The process that calls NewQueue holds the items;
+// pass the queue as a Process argument to give a child a handle connected to
+// the same queue. The zero value is not usable.
+type Queue[T any] struct {
+	core  *qcore
+	codec codec[T]
+}
+
+// NewQueue returns a queue bounded to maxsize items (unbounded if
+// maxsize <= 0).
+func NewQueue[T any](maxsize int) (*Queue[T], error) {
+	c, err := newCore(kindQueue, typeName[T](), maxsize)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue[T]{core: c, codec: newCodec[T]()}, nil
+}
+
+// Put puts item, waiting for a free slot if the queue is bounded and full.
+func (q *Queue[T]) Put(item T) error { return q.put("put", wait{}, &item) }
+
+// PutContext is Put that gives up when ctx is done, returning its cause.
+func (q *Queue[T]) PutContext(ctx context.Context, item T) error {
+	return q.put("put", wait{ctx: ctx}, &item)
+}
+
+// PutTimeout is Put that gives up with ErrFull after d. A zero d is
+// PutNowait; a negative d is an error.
+func (q *Queue[T]) PutTimeout(item T, d time.Duration) error {
+	w, err := waitTimeout(d)
+	if err != nil {
+		return q.core.errorf("put", err)
+	}
+	return q.put("put", w, &item)
+}
+
+// PutNowait puts item if a slot is free, else fails with ErrFull.
+func (q *Queue[T]) PutNowait(item T) error { return q.put("put", wait{nowait: true}, &item) }
+
+func (q *Queue[T]) put(op string, w wait, item *T) error {
+	var scratch [binary.MaxVarintLen64]byte
+	head, payload, err := q.codec.encode(scratch[:0], item)
+	if err != nil {
+		return q.core.errorf(op, fmt.Errorf("cannot encode %T item: %w", *item, err))
+	}
+	return q.core.put(op, w, head, payload)
+}
+
+// Get takes the next item, waiting for one.
+func (q *Queue[T]) Get() (T, error) { return q.get("get", wait{}) }
+
+// GetContext is Get that gives up when ctx is done, returning its cause.
+func (q *Queue[T]) GetContext(ctx context.Context) (T, error) {
+	return q.get("get", wait{ctx: ctx})
+}
+
+// GetTimeout is Get that gives up with ErrEmpty after d. A zero d is
+// GetNowait; a negative d is an error.
+func (q *Queue[T]) GetTimeout(d time.Duration) (T, error) {
+	w, err := waitTimeout(d)
+	if err != nil {
+		var zero T
+		return zero, q.core.errorf("get", err)
+	}
+	return q.get("get", w)
+}
+
+// GetNowait takes an item that has reached this queue's creator, else fails
+// with ErrEmpty. An item still in another process's buffer is not seen.
+func (q *Queue[T]) GetNowait() (T, error) { return q.get("get", wait{nowait: true}) }
+
+func (q *Queue[T]) get(op string, w wait) (T, error) {
+	var v T
+	if q.codec.kind == codecBytes {
+		// The item's own copy becomes the result.
+		b, err := q.core.get(op, w, nil)
+		if err != nil {
+			return v, err
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		*(*[]byte)(unsafe.Pointer(&v)) = b
+		return v, nil
+	}
+	var scratch [128]byte
+	b, err := q.core.get(op, w, scratch[:0])
+	if err != nil {
+		return v, err
+	}
+	if err := q.codec.decode(b, &v); err != nil {
+		return v, q.core.errorf(op, fmt.Errorf("cannot decode item: %w", err))
+	}
+	return v, nil
+}
+
+// Size returns the approximate number of items in the queue: put (in any
+// process) and not yet got.
+func (q *Queue[T]) Size() int { return q.core.size() }
+
+// Empty reports whether Size is zero.
+func (q *Queue[T]) Empty() bool { return q.core.size() == 0 }
+
+// Full reports whether a bounded queue holds maxsize items.
+func (q *Queue[T]) Full() bool { return q.core.maxsize > 0 && q.core.size() >= q.core.maxsize }
+
+// MaxSize returns the bound given to NewQueue (0: unbounded).
+func (q *Queue[T]) MaxSize() int { return q.core.maxsize }
+
+// Close says that this process will neither put nor get any more through
+// this handle. Items it put are still written (see JoinThread); items it had
+// received and not got go back to the front of the queue. Afterwards Put
+// and Get fail with ErrQueueClosed. Other processes' handles are not
+// affected: in the creating process Close stops local use, and the queue
+// lives on while other processes hold handles. Close is idempotent.
+func (q *Queue[T]) Close() error { return q.core.close() }
+
+// JoinThread waits until the items this process put have been written to
+// the creating process (Python's join_thread). It must follow Close.
+func (q *Queue[T]) JoinThread() error { return q.core.joinThread("join thread", wait{}) }
+
+// JoinThreadContext is JoinThread that gives up when ctx is done.
+func (q *Queue[T]) JoinThreadContext(ctx context.Context) error {
+	return q.core.joinThread("join thread", wait{ctx: ctx})
+}
+
+// String describes the queue for messages: kind, item type, id and creator.
+func (q *Queue[T]) String() string { return q.core.String() }
+
+// GobEncode fails: handles travel only as direct Process arguments.
+func (q *Queue[T]) GobEncode() ([]byte, error) { return nil, errNested }
+
+func (q *Queue[T]) share(pl *plan) (*handleSpec, error) { return q.core.share(pl) }
+
+func (*Queue[T]) bind(s *handleSpec, obj any) (any, error) {
+	c, err := bindCore[T](s, obj, kindQueue, kindJoinable)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue[T]{core: c, codec: newCodec[T]()}, nil
+}
+
+func bindCore[T any](s *handleSpec, obj any, kinds ...qkind) (*qcore, error) {
+	c, ok := obj.(*qcore)
+	if !ok {
+		return nil, fmt.Errorf("is a %s, not a queue", handleKindName(s.Kind))
+	}
+	kindOK := false
+	for _, k := range kinds {
+		kindOK = kindOK || c.kind == k
+	}
+	if !kindOK {
+		return nil, fmt.Errorf("is a %s, not a %s", c.kind, kinds[0])
+	}
+	if want := typeName[T](); c.typ != want {
+		return nil, fmt.Errorf("is a %s of %s, not of %s", c.kind, c.typ, want)
+	}
+	return c, nil
+}
+
+// JoinableQueue is a Queue whose items are tasks: each Put counts one more
+// unfinished task and each TaskDone one less, across all processes; Join
+// waits until none is unfinished — Python's multiprocessing.JoinableQueue.
+// The count lives in shared memory and changes at the moment of the call.
+type JoinableQueue[T any] struct {
+	Queue[T]
+}
+
+// NewJoinableQueue returns a joinable queue bounded to maxsize items
+// (unbounded if maxsize <= 0).
+func NewJoinableQueue[T any](maxsize int) (*JoinableQueue[T], error) {
+	c, err := newCore(kindJoinable, typeName[T](), maxsize)
+	if err != nil {
+		return nil, err
+	}
+	return &JoinableQueue[T]{Queue[T]{core: c, codec: newCodec[T]()}}, nil
+}
+
+// TaskDone marks one task finished. Called more often than items were put,
+// it fails with ErrTaskDone ("task_done() called too many times").
+func (q *JoinableQueue[T]) TaskDone() error {
+	if err := q.core.enter("task done"); err != nil {
+		return err
+	}
+	defer q.core.mem.leave()
+	if err := q.core.taskDone(); err != nil {
+		return q.core.errorf("task done", err)
+	}
+	return nil
+}
+
+// Join waits until every task put (by any process) has been marked done.
+// A consumer that dies never marks its task done: use JoinContext with a
+// context from WithProcesses to stop waiting for it.
+func (q *JoinableQueue[T]) Join() error { return q.core.join("join", wait{}) }
+
+// JoinContext is Join that gives up when ctx is done, returning its cause.
+func (q *JoinableQueue[T]) JoinContext(ctx context.Context) error {
+	return q.core.join("join", wait{ctx: ctx})
+}
+
+// JoinTimeout is Join that gives up with ErrTimeout after d (a negative d
+// is an error).
+func (q *JoinableQueue[T]) JoinTimeout(d time.Duration) error {
+	if d < 0 {
+		return q.core.errorf("join", errNegativeTimeout)
+	}
+	return q.core.join("join", wait{deadline: time.Now().Add(d)})
+}
+
+// Unfinished returns the number of tasks put and not yet marked done.
+func (q *JoinableQueue[T]) Unfinished() int {
+	if q.core.enter("unfinished") != nil {
+		return 0
+	}
+	defer q.core.mem.leave()
+	return int(atomic.LoadUint32(q.core.unfinished))
+}
+
+func (*JoinableQueue[T]) bind(s *handleSpec, obj any) (any, error) {
+	c, err := bindCore[T](s, obj, kindJoinable)
+	if err != nil {
+		return nil, err
+	}
+	return &JoinableQueue[T]{Queue[T]{core: c, codec: newCodec[T]()}}, nil
+}
+
+// SimpleQueue is an unbounded queue with only Put, Get, Empty and Close —
+// Python's multiprocessing.SimpleQueue.
+type SimpleQueue[T any] struct {
+	q Queue[T]
+}
+
+// NewSimpleQueue returns an unbounded simple queue.
+func NewSimpleQueue[T any]() (*SimpleQueue[T], error) {
+	c, err := newCore(kindSimple, typeName[T](), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &SimpleQueue[T]{Queue[T]{core: c, codec: newCodec[T]()}}, nil
+}
+
+// Put puts item; it never waits.
+func (s *SimpleQueue[T]) Put(item T) error { return s.q.Put(item) }
+
+// Get takes the next item, waiting for one.
+func (s *SimpleQueue[T]) Get() (T, error) { return s.q.Get() }
+
+// GetContext is Get that gives up when ctx is done.
+func (s *SimpleQueue[T]) GetContext(ctx context.Context) (T, error) { return s.q.GetContext(ctx) }
+
+// Empty reports whether the queue is (approximately) empty.
+func (s *SimpleQueue[T]) Empty() bool { return s.q.Empty() }
+
+// Close is Queue.Close followed by JoinThread.
+func (s *SimpleQueue[T]) Close() error {
+	if err := s.q.Close(); err != nil {
+		return err
+	}
+	return s.q.JoinThread()
+}
+
+// String describes the queue for messages.
+func (s *SimpleQueue[T]) String() string { return s.q.String() }
+
+// GobEncode fails: handles travel only as direct Process arguments.
+func (s *SimpleQueue[T]) GobEncode() ([]byte, error) { return nil, errNested }
+
+func (s *SimpleQueue[T]) share(pl *plan) (*handleSpec, error) { return s.q.core.share(pl) }
+
+func (*SimpleQueue[T]) bind(s *handleSpec, obj any) (any, error) {
+	c, err := bindCore[T](s, obj, kindSimple)
+	if err != nil {
+		return nil, err
+	}
+	return &SimpleQueue[T]{Queue[T]{core: c, codec: newCodec[T]()}}, nil
+}
