@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"gilbench/mp"
 	"gilbench/runner"
 	"gilbench/workloads"
 )
@@ -25,8 +26,12 @@ import (
 // workers are the worker counts each cell runs at.
 var workers = []int{1, 2, 4, 8}
 
+// The test binary is also the process mode's worker (mp re-executes it).
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	mp.Main()
+	code := m.Run()
+	_ = mp.Shutdown(context.Background())
+	os.Exit(code)
 }
 
 func BenchmarkCPU(b *testing.B)    { benchClass(b, workloads.CPU) }

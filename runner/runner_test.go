@@ -10,10 +10,15 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/perf/benchfmt"
 
+	"gilbench/mp"
 	"gilbench/workloads"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The test binary is also the process mode's worker (mp re-executes it).
+func TestMain(m *testing.M) {
+	mp.Main()
+	goleak.VerifyTestMain(m)
+}
 
 func quickConfig(w ...string) Config {
 	cfg := DefaultConfig()

@@ -17,13 +17,16 @@ import (
 	"os/signal"
 	"syscall"
 
+	"gilbench/mp"
 	"gilbench/runner"
 )
 
 func main() {
+	mp.Main() // in a worker process: run the worker and exit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	_ = mp.Shutdown(context.Background())
 	os.Exit(exitCode(err, os.Stderr))
 }
 

@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gilbench/interp"
+	"gilbench/workloads"
+)
+
+// crashWorkload's task 3 ends its process with exit status 7 in the middle of a batch;
+// its task 5 panics in native code.
+func init() {
+	die := &interp.Native{Name: "maybe_die", NArgs: 1, Fn: func(t *interp.Thread, a []interp.Value) (interp.Value, error) {
+		switch a[0] {
+		case 3:
+			if os.Getenv("CRASH_EXIT") != "" {
+				os.Exit(7)
+			}
+		case 5:
+			if os.Getenv("CRASH_PANIC") != "" {
+				panic("native code blew up")
+			}
+		}
+		return a[0], nil
+	}}
+	workloads.Register(&workloads.Workload{
+		Name: "test-crash", Class: workloads.CPU, Description: "test only",
+		DefaultSize: 1, DefaultTasks: 8, QuickSize: 1, QuickTasks: 8,
+		Source:  "func task i size\n\tload i\n\tnative maybe_die\n\treturn\nend\n",
+		Natives: func(workloads.Params) ([]*interp.Native, error) { return []*interp.Native{die}, nil },
+		Twin:    func(_ context.Context, _ workloads.Params, i, _ int64) (int64, error) { return i, nil },
+		Want:    func(i, _ int64) int64 { return i },
+	})
+}
+
+func TestProcessModeChecksums(t *testing.T) {
+	var raw bytes.Buffer
+	cfg := quickConfig("countdown", "sleep")
+	cfg.Modes = []string{"process"}
+	if err := Run(context.Background(), cfg, Options{Raw: &raw}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(raw.String(), "mode=process/workers=2"); n != 4 {
+		t.Fatalf("%d process lines at 2 workers; want 4:\n%s", n, raw.String())
+	}
+	checkNoChildren(t)
+}
+
+func TestProcessWorkerDeathIsReported(t *testing.T) {
+	t.Setenv("CRASH_EXIT", "1")
+	cfg := quickConfig("test-crash")
+	cfg.Modes = []string{"process"}
+	cfg.Workers = []int{2}
+	err := Run(context.Background(), cfg, Options{Raw: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "7") || !strings.Contains(err.Error(), "tasks without a result: 3") {
+		t.Fatalf("err = %v; want the exit status 7 and task 3 named", err)
+	}
+	checkNoChildren(t)
+}
+
+func TestProcessWorkerPanicIsReported(t *testing.T) {
+	t.Setenv("CRASH_PANIC", "1")
+	cfg := quickConfig("test-crash")
+	cfg.Modes = []string{"process"}
+	cfg.Workers = []int{2}
+	err := Run(context.Background(), cfg, Options{Raw: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "task 5") || !strings.Contains(err.Error(), "native code blew up") {
+		t.Fatalf("err = %v; want task 5's panic", err)
+	}
+	checkNoChildren(t)
+}
+
+// checkNoChildren fails if any process still has this one as its parent.
+func checkNoChildren(t *testing.T) {
+	t.Helper()
+	me := strconv.Itoa(os.Getpid())
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == me {
+			t.Errorf("child process %s (%s) is still there", e.Name(), strings.TrimSpace(s[:strings.LastIndexByte(s, ')')+1]))
+		}
+	}
+}
