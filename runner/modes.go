@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"gilbench/interp"
 	"gilbench/workloads"
@@ -53,6 +54,9 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		}
 		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
 	}
+	if ws := workloadStats(spec); ws != nil {
+		stats = append(stats, ws)
+	}
 	var src statsSource
 	if len(stats) > 0 {
 		src = stats
@@ -90,7 +94,11 @@ func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		wctx, cancel := context.WithCancel(context.Background())
 		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
 	}
-	return newInprocPool(workers, nil), nil
+	var src statsSource
+	if ws := workloadStats(spec); ws != nil {
+		src = ws
+	}
+	return newInprocPool(workers, src), nil
 }
 
 type twinWorker struct {
@@ -129,10 +137,20 @@ func (m multiStats) Metrics() map[string]float64 {
 }
 
 func (m multiStats) TraceJSON() []byte {
-	if len(m) == 1 {
-		return m[0].TraceJSON()
+	var parts [][]byte
+	for _, s := range m {
+		if t := s.TraceJSON(); t != nil {
+			parts = append(parts, t)
+		}
 	}
-	return nil // per-interpreter traces are not merged
+	if len(parts) <= 1 {
+		return slices.Concat(parts...)
+	}
+	merged, err := interp.MergeTraces(parts...) // one process per interpreter
+	if err != nil {
+		return nil
+	}
+	return merged
 }
 
 func init() {

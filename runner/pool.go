@@ -91,6 +91,7 @@ func (p *inprocPool) loop(w worker) {
 	for start := range p.gate {
 		<-start
 		w.begin()
+		stopped := false
 		for {
 			var j job
 			var err error
@@ -99,7 +100,7 @@ func (p *inprocPool) loop(w worker) {
 				break
 			}
 			if j.stop {
-				_ = p.jobs.TaskDone()
+				stopped = true
 				break
 			}
 			t0 := time.Now()
@@ -108,7 +109,12 @@ func (p *inprocPool) loop(w worker) {
 			w.block(func() { _ = p.results.Put(r) })
 			_ = p.jobs.TaskDone()
 		}
+		// Detach before reporting the sentinel done: Run reads the lock's statistics
+		// once every sentinel is done, and they must be complete.
 		w.end()
+		if stopped {
+			_ = p.jobs.TaskDone()
+		}
 	}
 }
 

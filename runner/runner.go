@@ -279,23 +279,30 @@ type wantKey struct {
 
 // sample is one timed batch of a cell.
 type sample struct {
+	procs  int // GOMAXPROCS during the batch
 	tasks  int
 	values []benchfmt.Value
 	trace  []byte
 }
 
 func (s sample) result(c Cell, config []benchfmt.Config) *benchfmt.Result {
-	return &benchfmt.Result{
+	r := &benchfmt.Result{
 		Config: config,
-		Name:   benchfmt.Name(fmt.Sprintf("%s-%d", strings.TrimPrefix(c.Name(), "Benchmark"), runtime.GOMAXPROCS(0))),
+		Name:   benchfmt.Name(fmt.Sprintf("%s-%d", strings.TrimPrefix(c.Name(), "Benchmark"), s.procs)),
 		Iters:  s.tasks,
 		Values: s.values,
 	}
+	return r
 }
 
 // measure starts c's pool, warms it up and runs cfg.Count timed batches.
 func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, want int64) ([]sample, error) {
 	spec := Spec{Workload: c.Workload, Params: params, Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
+	// Interpreter threads are OS threads that block in the kernel; with a P for each of
+	// them the kernel, not Go's scheduler, decides who runs next (see ThreadGOMAXPROCS).
+	if _, ok := c.Mode.(*interpMode); ok {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(ThreadGOMAXPROCS(c.Workers)))
+	}
 	t0 := time.Now()
 	pool, err := c.Mode.Start(ctx, spec)
 	if err != nil {
@@ -324,7 +331,7 @@ func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, w
 			return out, &ChecksumError{Cell: c.Name(), Got: b.Checksum, Want: want}
 		}
 		vals := c.Values(b, c.Tasks, cpu, startNs)
-		out = append(out, sample{tasks: c.Tasks, values: vals, trace: b.Trace})
+		out = append(out, sample{procs: runtime.GOMAXPROCS(0), tasks: c.Tasks, values: vals, trace: b.Trace})
 	}
 	return out, nil
 }
