@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"gilbench/interp"
 )
@@ -51,9 +53,9 @@ func init() {
 		Class: Mixed,
 		Description: "the convoy effect: task 0 makes loopback round trips for size ms (each send and receive " +
 			"releases the lock) while the other workers spin in bytecode",
-		DefaultSize:      500, // ms of round trips
+		DefaultSize:      200, // ms of round trips
 		DefaultTasks:     16,  // unused: one task per worker
-		QuickSize:        200,
+		QuickSize:        100,
 		QuickTasks:       16,
 		OneTaskPerWorker: true,
 		Source: `
@@ -130,11 +132,14 @@ func StatsFor(p Params) (BatchStats, bool) {
 	return c, true
 }
 
-// convoyCell is the state that the I/O task, the spinners and the runner share in one
-// process: the flag, the spinner count and the batch's figures.
+// convoyCell is the state that the I/O task, the spinners and the runner share: the
+// count of finished I/O tasks and the spinner count live in a small file that every
+// process of the cell maps (the process mode's workers are other processes); the
+// batch's figures are kept in the process that ran task 0.
 type convoyCell struct {
-	done   atomic.Bool  // task 0 has finished this batch
-	active atomic.Int32 // spinners running
+	mem      []byte        // the mapping of Params["shm"]
+	finished *atomic.Int32 // I/O tasks finished; a spinner stops when it changes
+	active   *atomic.Int32 // spinners running
 
 	mu       sync.Mutex
 	trips    int64
@@ -147,21 +152,38 @@ var convoyCells = struct {
 	m map[string]*convoyCell
 }{m: map[string]*convoyCell{}}
 
-// convoyCellFor returns the cell of addr, making one (a worker process has no Env).
-func convoyCellFor(addr string) *convoyCell {
+// convoyCellFor returns the cell of p's echo server, mapping its shared words (a worker
+// process has no Env, so it maps them on first use).
+func convoyCellFor(p Params) (*convoyCell, error) {
+	addr, path := p["addr"], p["shm"]
+	if addr == "" || path == "" {
+		return nil, errors.New("convoy: no echo server address or shared file (Params[addr], Params[shm])")
+	}
 	convoyCells.Lock()
 	defer convoyCells.Unlock()
-	c, ok := convoyCells.m[addr]
-	if !ok {
-		c = &convoyCell{}
-		convoyCells.m[addr] = c
+	if c, ok := convoyCells.m[addr]; ok {
+		return c, nil
 	}
-	return c
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("convoy: %w", err)
+	}
+	defer f.Close()
+	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("convoy: mapping %s: %w", path, err)
+	}
+	c := &convoyCell{
+		mem:      mem,
+		finished: (*atomic.Int32)(unsafe.Pointer(&mem[0])),
+		active:   (*atomic.Int32)(unsafe.Pointer(&mem[4])),
+	}
+	convoyCells.m[addr] = c
+	return c, nil
 }
 
-// ResetStats starts a batch: the spinners spin again until task 0 is done.
+// ResetStats starts a batch's figures.
 func (c *convoyCell) ResetStats() {
-	c.done.Store(false)
 	c.mu.Lock()
 	c.trips, c.duration, c.lat = 0, 0, nil
 	c.mu.Unlock()
@@ -193,10 +215,11 @@ func (c *convoyCell) record(trips int64, d time.Duration, lat []time.Duration) {
 	c.mu.Unlock()
 }
 
-// spinning reports whether a spinner should go on: until task 0 is done, or, as a
-// safety net for a spinner whose I/O task never comes (another process), until deadline.
-func (c *convoyCell) spinning(deadline time.Time, turn *int64) bool {
-	if c.done.Load() {
+// spinning reports whether a spinner that began when gen I/O tasks had finished should
+// go on: until the next one finishes, or, as a safety net for a spinner whose I/O task
+// never comes, until deadline.
+func (c *convoyCell) spinning(gen int32, deadline time.Time, turn *int64) bool {
+	if c.finished.Load() != gen {
 		return false
 	}
 	*turn++
@@ -267,7 +290,7 @@ func (cl *convoyClient) close() error {
 	if trips, d, lat := steadyPhase(cl.ends, cl.lat, cl.active); trips > 0 {
 		cl.cell.record(trips, d, lat)
 	}
-	cl.cell.done.Store(true)
+	cl.cell.finished.Add(1)
 	return err
 }
 
@@ -289,11 +312,11 @@ func steadyPhase(ends, lat []time.Duration, active []int32) (int64, time.Duratio
 }
 
 func convoyNatives(p Params) ([]*interp.Native, error) {
-	addr, ok := p["addr"]
-	if !ok {
-		return nil, errors.New("convoy: no echo server address (Params[addr])")
+	addr := p["addr"]
+	cell, err := convoyCellFor(p)
+	if err != nil {
+		return nil, err
 	}
-	cell := convoyCellFor(addr)
 	var (
 		mu      sync.Mutex
 		clients = map[interp.Value]*convoyClient{}
@@ -308,6 +331,7 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 		return cl, nil
 	}
 	type spinState struct {
+		gen      int32
 		deadline time.Time
 		turn     int64
 	}
@@ -358,7 +382,7 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 			}},
 		{Name: "convoy_spin_begin", NArgs: 1,
 			Fn: func(t *interp.Thread, args []interp.Value) (interp.Value, error) {
-				spinners.Store(t, &spinState{deadline: spinDeadline(time.Now(), int64(args[0]))})
+				spinners.Store(t, &spinState{gen: cell.finished.Load(), deadline: spinDeadline(time.Now(), int64(args[0]))})
 				cell.active.Add(1)
 				return 0, nil
 			}},
@@ -369,7 +393,7 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 					return 0, errors.New("convoy: convoy_running before convoy_spin_begin")
 				}
 				st := s.(*spinState)
-				if cell.spinning(st.deadline, &st.turn) {
+				if cell.spinning(st.gen, st.deadline, &st.turn) {
 					return 1, nil
 				}
 				return 0, nil
@@ -384,18 +408,19 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 }
 
 func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
-	addr, ok := p["addr"]
-	if !ok {
-		return 0, errors.New("convoy: no echo server address (Params[addr])")
+	addr := p["addr"]
+	cell, err := convoyCellFor(p)
+	if err != nil {
+		return 0, err
 	}
-	cell := convoyCellFor(addr)
 	if i != 0 {
+		gen := cell.finished.Load()
 		cell.active.Add(1)
 		defer cell.active.Add(-1)
 		deadline := spinDeadline(time.Now(), size)
 		var turn int64
 		n := int64(0)
-		for cell.spinning(deadline, &turn) {
+		for cell.spinning(gen, deadline, &turn) {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
@@ -437,13 +462,28 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convoy: %w", err)
 	}
-	env := &Env{Params: Params{"addr": srv.addr}}
-	convoyCellFor(srv.addr)
+	shm, err := os.CreateTemp("", "gilbench-convoy-*")
+	if err == nil {
+		err = shm.Truncate(8)
+		shm.Close()
+	}
+	if err != nil {
+		srv.close()
+		return nil, fmt.Errorf("convoy: shared file: %w", err)
+	}
+	env := &Env{Params: Params{"addr": srv.addr, "shm": shm.Name()}}
+	env.OnClose(func() error { return os.Remove(shm.Name()) })
+	env.OnClose(srv.close)
+	if _, err := convoyCellFor(env.Params); err != nil {
+		env.Close()
+		return nil, err
+	}
 	env.OnClose(func() error {
 		convoyCells.Lock()
+		defer convoyCells.Unlock()
+		c := convoyCells.m[srv.addr]
 		delete(convoyCells.m, srv.addr)
-		convoyCells.Unlock()
-		return srv.close()
+		return syscall.Munmap(c.mem)
 	})
 	return env, nil
 }

@@ -8,7 +8,7 @@ func init() {
 		Class:        CPU,
 		Description:  "naive recursive fib(size) + i: bytecode function calls",
 		DefaultSize:  25,
-		DefaultTasks: 64,
+		DefaultTasks: 32,
 		QuickSize:    23,
 		QuickTasks:   16,
 		Source: `

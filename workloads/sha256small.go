@@ -33,7 +33,7 @@ func init() {
 		Class:        CPU,
 		Description:  "size SHA-256s of 64-byte buffers in native code that holds the lock (hashlib, small inputs)",
 		DefaultSize:  49_152,
-		DefaultTasks: 64,
+		DefaultTasks: 32,
 		QuickSize:    12_288,
 		QuickTasks:   16,
 		Source: `

@@ -25,7 +25,7 @@ func init() {
 		Class:        IO,
 		Description:  "size round trips to a loopback echo server with 1 ms latency; the socket call releases the lock",
 		DefaultSize:  8,
-		DefaultTasks: 64,
+		DefaultTasks: 32,
 		QuickSize:    2,
 		QuickTasks:   16,
 		Source: `
