@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+// Bad input gets one line naming the problem, exit status 2, and writes nothing.
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	cases := map[string][]string{
+		"unknown workload":    {"-workloads", "primes,nope"},
+		"unknown mode":        {"-modes", "threads"},
+		"is not positive":     {"-workers", "0"},
+		"is not a whole":      {"-workers", "1,,2"},
+		"count must be":       {"-count", "0"},
+		"scaling must be":     {"-scaling", "sideways"},
+		"switch interval":     {"-switch-interval", "0s"},
+		"flag provided but":   {"-bogus"},
+		"unexpected argument": {"extra"},
+	}
+	for want, args := range cases {
+		_, stderr, code := runCmd(t, append([]string{"run", "-quick", "-out", out}, args...)...)
+		if code != 2 || !strings.Contains(stderr, want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("run %v: exit %d, stderr %q; want exit 2 and one line containing %q", args, code, stderr, want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("run %v left %s behind", args, out)
+		}
+	}
+}
+
+func TestRunUnwritableOut(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	_, stderr, code := runCmd(t, "run", "-quick", "-workloads", "countdown", "-out", filepath.Join(file, "run"))
+	if code != 2 || !strings.Contains(stderr, "cannot create the run directory") {
+		t.Fatalf("exit %d, stderr %q; want 2 and the directory named", code, stderr)
+	}
+	// A directory that already holds a run is not overwritten.
+	run := filepath.Join(dir, "done")
+	os.MkdirAll(run, 0o755)
+	os.WriteFile(filepath.Join(run, "raw.txt"), []byte("keep"), 0o644)
+	_, stderr, code = runCmd(t, "run", "-quick", "-workloads", "countdown", "-out", run)
+	if b, _ := os.ReadFile(filepath.Join(run, "raw.txt")); code != 2 || string(b) != "keep" {
+		t.Fatalf("exit %d, stderr %q, raw.txt %q; want 2 and raw.txt kept", code, stderr, b)
+	}
+}
+
+func TestRunWritesRawAndStdout(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, code := runCmd(t, "run", "-quick", "-count", "2", "-workloads", "countdown", "-modes", "sequential,goroutine,process", "-workers", "1,2", "-out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "raw.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != stdout {
+		t.Errorf("stdout differs from raw.txt")
+	}
+	r := benchfmt.NewReader(bytes.NewReader(raw), "raw.txt")
+	n := 0
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.Result:
+			n++
+		case *benchfmt.SyntaxError:
+			t.Errorf("raw.txt: %v", rec)
+		}
+	}
+	if n != 10 { // 5 cells × 2
+		t.Errorf("%d results in raw.txt; want 10", n)
+	}
+	if !strings.Contains(stderr, "[5/5]") {
+		t.Errorf("no progress lines on stderr: %q", stderr)
+	}
+}
+
+func TestListAndUsage(t *testing.T) {
+	stdout, _, code := runCmd(t, "list")
+	for _, want := range []string{"primes", "convoy", "gil-legacy", "process"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("list: exit %d, missing %q", code, want)
+		}
+	}
+	if _, stderr, code := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, stderr)
+	}
+	if _, _, code := runCmd(t); code != 2 {
+		t.Errorf("no command: exit %d; want 2", code)
+	}
+	if _, _, code := runCmd(t, "run", "-h"); code != 0 {
+		t.Errorf("run -h: exit %d; want 0", code)
+	}
+}
