@@ -158,7 +158,10 @@ func progress(stderr io.Writer, total int) func(runner.Progress) {
 			return
 		}
 		status := p.Median + "/op"
-		if p.Err != nil {
+		switch {
+		case errors.Is(p.Err, context.Canceled):
+			status = "interrupted"
+		case p.Err != nil:
 			status = "FAILED"
 		}
 		fmt.Fprintf(stderr, "[%d/%d] %s %s\n", p.Done, p.Total, cellLabel(p.Cell), status)
