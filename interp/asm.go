@@ -9,22 +9,29 @@ import (
 // Assemble builds a Program from assembly text. The format, one statement a line:
 //
 //	# a comment (also after a statement)
+//	global NAME [NAME ...]    outside functions: integer globals (see Shared for the
+//	lock, rlock, value, map   objects: `lock NAME ...` and so on)
 //	func NAME [PARAM ...]     start a function; parameters are its first locals
 //	var NAME [NAME ...]       more locals (zero at entry)
 //	LABEL:                    a jump target
 //	OP [ARG]                  an instruction
 //	end                       end the function
 //
-// Arguments: `load`/`store` take a local's name; `const` takes an integer or a float
+// Arguments: `load`/`store` take a local's name; `load_global`/`store_global` take the
+// name of a global declared above the function; `const` takes an integer or a float
 // literal (a float has a '.' or an exponent); jumps take a label; `call` takes a
 // function's name (defined anywhere in the text); `native` takes the name of one of
-// natives. Functions see only their own locals. The assembler checks that the operand
-// stack has the same depth on every path into an instruction and computes MaxStack.
+// natives or of a built-in native (BuiltinNatives: the methods of the objects).
+// Functions see only their own locals. The assembler checks that the operand stack has
+// the same depth on every path into an instruction and computes MaxStack.
 func Assemble(src string, natives ...*Native) (*Program, error) {
-	a := &assembler{prog: &Program{byName: map[string]int{}}, natives: map[string]int{}}
+	a := &assembler{prog: &Program{byName: map[string]int{}, globals: map[string]int{}}, natives: map[string]int{}}
 	for i, n := range natives {
 		if _, dup := a.natives[n.Name]; dup {
 			return nil, fmt.Errorf("asm: native %q given twice", n.Name)
+		}
+		if _, builtin := builtinNatives[n.Name]; builtin {
+			return nil, fmt.Errorf("asm: native %q is a built-in", n.Name)
 		}
 		a.natives[n.Name] = i
 		a.prog.Natives = append(a.prog.Natives, n)
@@ -32,6 +39,7 @@ func Assemble(src string, natives ...*Native) (*Program, error) {
 	if err := a.parse(src); err != nil {
 		return nil, err
 	}
+	a.prog.layout = newLayout(a.prog.Globals)
 	return a.prog, nil
 }
 
@@ -111,8 +119,21 @@ func (a *assembler) parse(src string) error {
 			a.prog.byName[name] = len(a.prog.Funcs)
 			a.prog.Funcs = append(a.prog.Funcs, cur)
 			start = line
+		case isDecl(word) && cur == nil:
+			for _, name := range fields[1:] {
+				if _, dup := a.prog.globals[name]; dup {
+					return errf(line, "global %s declared twice", name)
+				}
+				a.prog.globals[name] = len(a.prog.Globals)
+				a.prog.Globals = append(a.prog.Globals, Global{Name: name, Kind: kindByWord[word]})
+			}
+			if len(fields) < 2 {
+				return errf(line, "%s needs a name", word)
+			}
 		case cur == nil:
 			return errf(line, "%q outside a function", word)
+		case isDecl(word):
+			return errf(line, "%s inside func %s: declare globals outside functions", word, cur.Name)
 		case word == "var":
 			for _, v := range fields[1:] {
 				if _, dup := locals[v]; dup {
@@ -138,7 +159,8 @@ func (a *assembler) parse(src string) error {
 				return errf(line, "unknown instruction %q", word)
 			}
 			in := Instr{Op: op}
-			needArg := op == OpConst || op == OpLoad || op == OpStore || op == OpCall || op == OpNative || isJump(op)
+			needArg := op == OpConst || op == OpLoad || op == OpStore || op == OpCall || op == OpNative ||
+				op == OpLoadGlobal || op == OpStoreGlobal || isJump(op)
 			if needArg != (len(fields) == 2) || len(fields) > 2 {
 				if needArg {
 					return errf(line, "%s takes one argument", word)
@@ -150,6 +172,12 @@ func (a *assembler) parse(src string) error {
 				idx, ok := locals[fields[1]]
 				if !ok {
 					return errf(line, "unknown local %q in %s", fields[1], cur.Name)
+				}
+				in.A = int32(idx)
+			case op == OpLoadGlobal || op == OpStoreGlobal:
+				idx, ok := a.prog.globals[fields[1]]
+				if !ok {
+					return errf(line, "unknown global %q (declare it outside functions, before its first use)", fields[1])
 				}
 				in.A = int32(idx)
 			case op == OpConst:
@@ -167,7 +195,13 @@ func (a *assembler) parse(src string) error {
 			case op == OpNative:
 				idx, ok := a.natives[fields[1]]
 				if !ok {
-					return errf(line, "unknown native %q", fields[1])
+					b, builtin := builtinNatives[fields[1]]
+					if !builtin {
+						return errf(line, "unknown native %q", fields[1])
+					}
+					idx = len(a.prog.Natives)
+					a.natives[b.Name] = idx
+					a.prog.Natives = append(a.prog.Natives, b)
 				}
 				in.A = int32(idx)
 			case needArg: // jumps and calls: resolved later
@@ -196,6 +230,12 @@ func (a *assembler) parse(src string) error {
 		}
 	}
 	return nil
+}
+
+// isDecl reports whether word declares globals (global, lock, rlock, value, map).
+func isDecl(word string) bool {
+	_, ok := kindByWord[word]
+	return ok
 }
 
 func isJump(op Op) bool {
@@ -239,13 +279,13 @@ func (a *assembler) effect(in Instr) (pop, push int) {
 	switch in.Op {
 	case OpNop, OpJump, OpJumpNoCheck:
 		return 0, 0
-	case OpPop, OpStore, OpJumpIfFalse, OpJumpIfTrue:
+	case OpPop, OpStore, OpStoreGlobal, OpJumpIfFalse, OpJumpIfTrue:
 		return 1, 0
 	case OpDup:
 		return 1, 2
 	case OpSwap:
 		return 2, 2
-	case OpConst, OpLoad:
+	case OpConst, OpLoad, OpLoadGlobal:
 		return 0, 1
 	case OpNeg, OpFNeg, OpIToF, OpFToI, OpNot:
 		return 1, 1

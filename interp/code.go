@@ -70,6 +70,13 @@ const (
 	OpNative // call native function A; likewise
 	OpReturn // return the top of the stack to the caller
 
+	// Globals (CPython's LOAD_GLOBAL and STORE_GLOBAL): push global A, pop into global A.
+	// Neither is a check point of the eval breaker, so `counter += 1` on a global
+	// (load_global, const, add, store_global) cannot be interrupted by the new GIL.
+	// A TickingLock (CPython 2) may yield after either: see Thread.eval.
+	OpLoadGlobal
+	OpStoreGlobal
+
 	numOps
 )
 
@@ -85,6 +92,7 @@ var opNames = [numOps]string{
 	OpJump: "jump", OpJumpIfFalse: "jump_if_false", OpJumpIfTrue: "jump_if_true",
 	OpJumpNoCheck: "jump_no_check",
 	OpCall:        "call", OpNative: "native", OpReturn: "return",
+	OpLoadGlobal: "load_global", OpStoreGlobal: "store_global",
 }
 
 func (o Op) String() string {
@@ -126,12 +134,24 @@ type Native struct {
 	Fn       func(t *Thread, args []Value) (Value, error)
 }
 
-// Program is a set of functions and the natives they call, ready to run. It is
-// immutable once built and may be shared by any number of interpreters and threads.
+// Program is a set of functions, the natives they call and the globals they share,
+// ready to run. It is immutable once built and may be shared by any number of
+// interpreters and threads; the values of its globals live in a Shared.
 type Program struct {
 	Funcs   []*Function
 	Natives []*Native
+	// Globals are the module-level names, in the order declared: plain integers and
+	// shared objects (see Kind). Global k is in slot k of a Shared's Globals.
+	Globals []Global
 	byName  map[string]int
+	globals map[string]int
+	layout  layout
+}
+
+// Global returns the index of the global called name.
+func (p *Program) Global(name string) (int, bool) {
+	k, ok := p.globals[name]
+	return k, ok
 }
 
 // Func returns the index of the function called name.

@@ -6,8 +6,10 @@
 // everywhere else:
 //
 //   - Values are 64-bit words; the instruction set is typed (integer and float
-//     instructions), as WebAssembly's is. There are no objects: shared state lives in
-//     natives.
+//     instructions), as WebAssembly's is. The only objects are the shared ones a
+//     program declares — globals, Lock, RLock, value and map objects — kept in a
+//     Shared that all threads of an interpreter use, and that several interpreters or
+//     processes may use together (see Shared; load_global and store_global).
 //   - A Program is built with Assemble from a readable assembly text (see Assemble).
 //   - Each Thread has an eval breaker, one atomic word, read at the check points where
 //     CPython reads its own: backward jumps (JUMP_BACKWARD), function entry (RESUME) and
@@ -18,6 +20,8 @@
 //     Thread.Blocking: one code path.
 //   - Lock is the policy interface. A TickingLock (CPython 2) is asked to yield every
 //     CheckInterval instructions; the eval loop counts instructions for it.
+//   - A lock object's blocking acquire waits inside Thread.Blocking, as
+//     threading.Lock.acquire() releases the GIL while it waits.
 //
 // # Interpreter locks
 //
@@ -61,7 +65,14 @@
 //  5. CPython 2 counts down its ticker at (nearly) every instruction; the eval loop here
 //     counts instructions all the time but yields only at the next check point (backward
 //     jump, function entry, after a call) once the budget is used up: a few instructions
-//     late.
+//     late. Global accesses (load_global, store_global) are such points for a ticking
+//     lock only: CPython 2 checked its ticker before every instruction that did not take
+//     the fast path (LOAD_FAST, LOAD_CONST, STORE_FAST, ... did), so it could switch
+//     threads between the LOAD_GLOBAL and the STORE_GLOBAL of `counter += 1` and lose
+//     updates, which CPython 3.10 and later, checking only at the points above, cannot.
+//     Because the budget is a fixed number of instructions, the place where a tight loop
+//     yields follows a fixed cycle: with some loop lengths it always lands on the
+//     backward jump (see the lost-update workload).
 //  6. The drop request is a bit of the holder's own eval breaker, set on the last holder,
 //     as in CPython 3.13 and later (3.2–3.12 keep one flag per interpreter); the forced
 //     dropper clears its own bit before waiting for the hand-off, and a thread clears it

@@ -247,6 +247,28 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 					return fail(err)
 				}
 			}
+		case OpLoadGlobal:
+			stack[sp] = t.globals.Load(int(in.A))
+			sp++
+			// Not a check point of the eval breaker (LOAD_GLOBAL checks nothing in
+			// CPython 3). CPython 2 counted down its ticker before every instruction
+			// that did not take the fast path, and a global access did not: a ticking
+			// lock may yield here, between the load and the store of `counter += 1`.
+			if ticks >= t.nextTick {
+				t.ticks = ticks
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
+		case OpStoreGlobal:
+			sp--
+			t.globals.Store(int(in.A), stack[sp])
+			if ticks >= t.nextTick {
+				t.ticks = ticks
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
 		case OpReturn:
 			t.ticks = ticks
 			return stack[sp-1], nil

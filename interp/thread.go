@@ -59,21 +59,27 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("interp: panic in native code: %v\n%s", e.Value, e.Stack)
 }
 
-// Interpreter is the state of one interpreter: the program it runs and the lock its
-// threads share. Modes differ only in how many interpreters there are and which Lock
-// each has: one interpreter without a lock (free threading), one with a GIL, one per
-// thread each with its own GIL (PEP 684).
+// Interpreter is the state of one interpreter: the program it runs, the lock its
+// threads share and the Shared that holds the program's globals. Modes differ only in
+// how many interpreters there are and which Lock each has: one interpreter without a
+// lock (free threading), one with a GIL, one per thread each with its own GIL (PEP 684).
 type Interpreter struct {
-	Prog *Program
-	lock Lock // nil: no lock
+	Prog   *Program
+	lock   Lock // nil: no lock
+	shared *Shared
 	// tickEvery is the check interval of a ticking lock (legacy GIL), else MaxInt64.
 	tickEvery int64
 	nthreads  atomic.Int64
 }
 
-// New returns an interpreter for p whose threads share lock (nil for none).
+// New returns an interpreter for p whose threads share lock (nil for none). Its globals
+// and objects are its own (a fresh Shared) until Share gives it others.
 func New(p *Program, lock Lock) *Interpreter {
-	in := &Interpreter{Prog: p, lock: lock, tickEvery: math.MaxInt64}
+	shared, err := NewShared(p, Memory{})
+	if err != nil { // one process's memory holds any program
+		panic(err)
+	}
+	in := &Interpreter{Prog: p, lock: lock, shared: shared, tickEvery: math.MaxInt64}
 	if tl, ok := lock.(TickingLock); ok && tl.CheckInterval() > 0 {
 		in.tickEvery = tl.CheckInterval()
 	}
@@ -83,6 +89,27 @@ func New(p *Program, lock Lock) *Interpreter {
 // Lock returns the interpreter's lock, nil if it has none.
 func (in *Interpreter) Lock() Lock { return in.lock }
 
+// Shared returns the state that holds the interpreter's globals and objects.
+func (in *Interpreter) Shared() *Shared { return in.shared }
+
+// Share makes in keep its globals and objects in s, which other interpreters of the same
+// Program (or other processes, if s is in shared memory) may use too. Call it before
+// making threads.
+//
+// Real subinterpreters (PEP 684/734) share no objects: data crosses between them by
+// copying. Interpreters that Share one state model threads, or processes, that share
+// memory; gilbench's subinterp mode does so for its shared-state workloads.
+func (in *Interpreter) Share(s *Shared) error {
+	if s.prog != in.Prog {
+		return errors.New("interp: Share: the state belongs to another program")
+	}
+	if in.nthreads.Load() > 0 {
+		return errors.New("interp: Share after the interpreter made threads")
+	}
+	in.shared = s
+	return nil
+}
+
 // Thread is one thread of an interpreter. A thread is used by one goroutine at a time.
 type Thread struct {
 	ID   int
@@ -90,6 +117,9 @@ type Thread struct {
 	lock Lock
 
 	breaker atomic.Uint32
+
+	shared  *Shared
+	globals Globals // shared.Globals(), for load_global and store_global
 
 	mem      []Value // frames: locals then operand stack, one region per activation
 	depth    int
@@ -104,10 +134,12 @@ type Thread struct {
 // NewThread makes a thread of in. Ids count from 0 in the order threads are made.
 func (in *Interpreter) NewThread() *Thread {
 	t := &Thread{
-		ID:   int(in.nthreads.Add(1) - 1),
-		In:   in,
-		lock: in.lock,
-		mem:  make([]Value, 1024),
+		ID:      int(in.nthreads.Add(1) - 1),
+		In:      in,
+		lock:    in.lock,
+		shared:  in.shared,
+		globals: in.shared.globals,
+		mem:     make([]Value, 1024),
 	}
 	t.nextTick = in.tickEvery
 	if t.lock != nil {
