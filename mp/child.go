@@ -221,9 +221,10 @@ type handleSpec struct {
 	Creator int
 	Type    string
 	Maxsize int
-	Size    int // shared memory size (Lock, Value)
-	Conn    int // socket to the broker, queues only
-	Shm     int // memfd
+	Size    int  // shared memory size (Lock, Value)
+	Raw     bool // a Value without a lock
+	Conn    int  // socket to the broker, queues only
+	Shm     int  // memfd
 }
 
 const (

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -54,6 +55,16 @@ func (l *Lock) String() string { return fmt.Sprintf("Lock %d", l.id) }
 
 // Acquire takes the lock, waiting for it.
 func (l *Lock) Acquire() error { return l.acquire("acquire", wait{}) }
+
+// TryAcquire takes the lock if it is free and reports whether it did
+// (Python's acquire(block=False)). It fails only on a closed handle.
+func (l *Lock) TryAcquire() (bool, error) {
+	if !l.mem.enter() {
+		return false, fmt.Errorf("mp: %s: acquire: %w", l, ErrLockClosed)
+	}
+	defer l.mem.leave()
+	return atomic.CompareAndSwapUint32(l.word, unlocked, locked), nil
+}
 
 // AcquireContext takes the lock or gives up when ctx is done, returning its
 // cause; the lock is then unchanged.
@@ -152,13 +163,27 @@ func openShared(s *handleSpec, f *os.File) (*shm, error) {
 // A Value is a T in shared memory guarded by a Lock — Python's
 // multiprocessing.Value. T must be plain fixed-size data: numbers, bools,
 // and arrays and structs of them (no pointers, strings, slices or maps).
+//
+// A raw value (NewRawValue: Value(..., lock=False), RawValue) has no lock:
+// Load and Store read and write it without one, each 8-byte word with one
+// atomic instruction (so a value of one word is never torn, and no access is
+// a data race in Go's sense), and a Load followed by a Store is a
+// read-modify-write that other processes can interleave with — updates get
+// lost, exactly as `v.value += 1` loses them in Python.
 type Value[T any] struct {
 	lock Lock
 	ptr  *T
+	raw  bool
 }
 
-// NewValue returns a shared value holding v.
-func NewValue[T any](v T) (*Value[T], error) {
+// NewValue returns a shared value holding v, guarded by a lock of its own.
+func NewValue[T any](v T) (*Value[T], error) { return newValue(v, false) }
+
+// NewRawValue returns a shared value holding v without a lock: Python's
+// Value(typecode, v, lock=False), or RawValue.
+func NewRawValue[T any](v T) (*Value[T], error) { return newValue(v, true) }
+
+func newValue[T any](v T, raw bool) (*Value[T], error) {
 	t := reflect.TypeFor[T]()
 	if !isPlain(t, true) {
 		return nil, fmt.Errorf("mp: NewValue: %s is not plain fixed-size data", t)
@@ -169,45 +194,104 @@ func NewValue[T any](v T) (*Value[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: id}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue]))}
+	x := &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: id}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue])), raw: raw}
 	*x.ptr = v
 	return x, nil
 }
 
 func (v *Value[T]) String() string {
+	if v.raw {
+		return fmt.Sprintf("RawValue[%s] %d", reflect.TypeFor[T](), v.lock.id)
+	}
 	return fmt.Sprintf("Value[%s] %d", reflect.TypeFor[T](), v.lock.id)
 }
 
-// Lock returns the lock that guards the value (Python's get_lock), for
-// holding it across several operations with LoadLocked and StoreLocked.
-func (v *Value[T]) Lock() *Lock { return &v.lock }
+// ErrNoLock is returned by Update of a raw value: without a lock there is
+// no atomic read-modify-write.
+var ErrNoLock = errors.New("value has no lock (lock=False)")
 
-// Load returns the value, taking the lock for the read.
+// loadWords reads the value of a raw Value, an atomic load per 8-byte word.
+func (v *Value[T]) loadWords() T {
+	var x T
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x))
+	src := unsafe.Pointer(v.ptr) // 8-aligned: offValue in a mapped page
+	var b [8]byte
+	for i := 0; i < len(dst); i += 8 {
+		w := atomic.LoadUint64((*uint64)(unsafe.Add(src, i)))
+		binary.NativeEndian.PutUint64(b[:], w)
+		copy(dst[i:], b[:])
+	}
+	return x
+}
+
+// storeWords writes the value of a raw Value, an atomic store per 8-byte
+// word (the bytes after T in its last word are padding of the region).
+func (v *Value[T]) storeWords(x T) {
+	src := unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x))
+	dst := unsafe.Pointer(v.ptr)
+	for i := 0; i < len(src); i += 8 {
+		var b [8]byte
+		copy(b[:], src[i:])
+		atomic.StoreUint64((*uint64)(unsafe.Add(dst, i)), binary.NativeEndian.Uint64(b[:]))
+	}
+}
+
+// Lock returns the lock that guards the value (Python's get_lock), for
+// holding it across several operations with LoadLocked and StoreLocked; nil
+// for a raw value.
+func (v *Value[T]) Lock() *Lock {
+	if v.raw {
+		return nil
+	}
+	return &v.lock
+}
+
+// Load returns the value, taking the lock for the read (a raw value: without
+// a lock).
 func (v *Value[T]) Load() (T, error) { return v.LoadContext(context.Background()) }
 
 // LoadContext is Load that gives up waiting for the lock when ctx is done.
 func (v *Value[T]) LoadContext(ctx context.Context) (T, error) {
 	var x T
+	if v.raw {
+		if !v.lock.mem.enter() {
+			return x, fmt.Errorf("mp: %s: %w", v, ErrLockClosed)
+		}
+		defer v.lock.mem.leave()
+		return v.loadWords(), nil
+	}
 	err := v.UpdateContext(ctx, func(cur T) T { x = cur; return cur })
 	return x, err
 }
 
-// Store sets the value, taking the lock for the write.
+// Store sets the value, taking the lock for the write (a raw value: without
+// a lock).
 func (v *Value[T]) Store(x T) error { return v.StoreContext(context.Background(), x) }
 
 // StoreContext is Store that gives up waiting for the lock when ctx is done.
 func (v *Value[T]) StoreContext(ctx context.Context, x T) error {
+	if v.raw {
+		if !v.lock.mem.enter() {
+			return fmt.Errorf("mp: %s: %w", v, ErrLockClosed)
+		}
+		defer v.lock.mem.leave()
+		v.storeWords(x)
+		return nil
+	}
 	return v.UpdateContext(ctx, func(T) T { return x })
 }
 
 // Update replaces the value with fn(value) under the lock: a
 // read-modify-write no other process can interleave with (v.value += 1
-// under get_lock() in Python).
+// under get_lock() in Python). A raw value has no lock: ErrNoLock.
 func (v *Value[T]) Update(fn func(T) T) error { return v.UpdateContext(context.Background(), fn) }
 
 // UpdateContext is Update that gives up waiting for the lock when ctx is
 // done.
 func (v *Value[T]) UpdateContext(ctx context.Context, fn func(T) T) error {
+	if v.raw {
+		return fmt.Errorf("mp: %s: update: %w", v, ErrNoLock)
+	}
 	if !v.lock.mem.enter() {
 		return fmt.Errorf("mp: %s: %w", v, ErrLockClosed)
 	}
@@ -226,11 +310,24 @@ func (v *Value[T]) UpdateContext(ctx context.Context, fn func(T) T) error {
 	return v.lock.Release()
 }
 
-// LoadLocked returns the value; the caller holds Lock().
-func (v *Value[T]) LoadLocked() T { return *v.ptr }
+// LoadLocked returns the value; the caller holds Lock(). For a raw value it
+// is Load without the error (the caller must not have closed the handle).
+func (v *Value[T]) LoadLocked() T {
+	if v.raw {
+		return v.loadWords()
+	}
+	return *v.ptr
+}
 
-// StoreLocked sets the value; the caller holds Lock().
-func (v *Value[T]) StoreLocked(x T) { *v.ptr = x }
+// StoreLocked sets the value; the caller holds Lock(). For a raw value it is
+// Store without the error.
+func (v *Value[T]) StoreLocked(x T) {
+	if v.raw {
+		v.storeWords(x)
+		return
+	}
+	*v.ptr = x
+}
 
 // Close unmaps the value in this process.
 func (v *Value[T]) Close() error { return v.lock.Close() }
@@ -243,7 +340,7 @@ func (v *Value[T]) share(pl *plan) (*handleSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Kind, s.Type = handleValue, typeName[T]()
+	s.Kind, s.Type, s.Raw = handleValue, typeName[T](), v.raw
 	return s, nil
 }
 
@@ -258,5 +355,5 @@ func (*Value[T]) bind(s *handleSpec, obj any) (any, error) {
 	if need := offValue + int(reflect.TypeFor[T]().Size()); need > len(m.mem) {
 		return nil, fmt.Errorf("Value of %d bytes, need %d", len(m.mem), need)
 	}
-	return &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: s.ID}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue]))}, nil
+	return &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: s.ID}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue])), raw: s.Raw}, nil
 }

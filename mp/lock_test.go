@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,9 @@ func TestLockLocal(t *testing.T) {
 	}
 	if err := l.AcquireTimeout(0); !errors.Is(err, ErrTimeout) {
 		t.Errorf("AcquireTimeout(0) of a held lock = %v", err)
+	}
+	if ok, err := l.TryAcquire(); ok || err != nil {
+		t.Errorf("TryAcquire of a held lock = %v, %v", ok, err)
 	}
 	if err := l.AcquireTimeout(20 * time.Millisecond); !errors.Is(err, ErrTimeout) {
 		t.Errorf("AcquireTimeout(20ms) of a held lock = %v", err)
@@ -64,9 +68,16 @@ func TestLockLocal(t *testing.T) {
 	if n != 4000 {
 		t.Errorf("n = %d under the lock, want 4000", n)
 	}
+	if ok, err := l.TryAcquire(); !ok || err != nil {
+		t.Errorf("TryAcquire of a free lock = %v, %v", ok, err)
+	}
+	l.Release()
 	l.Close()
 	if err := l.Acquire(); !errors.Is(err, ErrLockClosed) {
 		t.Errorf("Acquire after Close = %v", err)
+	}
+	if _, err := l.TryAcquire(); !errors.Is(err, ErrLockClosed) {
+		t.Errorf("TryAcquire after Close = %v", err)
 	}
 }
 
@@ -203,5 +214,224 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 	if err := l.AcquireTimeout(0); err != nil {
 		t.Errorf("lock not free after the child released it: %v", err)
+	}
+}
+
+func init() {
+	// test.rmw says it is ready, waits at the gate (a Lock the parent holds),
+	// then does n read-modify-writes of a raw value: under the lock mu if
+	// one is given (argument 4), else unguarded.
+	Register("test.rmw", func(a Args) error {
+		v, err := Arg[*Value[int64]](a, 0)
+		if err != nil {
+			return err
+		}
+		n, err := Arg[int](a, 1)
+		if err != nil {
+			return err
+		}
+		ready, err := Arg[*Queue[int]](a, 2)
+		if err != nil {
+			return err
+		}
+		gate, err := Arg[*Lock](a, 3)
+		if err != nil {
+			return err
+		}
+		var mu *Lock
+		if a.Len() > 4 {
+			if mu, err = Arg[*Lock](a, 4); err != nil {
+				return err
+			}
+		}
+		if err := ready.Put(os.Getpid()); err != nil {
+			return err
+		}
+		if err := gate.Acquire(); err != nil {
+			return err
+		}
+		if err := gate.Release(); err != nil {
+			return err
+		}
+		for range n {
+			if mu != nil {
+				if err := mu.Acquire(); err != nil {
+					return err
+				}
+			}
+			x, err := v.Load()
+			if err != nil {
+				return err
+			}
+			if err := v.Store(x + 1); err != nil {
+				return err
+			}
+			if mu != nil {
+				if err := mu.Release(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// raceFour starts four test.rmw children on v, releases them together and
+// returns v's final value.
+func raceFour(t *testing.T, v *Value[int64], n int, mu *Lock) int64 {
+	t.Helper()
+	gate, err := NewLock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close()
+	ready := mustQueue[int](t, 0)
+	if err := gate.Acquire(); err != nil {
+		t.Fatal(err)
+	}
+	var ps []*Process
+	for range 4 {
+		args := []any{v, n, ready, gate}
+		if mu != nil {
+			args = append(args, mu)
+		}
+		p := NewProcess("test.rmw", args...)
+		mustStart(t, p)
+		ps = append(ps, p)
+	}
+	for range ps {
+		if _, err := ready.GetTimeout(time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := gate.Release(); err != nil { // the starting gun
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if code := exitCode(t, p); code != 0 {
+			t.Fatalf("%s: exit code %d", p.Name(), code)
+		}
+	}
+	x, err := v.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// TestLockGuardsRawValueAcrossFourProcesses: four processes increment a value
+// without a lock of its own, each increment a load and a store under one
+// shared Lock: no update is lost.
+func TestLockGuardsRawValueAcrossFourProcesses(t *testing.T) {
+	checkNoChildren(t)
+	const n = 5000
+	v, err := NewRawValue[int64](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	mu, err := NewLock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mu.Close()
+	if got := raceFour(t, v, n, mu); got != 4*n {
+		t.Errorf("counter = %d, want %d: the lock let updates be lost", got, 4*n)
+	}
+	if err := mu.AcquireTimeout(0); err != nil {
+		t.Errorf("lock not free after the children: %v", err)
+	}
+}
+
+// TestRawValueLosesUpdatesAcrossFourProcesses: the same without the lock. How
+// many updates are lost depends on the machine; the count can only be short.
+func TestRawValueLosesUpdatesAcrossFourProcesses(t *testing.T) {
+	checkNoChildren(t)
+	const n = 20000
+	v, err := NewRawValue[int64](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	got := raceFour(t, v, n, nil)
+	if got <= 0 || got > 4*n {
+		t.Fatalf("counter = %d after %d unguarded increments", got, 4*n)
+	}
+	t.Logf("%d of %d updates lost without the lock", 4*n-got, 4*n)
+}
+
+// TestValueAcrossFourProcesses: Update is a read-modify-write under the
+// value's own lock, in four processes at once.
+func TestValueAcrossFourProcesses(t *testing.T) {
+	checkNoChildren(t)
+	const n = 2000
+	v, err := NewValue[int64](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var ps []*Process
+	for range 4 {
+		p := NewProcess("test.count", v, n)
+		mustStart(t, p)
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if code := exitCode(t, p); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+	}
+	if x, _ := v.Load(); x != 4*n {
+		t.Errorf("counter = %d, want %d: lost updates", x, 4*n)
+	}
+}
+
+func TestRawValueLocal(t *testing.T) {
+	type odd struct {
+		A int32
+		B [3]int16 // 10 bytes of data, 12 with padding: not a whole number of words
+	}
+	v, err := NewRawValue(odd{1, [3]int16{2, 3, 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if x, err := v.Load(); err != nil || x != (odd{1, [3]int16{2, 3, 4}}) {
+		t.Errorf("Load = %v, %v", x, err)
+	}
+	if err := v.Store(odd{-5, [3]int16{6, -7, 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if x := v.LoadLocked(); x != (odd{-5, [3]int16{6, -7, 8}}) {
+		t.Errorf("after Store: %v", x)
+	}
+	if err := v.Update(func(o odd) odd { return o }); !errors.Is(err, ErrNoLock) {
+		t.Errorf("Update of a raw value = %v", err)
+	}
+	if v.Lock() != nil {
+		t.Error("a raw value has a lock")
+	}
+	if !strings.HasPrefix(v.String(), "RawValue[") {
+		t.Errorf("String = %q", v.String())
+	}
+	// Concurrent goroutines: word-atomic, so no data race, and updates lost or not.
+	c, _ := NewRawValue[int64](0)
+	defer c.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 1000 {
+				x, _ := c.Load()
+				c.Store(x + 1)
+			}
+		})
+	}
+	wg.Wait()
+	if x, _ := c.Load(); x <= 0 || x > 4000 {
+		t.Errorf("counter = %d", x)
+	}
+	c.Close()
+	if _, err := c.Load(); !errors.Is(err, ErrLockClosed) {
+		t.Errorf("Load after Close = %v", err)
 	}
 }
