@@ -5,9 +5,14 @@
 //	benchstat -col /mode -row /workers new.txt
 //
 // Sub-benchmarks are named like gilbench's raw results
-// (BenchmarkCPU/workload=primes/mode=goroutine/workers=2), one op is one task, the
-// workloads run at their quick sizes, and every batch's checksum is verified. Workers
-// start with the timer stopped; b.N tasks go through one job queue.
+// (BenchmarkCPU/workload=primes/mode=goroutine/workers=2, and for a workload with a
+// sweep BenchmarkShared/workload=counter/mode=gil/workers=4/cs=100/batch=1), one op is
+// one task, the workloads run at their quick sizes, and every batch's checksum is
+// verified, as is the shared state of the Shared workloads (the counter's exact total).
+// Workers start with the timer stopped; b.N tasks go through one job queue.
+//
+//	go test -bench 'Shared/workload=counter/mode=(goroutine|gil)/workers=2/' ./bench
+//	benchstat -col /cs -row /mode,/batch new.txt     # throughput against the critical section
 package bench
 
 import (
@@ -58,12 +63,48 @@ func benchClass(b *testing.B, class workloads.Class) {
 							continue
 						}
 						b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
-							benchCell(b, runner.Cell{Workload: w, Mode: m, Workers: n, Size: w.QuickSize}, env.Params)
+							if len(w.Sweep) == 0 {
+								benchCell(b, runner.Cell{Workload: w, Mode: m, Workers: n, Size: w.QuickSize}, env.Params)
+								return
+							}
+							benchVariants(b, w.Sweep, 0, func(b *testing.B, v workloads.Variant) {
+								c := runner.Cell{Workload: w, Mode: m, Workers: n, Size: w.QuickSize, Variant: v}
+								benchCell(b, c, c.Params(env.Params))
+							})
 						})
 					}
 				})
 			}
 		})
+	}
+}
+
+// benchVariants runs f for every variant of vs as nested sub-benchmarks named by their
+// parts from the k-th on (cs=100, then batch=1 inside it), so that -bench patterns match
+// them level by level. Variants that share a part share its sub-benchmark.
+func benchVariants(b *testing.B, vs []workloads.Variant, k int, f func(*testing.B, workloads.Variant)) {
+	for i := 0; i < len(vs); {
+		v := vs[i]
+		if k == len(v) {
+			f(b, v)
+			i++
+			continue
+		}
+		part := v[k]
+		var same []workloads.Variant
+		for _, u := range vs[i:] {
+			if len(u) > k && u[k] == part {
+				same = append(same, u)
+			}
+		}
+		var rest []workloads.Variant
+		for _, u := range vs[i:] {
+			if !(len(u) > k && u[k] == part) {
+				rest = append(rest, u)
+			}
+		}
+		b.Run(part.Key+"="+part.Value, func(b *testing.B) { benchVariants(b, same, k+1, f) })
+		vs, i = rest, 0
 	}
 }
 

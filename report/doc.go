@@ -59,7 +59,9 @@
 // file to a temporary name, then renamed) the plots as PNG and SVG, drawn
 // with gonum.org/v1/plot only where the data has their metrics — speed-up
 // against workers with intervals and the ideal line, throughput by mode,
-// p50/p99 latency, lock wait share, CPU utilisation — then summary.csv,
+// p50/p99 latency, lock wait share, CPU utilisation, and for results with a
+// /cs name key (a critical-section sweep) throughput, lock wait and lock
+// acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
 // URIs, all text escaped by html/template, verdict first. [Result]
 // prints the same tables for a terminal with tablewriter. A test opens

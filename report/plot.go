@@ -27,8 +27,8 @@ import (
 type Plot struct {
 	// Name is the file name without extension ("speedup-primes").
 	Name string
-	// Kind is "speedup", "throughput", "latency", "lock-wait", "cpu"
-	// or "compare".
+	// Kind is "speedup", "throughput", "latency", "lock-wait", "cpu",
+	// "sweep" or "compare".
 	Kind  string
 	Group string
 	Title string
@@ -146,6 +146,9 @@ func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 			}
 		}
 	}
+	if r.Options.Layout == ByMode {
+		jobs = append(jobs, sweepJobs(r.Tables)...)
+	}
 	plots := make([]*Plot, len(jobs))
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -213,6 +216,8 @@ type lineOpts struct {
 	logY                  bool    // log10 y axis
 	log2Y                 bool    // log2 y axis with power-of-two ticks, when the range is wide
 	yTicks                plot.Ticker
+	// xNames, if set, makes the x axis nominal: point x = i is labeled xNames[i].
+	xNames []string
 }
 
 func newPlot(title string) *plot.Plot {
@@ -298,13 +303,19 @@ func lineChart(o lineOpts, ss []series) (*plot.Plot, *plot.Legend, error) {
 	lo, hi := xv[0], xv[len(xv)-1]
 	var ticks plot.ConstantTicks
 	for _, x := range xv {
-		ticks = append(ticks, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)})
+		label := strconv.FormatFloat(x, 'g', -1, 64)
+		if o.xNames != nil {
+			label = o.xNames[int(x)]
+		}
+		ticks = append(ticks, plot.Tick{Value: x, Label: label})
 	}
 	p.X.Tick.Marker = ticks
-	if lo > 0 {
+	if lo > 0 && o.xNames == nil {
 		p.X.Scale = plot.LogScale{}
 	}
-	if lo == hi {
+	if o.xNames != nil {
+		lo, hi = lo-0.3, hi+0.3
+	} else if lo == hi {
 		lo, hi = lo/1.5, hi*1.5
 	} else {
 		f := math.Pow(hi/lo, 0.05)

@@ -33,12 +33,16 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	state, err := newCellState(spec, prog)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		in      *interp.Interpreter
 		stats   multiStats
 		workers []worker
 	)
-	newInterp := func() *interp.Interpreter {
+	newInterp := func() (*interp.Interpreter, error) {
 		var l interp.Lock
 		if m.newLock != nil {
 			l = m.newLock(spec.Settings)
@@ -46,11 +50,14 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		if s, ok := l.(statsSource); ok {
 			stats = append(stats, s)
 		}
-		return interp.New(prog, l)
+		in := interp.New(prog, l)
+		return in, in.Share(state.shared) // every interpreter of the cell, one state
 	}
 	for range spec.Workers {
 		if in == nil || m.perWorker {
-			in = newInterp()
+			if in, err = newInterp(); err != nil {
+				return nil, err
+			}
 		}
 		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
 	}
@@ -61,7 +68,7 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if len(stats) > 0 {
 		src = stats
 	}
-	return newInprocPool(workers, src), nil
+	return newInprocPool(workers, src, state), nil
 }
 
 // threadWorker is one interpreter thread.
@@ -89,16 +96,25 @@ func (nativeMode) Describe() string {
 }
 
 func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
+	// The twins share the state the program would: built from the program's layout.
+	prog, _, err := spec.Workload.Program(spec.Params)
+	if err != nil {
+		return nil, err
+	}
+	state, err := newCellState(spec, prog)
+	if err != nil {
+		return nil, err
+	}
 	var workers []worker
 	for range spec.Workers {
-		wctx, cancel := context.WithCancel(context.Background())
+		wctx, cancel := context.WithCancel(workloads.WithShared(context.Background(), state.shared))
 		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
 	}
 	var src statsSource
 	if ws := workloadStats(spec); ws != nil {
 		src = ws
 	}
-	return newInprocPool(workers, src), nil
+	return newInprocPool(workers, src, state), nil
 }
 
 type twinWorker struct {

@@ -54,6 +54,8 @@ type inprocPool struct {
 	closed  bool
 	// stats, if not nil, is reset before and read after each batch.
 	stats statsSource
+	// state is the cell's shared state, reset before and checked after each batch.
+	state *cellState
 }
 
 // statsSource is implemented by interpreter locks that keep statistics and traces.
@@ -66,13 +68,14 @@ type statsSource interface {
 	TraceJSON() []byte
 }
 
-func newInprocPool(workers []worker, stats statsSource) *inprocPool {
+func newInprocPool(workers []worker, stats statsSource, state *cellState) *inprocPool {
 	p := &inprocPool{
 		workers: workers,
 		jobs:    queue.New[job](0),
 		results: queue.New[result](0),
 		gate:    make(chan chan struct{}),
 		stats:   stats,
+		state:   state,
 	}
 	for _, w := range workers {
 		p.wg.Add(1)
@@ -132,6 +135,10 @@ func (p *inprocPool) Run(ctx context.Context, tasks int) (Batch, error) {
 	if p.closed {
 		return Batch{}, errors.New("runner: pool is closed")
 	}
+	// Every worker waits for its gate: none touches the shared state.
+	if err := p.state.reset(); err != nil {
+		return Batch{}, err
+	}
 	// Timer off: queue every job and the sentinels, then hand each worker its gate.
 	for i := range tasks {
 		_ = p.jobs.Put(job{i: int64(i)})
@@ -168,6 +175,11 @@ func (p *inprocPool) Run(ctx context.Context, tasks int) (Batch, error) {
 	if p.stats != nil {
 		b.Metrics = p.stats.Metrics()
 		b.Trace = p.stats.TraceJSON()
+	}
+	m, err := p.state.finish(tasks)
+	addMetrics(&b, m)
+	if err != nil && firstErr == nil {
+		firstErr = err
 	}
 	return b, firstErr
 }

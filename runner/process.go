@@ -60,23 +60,48 @@ type processPool struct {
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
+	mem     *procMemory // the shared memory of the cell's state
+	state   *cellState  // that state, as this process sees it
 	closed  bool
 }
 
 func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
+	// The program's globals and lock objects live in shared memory that every worker
+	// maps; this process reads them after each batch.
+	prog, _, err := spec.Workload.Program(spec.Params)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := newProcMemory(prog)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := interp.NewShared(prog, mem.memory())
+	if err != nil {
+		mem.close()
+		return nil, fmt.Errorf("mode process: %w", err)
+	}
+	state := &cellState{shared: shared, spec: spec}
+	if err := state.reset(); err != nil {
+		mem.close()
+		return nil, err
+	}
 	jobs, err := mp.NewJoinableQueue[procJob](0)
 	if err != nil {
+		mem.close()
 		return nil, err
 	}
 	results, err := mp.NewQueue[procResult](0)
 	if err != nil {
 		jobs.Close()
+		mem.close()
 		return nil, err
 	}
-	p := &processPool{jobs: jobs, results: results}
+	p := &processPool{jobs: jobs, results: results, mem: mem, state: state}
 	for range spec.Workers {
-		proc := mp.NewProcess(workerTarget, spec.Workload.Name, map[string]string(spec.Params), spec.Size,
-			int64(spec.Settings.SwitchInterval), jobs, results)
+		args := append([]any{spec.Workload.Name, map[string]string(spec.Params), spec.Size,
+			int64(spec.Settings.SwitchInterval), jobs, results}, mem.args()...)
+		proc := mp.NewProcess(workerTarget, args...)
 		if err := proc.Start(); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("starting worker process: %w", err)
@@ -102,6 +127,10 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 func (p *processPool) Run(ctx context.Context, tasks int) (Batch, error) {
 	if p.closed {
 		return Batch{}, errors.New("runner: pool is closed")
+	}
+	// The workers wait on the job queue: none touches the shared state.
+	if err := p.state.reset(); err != nil {
+		return Batch{}, err
 	}
 	wctx, cancel := mp.WithProcesses(ctx, p.procs...)
 	defer cancel()
@@ -146,6 +175,11 @@ func (p *processPool) Run(ctx context.Context, tasks int) (Batch, error) {
 			b.ChildMaxRSS = max(b.ChildMaxRSS, procHWM(pid))
 		}
 	}
+	m, err := p.state.finish(tasks)
+	addMetrics(&b, m)
+	if err != nil && firstErr == nil {
+		firstErr = err
+	}
 	return b, firstErr
 }
 
@@ -181,6 +215,9 @@ func (p *processPool) Close() error {
 	}
 	p.jobs.Close()
 	p.results.Close()
+	if err := p.mem.close(); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
@@ -281,8 +318,12 @@ func processWorker(a mp.Args) error {
 	if err != nil {
 		return err
 	}
+	mem, err := procMemoryArg(a, 6)
+	if err != nil {
+		return err
+	}
 	pid := os.Getpid()
-	th, entry, err := workerThread(name, workloads.Params(params), time.Duration(interval))
+	th, entry, err := workerThread(name, workloads.Params(params), time.Duration(interval), mem.memory())
 	if err != nil {
 		// Tell the parent why, then fail: its Start reports the message.
 		_ = results.Put(procResult{I: -1, Pid: pid, Err: err.Error()})
@@ -325,8 +366,9 @@ func processWorker(a mp.Args) error {
 }
 
 // workerThread builds the interpreter of a worker process: one thread under a GIL of its
-// own, as a CPython worker process has.
-func workerThread(name string, params workloads.Params, interval time.Duration) (*interp.Thread, int, error) {
+// own, as a CPython worker process has, whose globals and lock objects are in the cell's
+// shared memory mem (the parent sets their values).
+func workerThread(name string, params workloads.Params, interval time.Duration, mem interp.Memory) (*interp.Thread, int, error) {
 	w, err := workloads.Lookup(name)
 	if err != nil {
 		return nil, 0, err
@@ -335,5 +377,13 @@ func workerThread(name string, params workloads.Params, interval time.Duration) 
 	if err != nil {
 		return nil, 0, err
 	}
-	return interp.New(prog, interp.NewGIL(interval)).NewThread(), entry, nil
+	shared, err := interp.NewShared(prog, mem)
+	if err != nil {
+		return nil, 0, err
+	}
+	in := interp.New(prog, interp.NewGIL(interval))
+	if err := in.Share(shared); err != nil {
+		return nil, 0, err
+	}
+	return in.NewThread(), entry, nil
 }

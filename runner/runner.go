@@ -8,6 +8,13 @@
 //
 // Total work is fixed across worker counts (strong scaling) unless Config.Scaling is
 // "weak", where each worker gets the default number of tasks.
+//
+// A workload with a Sweep runs every cell once per variant, the variant's key=value
+// parts following workers in the name (BenchmarkShared/workload=counter/mode=gil/
+// workers=4/cs=100/batch=1) and its parameters joining the Env's. A workload whose
+// program declares globals or objects gets one interp.Shared per cell, shared by all
+// the cell's workers in every mode (sharedstate.go): reset before each batch, checked
+// by the workload after it, its lock statistics reported per op.
 package runner
 
 import (
@@ -72,12 +79,20 @@ type Cell struct {
 	Workers  int
 	Tasks    int
 	Size     int64
+	Variant  workloads.Variant // one of the workload's Sweep, nil if it has none
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix.
 func (c Cell) Name() string {
-	return fmt.Sprintf("Benchmark%s/workload=%s/mode=%s/workers=%d", c.Workload.Class, c.Workload.Name, c.Mode.Name(), c.Workers)
+	name := fmt.Sprintf("Benchmark%s/workload=%s/mode=%s/workers=%d", c.Workload.Class, c.Workload.Name, c.Mode.Name(), c.Workers)
+	if v := c.Variant.Name(); v != "" {
+		name += "/" + v
+	}
+	return name
 }
+
+// Params are the parameters c's workers get: the Env's and the variant's.
+func (c Cell) Params(env workloads.Params) workloads.Params { return c.Variant.Params(env) }
 
 // Plan checks cfg and expands it into cells. Errors wrap ErrUsage.
 func Plan(cfg Config) ([]Cell, error) {
@@ -146,19 +161,25 @@ func Plan(cfg Config) ([]Cell, error) {
 		if cfg.Tasks > 0 {
 			tasks = cfg.Tasks
 		}
-		for _, m := range ms {
-			for _, n := range workers {
-				if m.Name() == "sequential" && n != 1 {
-					continue
+		variants := w.Sweep
+		if len(variants) == 0 {
+			variants = []workloads.Variant{nil}
+		}
+		for _, v := range variants {
+			for _, m := range ms {
+				for _, n := range workers {
+					if m.Name() == "sequential" && n != 1 {
+						continue
+					}
+					t := tasks
+					if cfg.Scaling == "weak" {
+						t = tasks * n
+					}
+					if w.OneTaskPerWorker {
+						t = n
+					}
+					cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v})
 				}
-				t := tasks
-				if cfg.Scaling == "weak" {
-					t = tasks * n
-				}
-				if w.OneTaskPerWorker {
-					t = n
-				}
-				cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size})
 			}
 		}
 	}
@@ -297,7 +318,7 @@ func (s sample) result(c Cell, config []benchfmt.Config) *benchfmt.Result {
 
 // measure starts c's pool, warms it up and runs cfg.Count timed batches.
 func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, want int64) ([]sample, error) {
-	spec := Spec{Workload: c.Workload, Params: params, Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
+	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
 	// Interpreter threads are OS threads that block in the kernel; with a P for each of
 	// them the kernel, not Go's scheduler, decides who runs next (see ThreadGOMAXPROCS).
 	if _, ok := c.Mode.(*interpMode); ok {

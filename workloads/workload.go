@@ -9,10 +9,18 @@
 // Programs take their natives from an Env: the per-cell resources a workload needs (a
 // loopback echo server, an HTTP server, a temp directory), described by string
 // parameters so that a worker process can connect to the same resources.
+//
+// Workloads of class Shared share mutable state between their workers: their programs
+// declare globals and objects (interp.Shared), which the runner makes once per cell and
+// shares between all its workers in every mode, resets before each batch and hands to
+// the workload's Check after it. A Sweep makes the runner run such a workload at several
+// settings (critical-section length, batch size), each a Variant with name parts of its
+// own: BenchmarkShared/workload=counter/mode=gil/workers=4/cs=100/batch=1.
 package workloads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -79,11 +87,83 @@ type Workload struct {
 	// Natives returns the natives the program calls, bound to p. Nil if none.
 	Natives func(p Params) ([]*interp.Native, error)
 	// Twin computes task i in plain Go (the `native` mode), doing the same real work.
+	// A twin of a workload with shared state finds the cell's state (the same
+	// interp.Shared the program's globals live in) with SharedFrom(ctx).
 	Twin func(ctx context.Context, p Params, i, size int64) (int64, error)
 	// Want is the result task i must have, computed without side effects.
 	Want func(i, size int64) int64
 	// Setup prepares an Env (servers, directories); nil means none is needed.
 	Setup func(ctx context.Context, size int64) (*Env, error)
+
+	// Sweep lists the settings every cell runs at, each a Variant whose parts extend the
+	// result's name and whose parameters join the Env's; nil means one setting and no
+	// extra name parts.
+	Sweep []Variant
+	// Check inspects the cell's shared state after a batch of tasks tasks of size size
+	// (p holds the Env's and the variant's parameters). It returns the batch's figures
+	// by unit — totals for "/op" units, which the runner divides by tasks — or an error
+	// when the state is wrong (a total that must be exact is not). Nil: nothing to check.
+	// The runner resets the state (interp.Shared.Reset) before every batch.
+	Check func(s *interp.Shared, p Params, tasks int, size int64) (map[string]float64, error)
+}
+
+// A Variant is one setting of a workload's Sweep: key=value parts, in order.
+type Variant []Param
+
+// A Param is one key=value part of a Variant. Keys and values must not contain '/',
+// '=' or spaces; keys must not be workload, mode or workers.
+type Param struct{ Key, Value string }
+
+// MakeVariant makes a variant of key, value pairs: MakeVariant("cs", "100", "batch",
+// "1"). It panics on an odd number of strings (a programming error).
+func MakeVariant(kv ...string) Variant {
+	if len(kv)%2 != 0 {
+		panic("workloads: MakeVariant needs key, value pairs")
+	}
+	v := make(Variant, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		v = append(v, Param{Key: kv[i], Value: kv[i+1]})
+	}
+	return v
+}
+
+// Name returns v's name parts as they follow workers in a result's name:
+// "cs=100/batch=1" ("" for no parts).
+func (v Variant) Name() string {
+	parts := make([]string, len(v))
+	for i, p := range v {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return strings.Join(parts, "/")
+}
+
+// Params returns p with v's parameters added (v's win).
+func (v Variant) Params(p Params) Params {
+	out := Params{}
+	for k, x := range p {
+		out[k] = x
+	}
+	for _, kv := range v {
+		out[kv.Key] = kv.Value
+	}
+	return out
+}
+
+type sharedKey struct{}
+
+// WithShared returns ctx carrying s, a cell's shared state, for the Go twin (the native
+// mode passes it to every worker this way).
+func WithShared(ctx context.Context, s *interp.Shared) context.Context {
+	return context.WithValue(ctx, sharedKey{}, s)
+}
+
+// SharedFrom returns the shared state that ctx carries.
+func SharedFrom(ctx context.Context) (*interp.Shared, error) {
+	s, ok := ctx.Value(sharedKey{}).(*interp.Shared)
+	if !ok || s == nil {
+		return nil, errors.New("no shared state in the context (workloads.WithShared)")
+	}
+	return s, nil
 }
 
 // EntryName is the bytecode function every workload defines.

@@ -89,7 +89,8 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("%s: sizes quick %d, default %d", w.Name, w.QuickSize, w.DefaultSize)
 		}
 	}
-	for _, n := range []string{"countdown", "primes", "fib", "mandelbrot", "sha256", "sha256-small", "sleep", "tcp", "http", "file"} {
+	for _, n := range []string{"countdown", "primes", "fib", "mandelbrot", "sha256", "sha256-small", "sleep", "tcp", "http", "file",
+		"counter", "pipeline", "lost-update"} {
 		if !names[n] {
 			t.Errorf("workload %s not registered", n)
 		}
@@ -109,14 +110,15 @@ func TestWorkloads(t *testing.T) {
 				}
 				for _, i := range quickTasks(w) {
 					want := w.Want(i, size)
-					v, err := interp.New(prog, nil).NewThread().Call(entry, interp.Value(i), interp.Value(size))
+					in := interp.New(prog, nil)
+					v, err := in.NewThread().Call(entry, interp.Value(i), interp.Value(size))
 					if err != nil {
 						t.Fatalf("task %d: %v", i, err)
 					}
 					if int64(v) != want {
 						t.Errorf("interpreted task %d = %d; want %d", i, v, want)
 					}
-					got, err := w.Twin(context.Background(), env.Params, i, size)
+					got, err := w.Twin(WithShared(context.Background(), in.Shared()), env.Params, i, size)
 					if err != nil {
 						t.Fatalf("twin task %d: %v", i, err)
 					}
@@ -155,7 +157,7 @@ func TestConcurrent(t *testing.T) {
 						}
 					}(),
 					"twin": func(_ int, i int64) (int64, error) {
-						return w.Twin(context.Background(), env.Params, i, size)
+						return w.Twin(WithShared(context.Background(), in.Shared()), env.Params, i, size)
 					},
 				}
 				for name, f := range do {
@@ -247,8 +249,9 @@ func BenchmarkTask(b *testing.B) {
 			})
 			b.Run("impl=twin", func(b *testing.B) {
 				var i int64
+				ctx := WithShared(context.Background(), interp.New(prog, nil).Shared())
 				for b.Loop() {
-					if _, err := w.Twin(context.Background(), env.Params, i%int64(w.DefaultTasks), size); err != nil {
+					if _, err := w.Twin(ctx, env.Params, i%int64(w.DefaultTasks), size); err != nil {
 						b.Fatal(err)
 					}
 					i++

@@ -168,6 +168,8 @@ func progress(stderr io.Writer, total int) func(runner.Progress) {
 	}
 }
 
+// cellLabel is the cell's name without the class: workload=primes/mode=gil/workers=2.
 func cellLabel(c runner.Cell) string {
-	return fmt.Sprintf("%s/%s/workers=%d", c.Workload.Name, c.Mode.Name(), c.Workers)
+	_, label, _ := strings.Cut(c.Name(), "/")
+	return label
 }

@@ -1,0 +1,120 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+
+	"gilbench/interp"
+)
+
+// UnitLostUpdates is the lost-update workload's figure: increments missing from the
+// counter, per task.
+const UnitLostUpdates = "lost-updates/op"
+
+func init() {
+	Register(&Workload{
+		Name:  "lost-update",
+		Class: Shared,
+		Description: "`counter += 1` size times with no lock, on a global (update=global) or as v.value += 1, a call " +
+			"to read and a call to write (update=value); reports the updates lost",
+		DefaultSize:  50_000,
+		DefaultTasks: 16,
+		QuickSize:    5_000,
+		QuickTasks:   16,
+		Source: `
+global counter
+value v
+
+func task i size
+	var k
+	load size
+	store k
+	native by_value
+	jump_if_true by_value
+loop:                   # for _ in range(size): counter += 1
+	load k
+	jump_if_false done
+	load_global counter # LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point
+	const 1
+	add
+	store_global counter
+	load k
+	const 1
+	sub
+	store k
+	jump loop
+by_value:               # for _ in range(size): v.value += 1
+	load k
+	jump_if_false done
+	load_global v       # a call (check point after it) ...
+	native value_get
+	const 1
+	add
+	load_global v
+	swap
+	native value_set    # ... and another
+	pop
+	load k
+	const 1
+	sub
+	store k
+	jump by_value
+done:
+	load size
+	return
+end
+`,
+		Natives: settingsNatives,
+		Twin:    lostUpdateTwin,
+		Want:    func(_, size int64) int64 { return size },
+		Sweep:   []Variant{MakeVariant("update", "global"), MakeVariant("update", "value")},
+		Check:   checkLostUpdates,
+	})
+}
+
+// lostUpdateTwin is `counter += 1` in Go as a racy read-modify-write: an atomic load,
+// then an atomic store (no data race, but no atomic increment either).
+func lostUpdateTwin(ctx context.Context, p Params, _, size int64) (int64, error) {
+	st, err := settingsOf(p)
+	if err != nil {
+		return 0, err
+	}
+	s, err := SharedFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
+	name := "counter"
+	if st.update == "value" {
+		name = "v"
+	}
+	k, err := s.Slot(name)
+	if err != nil {
+		return 0, err
+	}
+	g := s.Globals()
+	for range size {
+		g.Store(k, g.Load(k)+1)
+	}
+	return size, nil
+}
+
+// checkLostUpdates reports how many of the batch's increments the counter is missing.
+func checkLostUpdates(s *interp.Shared, p Params, tasks int, size int64) (map[string]float64, error) {
+	st, err := settingsOf(p)
+	if err != nil {
+		return nil, err
+	}
+	name := "counter"
+	if st.update == "value" {
+		name = "v"
+	}
+	got, err := s.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	want := int64(tasks) * size
+	if int64(got) > want || got < 0 {
+		return nil, fmt.Errorf("%s = %d after %d increments: more than were made", name, got, want)
+	}
+	return map[string]float64{UnitLostUpdates: float64(want - int64(got))}, nil
+}
