@@ -7,7 +7,7 @@ RUN     ?= $(shell date -u +%Y%m%d-%H%M%S)
 OUT     ?= results/$(RUN)
 ARGS    ?=
 
-.PHONY: all build bench quick test vet race fuzz clean
+.PHONY: all build bench bench-shared quick test vet race fuzz clean
 
 all: build
 
@@ -17,6 +17,11 @@ build:
 ## bench: run the default matrix and build its report (results/<date-time>/report.html)
 bench: build
 	$(BIN) run -out $(OUT) $(ARGS)
+	$(BIN) report $(OUT)
+
+## bench-shared: the shared-state workloads (locks, contention sweeps, lost updates)
+bench-shared: build
+	$(BIN) run -workloads counter,pipeline,lost-update -out $(OUT) $(ARGS)
 	$(BIN) report $(OUT)
 
 ## quick: a smoke run of the whole matrix at small sizes
