@@ -204,6 +204,9 @@ func (r *Result) GroupTables(group string) []*Table {
 // metric with a known direction, else the first.
 func primary(ts []*Table) *Table {
 	for _, want := range []func(*Table) bool{
+		// A workload's own rate (convoy's roundtrips/s) says more than the time
+		// of its tasks, which it fixes.
+		func(t *Table) bool { return isRate(t.Unit) && t.Unit != unitTasks },
 		func(t *Table) bool { return t.Unit == unitTime },
 		func(t *Table) bool { return t.Unit == unitTasks },
 		func(t *Table) bool { return isRate(t.Unit) },
