@@ -27,35 +27,7 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    1,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	var k acc base
-	load i              # base = i * size
-	load size
-	mul
-	store base
-loop:                   # for k < size: acc += get(base + k)
-	load k
-	load size
-	lt
-	jump_if_false done
-	load base
-	load k
-	add
-	native get
-	load acc
-	add
-	store acc
-	load k
-	const 1
-	add
-	store k
-	jump loop
-done:
-	load acc
-	return
-end
-`,
+		Source: sumOfCalls("get"),
 		Natives: func(p Params) ([]*interp.Native, error) {
 			cl, err := httpClient(p)
 			if err != nil {

@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,4 +61,43 @@ func mix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// sumOfCalls is the program of a workload whose task i is
+//
+//	acc = 0
+//	for k in range(size): acc += native(i*size + k)
+//	return acc
+//
+// with the native's name filled in.
+func sumOfCalls(native string) string {
+	return strings.ReplaceAll(`
+func task i size
+	var k acc base
+	load i              # base = i * size
+	load size
+	mul
+	store base
+loop:                   # for k < size: acc += NATIVE(base + k)
+	load k
+	load size
+	lt
+	jump_if_false done
+	load base
+	load k
+	add
+	native NATIVE
+	load acc
+	add
+	store acc
+	load k
+	const 1
+	add
+	store k
+	jump loop
+done:
+	load acc
+	return
+end
+`, "NATIVE", native)
 }

@@ -36,35 +36,7 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    12_288,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	var k acc base
-	load i              # base = i * size
-	load size
-	mul
-	store base
-loop:                   # for k < size: acc += sha256(base + k)
-	load k
-	load size
-	lt
-	jump_if_false done
-	load base
-	load k
-	add
-	native sha256
-	load acc
-	add
-	store acc
-	load k
-	const 1
-	add
-	store k
-	jump loop
-done:
-	load acc
-	return
-end
-`,
+		Source: sumOfCalls("sha256"),
 		Natives: func(Params) ([]*interp.Native, error) {
 			return []*interp.Native{{
 				Name: "sha256", NArgs: 1, Releases: false,
