@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,7 @@ func benchVariants(b *testing.B, vs []workloads.Variant, k int, f func(*testing.
 // batches) and reports the runner's metrics.
 func benchCell(b *testing.B, c runner.Cell, params workloads.Params) {
 	ctx := context.Background()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.GOMAXPROCS()))
 	t0 := time.Now()
 	pool, err := c.Mode.Start(ctx, runner.Spec{Workload: c.Workload, Params: params, Size: c.Size, Workers: c.Workers, Settings: runner.DefaultSettings})
 	if err != nil {

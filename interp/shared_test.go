@@ -460,8 +460,9 @@ func TestRLock(t *testing.T) {
 	}
 	// b waits for a's release.
 	done := make(chan error, 1)
+	acquireR := mustFunc(t, p, "acquire_r")
 	go func() {
-		_, err := b.Call(mustFunc(t, p, "acquire_r"))
+		_, err := b.Call(acquireR)
 		done <- err
 	}()
 	select {
@@ -503,8 +504,9 @@ func TestBlockedAcquireReleasesTheGIL(t *testing.T) {
 	}
 	waiter.Attach()
 	done := make(chan error, 1)
+	lockAndCount := mustFunc(t, p, "lock_and_count")
 	go func() {
-		_, err := waiter.Call(mustFunc(t, p, "lock_and_count"))
+		_, err := waiter.Call(lockAndCount)
 		waiter.Detach()
 		done <- err
 	}()

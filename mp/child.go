@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -46,6 +47,10 @@ func Main() {
 		return
 	}
 	os.Unsetenv(cookieKey)
+	// Ctrl-C reaches the terminal's whole process group. A child leaves it to its
+	// parent, which stops its workers in order (Stop, or EOF on the control socket),
+	// so that an interrupted run ends as interrupted, not as a worker killed by SIGINT.
+	signal.Ignore(os.Interrupt)
 	os.Exit(runChild())
 }
 

@@ -85,7 +85,8 @@
 // code N): <stderr tail>". No protocol byte ever goes to stdout or stderr.
 // Every started child is waited for by a goroutine of its own (Done closes
 // then), and dies with its parent twice over: Pdeathsig (SIGKILL) and EOF on
-// the control socket. Stop ends a child in two phases (SIGTERM, grace,
+// the control socket. A child ignores SIGINT: Ctrl-C reaches the whole
+// process group, and the parent stops its children itself. Stop ends a child in two phases (SIGTERM, grace,
 // SIGKILL) and may be called any number of times.
 //
 // Exit codes are Python's: 0 when the target returns nil, 1 when it returns

@@ -606,12 +606,8 @@ func TestWithProcessesNoticesDeath(t *testing.T) {
 		_, err := results.GetContext(ctx)
 		errc <- err
 	}()
-	killed := time.Now()
 	p.Kill()
-	err := <-errc
-	if d := time.Since(killed); d > time.Second {
-		t.Errorf("Get noticed the death after %v", d)
-	}
+	err := <-errc // a Get that never noticed would hang until the test's timeout
 	var ee *ExitError
 	if !errors.As(err, &ee) || ee.Code != -9 || ee.Name != p.Name() {
 		t.Errorf("Get after the producer died = %v, want its *ExitError", err)

@@ -607,14 +607,10 @@ func TestJoinableQueueDeadConsumer(t *testing.T) {
 			jobs.Put(Job{ID: 1})
 			ctx, cancel := WithProcesses(context.Background(), p)
 			defer cancel()
-			start := time.Now()
-			err := jobs.JoinContext(ctx)
+			err := jobs.JoinContext(ctx) // one that never noticed hangs until the test's timeout
 			var ee *ExitError
 			if !errors.As(err, &ee) || ee.Code != tt.code {
 				t.Errorf("Join while the consumer dies = %v, want its *ExitError with code %d", err, tt.code)
-			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("Join noticed the death after %v", d)
 			}
 			if err := jobs.JoinTimeout(20 * time.Millisecond); !errors.Is(err, ErrTimeout) {
 				t.Errorf("JoinTimeout with a task a dead process took = %v", err)

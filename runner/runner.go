@@ -19,7 +19,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -239,7 +238,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	)
 	defer func() {
 		if env != nil {
-			env.Close()
+			env.Close() // after a failure: the failure is the error to report
 		}
 	}()
 	for k, c := range cells {
@@ -289,6 +288,13 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 			return err
 		}
 	}
+	if env != nil {
+		e := env
+		env = nil
+		if err := e.Close(); err != nil {
+			return fmt.Errorf("%s: closing: %w", envFor.Name, err)
+		}
+	}
 	return nil
 }
 
@@ -316,21 +322,32 @@ func (s sample) result(c Cell, config []benchfmt.Config) *benchfmt.Result {
 	return r
 }
 
-// measure starts c's pool, warms it up and runs cfg.Count timed batches.
-func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, want int64) ([]sample, error) {
-	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
-	// Interpreter threads are OS threads that block in the kernel; with a P for each of
-	// them the kernel, not Go's scheduler, decides who runs next (see ThreadGOMAXPROCS).
+// GOMAXPROCS is the GOMAXPROCS c runs at. Interpreter threads are OS threads that
+// block in the kernel; with a P for each of them the kernel, not Go's scheduler,
+// decides who runs next (see ThreadGOMAXPROCS). Other modes run at the default.
+func (c Cell) GOMAXPROCS() int {
 	if _, ok := c.Mode.(*interpMode); ok {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(ThreadGOMAXPROCS(c.Workers)))
+		return ThreadGOMAXPROCS(c.Workers)
 	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// measure starts c's pool, warms it up and runs cfg.Count timed batches.
+func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, want int64) (out []sample, err error) {
+	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.GOMAXPROCS()))
+	resetPeakRSS()
 	t0 := time.Now()
 	pool, err := c.Mode.Start(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: start: %w", c.Name(), err)
 	}
 	startNs := float64(time.Since(t0).Nanoseconds())
-	defer pool.Close()
+	defer func() {
+		if cerr := pool.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("%s: stopping workers: %w", c.Name(), cerr)
+		}
+	}()
 	for range cfg.Warmup {
 		b, err := pool.Run(ctx, c.Tasks)
 		if err != nil {
@@ -340,7 +357,6 @@ func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, w
 			return nil, &ChecksumError{Cell: c.Name(), Got: b.Checksum, Want: want}
 		}
 	}
-	var out []sample
 	for range cfg.Count {
 		cpu0 := CPUTime()
 		b, err := pool.Run(ctx, c.Tasks)
@@ -368,8 +384,9 @@ func (c Cell) Values(b Batch, tasks int, cpu time.Duration, startNs float64) []b
 		{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: "peak-rss-B"},
 		{Value: startNs / n, Unit: "start-ns/op"},
 	}
-	_, own := b.Metrics["p50-ns"] // a workload that measures its own latencies (convoy) wins
-	if (c.Workload.Class == workloads.IO || c.Workload.Class == workloads.Mixed) && !own {
+	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
+	// latencies of its own, which come with its metrics when its mode can collect them.
+	if c.Workload.Class == workloads.IO {
 		p50, p99 := percentiles(b.Latencies)
 		vals = append(vals,
 			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
@@ -431,8 +448,15 @@ func CPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// peakRSS is the process's peak resident set size so far, in bytes.
+// resetPeakRSS starts a new peak-RSS measurement (Linux: writing 5 to clear_refs resets
+// VmHWM), so that each cell reports its own peak, not the run's.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak resident set size since resetPeakRSS, in bytes.
 func peakRSS() int64 {
+	if hwm := procHWM(os.Getpid()); hwm > 0 {
+		return hwm
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -503,6 +527,3 @@ func cpuModel() string {
 	}
 	return runtime.GOARCH
 }
-
-// IsUsage reports whether err is bad input (exit status 2).
-func IsUsage(err error) bool { return errors.Is(err, ErrUsage) }

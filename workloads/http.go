@@ -27,7 +27,7 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    1,
 		QuickTasks:   16,
-		Source: sumOfCalls("get"),
+		Source:       sumOfCalls("get"),
 		Natives: func(p Params) ([]*interp.Native, error) {
 			cl, err := httpClient(p)
 			if err != nil {

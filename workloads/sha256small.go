@@ -36,7 +36,7 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    12_288,
 		QuickTasks:   16,
-		Source: sumOfCalls("sha256"),
+		Source:       sumOfCalls("sha256"),
 		Natives: func(Params) ([]*interp.Native, error) {
 			return []*interp.Native{{
 				Name: "sha256", NArgs: 1, Releases: false,

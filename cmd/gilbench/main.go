@@ -24,6 +24,10 @@ import (
 func main() {
 	mp.Main() // in a worker process: run the worker and exit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { // after the first signal, a second one ends the program at once
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	_ = mp.Shutdown(context.Background())
