@@ -132,37 +132,7 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    64,
 		QuickTasks:   16,
-		Source: `
-global counter
-lock mu
-` + fmt.Sprintf(`
-func task i size
-	var cs b left n
-	native cs
-	store cs
-	native batch
-	store b
-	load size
-	store left
-loop:                   # while left > 0:
-	load left
-	jump_if_false done
-	load left           #   n = min(b, left)
-	load b
-	lt
-	jump_if_true short
-	load b
-	store n
-	jump private
-short:
-	load left
-	store n
-private:
-	load n              #   work(n * %d): the increments' own work
-	const %d
-	mul
-	call work
-	pop
+		Source: "global counter\nlock mu\n" + batchedWork(`
 	load_global mu      #   with mu:
 	native lock_acquire
 	pop
@@ -179,16 +149,7 @@ add:
 	load_global mu
 	native lock_release
 	pop
-	load left           #   left -= n
-	load n
-	sub
-	store left
-	jump loop
-done:
-	load size
-	return
-end
-`, privateWork, privateWork) + workFunc,
+`, "size"),
 		Natives: settingsNatives,
 		Twin:    counterTwin,
 		Want:    func(_, size int64) int64 { return size },
