@@ -101,7 +101,11 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	for range spec.Workers {
 		args := append([]any{spec.Workload.Name, map[string]string(spec.Params), spec.Size,
 			int64(spec.Settings.SwitchInterval), jobs, results}, mem.args()...)
-		proc := mp.NewProcess(workerTarget, args...)
+		// A worker is a single-threaded interpreter, as a CPython worker process is: one
+		// P is all it needs, and a second one only lets the Go scheduler's idle
+		// spinning take CPU from the other workers (measured: 1.6× → 1.8–2.0× at two
+		// workers on two cores).
+		proc := mp.NewProcessWith(mp.Options{Env: []string{"GOMAXPROCS=1"}}, workerTarget, args...)
 		if err := proc.Start(); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("starting worker process: %w", err)
