@@ -452,6 +452,17 @@ type barSeries struct {
 	vals, los, his []float64 // NaN where missing
 }
 
+// add appends c's median and interval, or NaNs when the cell is missing.
+func (s *barSeries) add(c *Cell) {
+	if c == nil {
+		s.vals, s.los, s.his = append(s.vals, math.NaN()), append(s.los, math.NaN()), append(s.his, math.NaN())
+		return
+	}
+	s.vals = append(s.vals, c.Summary.Center)
+	s.los = append(s.los, c.Summary.Lo)
+	s.his = append(s.his, c.Summary.Hi)
+}
+
 // groupedBars draws bars in data coordinates so that error bars line
 // up: group i spans [i-0.4, i+0.4], split between the series.
 type groupedBars struct {
@@ -614,14 +625,7 @@ func throughputPlot(t *Table) (*Plot, error) {
 			s.label = plural(row.Workers, "worker")
 		}
 		for ci := range t.Cols {
-			c := t.Cell(ri, ci)
-			if c == nil {
-				s.vals, s.los, s.his = append(s.vals, math.NaN()), append(s.los, math.NaN()), append(s.his, math.NaN())
-				continue
-			}
-			s.vals = append(s.vals, c.Summary.Center)
-			s.los = append(s.los, c.Summary.Lo)
-			s.his = append(s.his, c.Summary.Hi)
+			s.add(t.Cell(ri, ci))
 		}
 		ss = append(ss, s)
 	}
@@ -782,14 +786,7 @@ func comparePlot(t *Table) (*Plot, error) {
 	for ci, col := range t.Cols {
 		s := barSeries{label: col.Label, color: seqColor(ci, len(t.Cols))}
 		for r := range t.Rows {
-			c := t.Cell(r, ci)
-			if c == nil {
-				s.vals, s.los, s.his = append(s.vals, math.NaN()), append(s.los, math.NaN()), append(s.his, math.NaN())
-				continue
-			}
-			s.vals = append(s.vals, c.Summary.Center)
-			s.los = append(s.los, c.Summary.Lo)
-			s.his = append(s.his, c.Summary.Hi)
+			s.add(t.Cell(r, ci))
 		}
 		ss = append(ss, s)
 	}
