@@ -1,0 +1,198 @@
+// Package vocab is gilbench's result vocabulary: the units a run writes and which way
+// each is better, the key=value parts of result names, the workload classes, the roles
+// modes play in a comparison, and the config lines that carry what a reader of raw.txt
+// needs to know about the modes.
+//
+// runner writes with it and report reads with it, so the two never have to agree on a
+// spelling by hand, and report still never imports runner. It imports nothing of the
+// project; x/perf's benchunit is the model (and does the tidying: "ns" becomes "sec",
+// so the runner's "gil-wait-ns/op" is the report's "gil-wait-sec/op").
+package vocab
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+)
+
+// Better says which way a unit improves.
+type Better int
+
+const (
+	Lower  Better = iota // times, costs, counts of bad events
+	Higher               // rates
+)
+
+func (b Better) String() string {
+	if b == Higher {
+		return "higher"
+	}
+	return "lower"
+}
+
+// A Unit is one measurement as written in raw.txt.
+type Unit struct {
+	// Name is the unit as the runner writes it ("gil-wait-ns/op"); report sees it
+	// tidied (Tidy).
+	Name   string
+	Better Better
+	// PerOp units are collected as a batch's total and divided by its tasks.
+	PerOp bool
+	// Label is a short description for people ("time waiting for the GIL per task").
+	Label string
+}
+
+// Tidy is the unit as benchfmt hands it to a reader: "ns/op" → "sec/op".
+func (u Unit) Tidy() string { return Tidy(u.Name) }
+
+// Tidy normalises a unit name the way benchfmt does when it reads a file.
+func Tidy(name string) string {
+	_, t := benchunit.Tidy(1, name)
+	return t
+}
+
+// The units every cell has.
+var (
+	Time       = Unit{"ns/op", Lower, false, "wall time per task"}
+	Tasks      = Unit{"tasks/s", Higher, false, "tasks per second"}
+	CPU        = Unit{"cpu-ns/op", Lower, false, "CPU time per task, this process and its workers"}
+	PeakRSS    = Unit{"peak-rss-B", Lower, false, "peak resident memory of the cell"}
+	StartUp    = Unit{"start-ns/op", Lower, false, "start-up of the workers, per task"}
+	P50        = Unit{"p50-ns", Lower, false, "median task latency"}
+	P99        = Unit{"p99-ns", Lower, false, "99th percentile task latency"}
+	Roundtrips = Unit{"roundtrips/s", Higher, false, "I/O round trips per second beside the CPU-bound threads"}
+)
+
+// The interpreter lock's figures (interp.LockStats), per task.
+var (
+	LockAcquisitions = Unit{"acquisitions/op", Lower, true, "GIL acquisitions per task"}
+	LockSwitches     = Unit{"switches/op", Lower, true, "GIL hand-offs between threads per task"}
+	LockForcedDrops  = Unit{"forced-drops/op", Lower, true, "drops forced by a waiter's request per task"}
+	LockWait         = Unit{"gil-wait-ns/op", Lower, true, "time threads waited for the GIL per task"}
+	LockHold         = Unit{"gil-hold-ns/op", Lower, true, "time the GIL was held per task"}
+)
+
+// The shared objects' figures (interp.ObjectStats: threading.Lock objects), per task.
+var (
+	ObjLockAcquisitions = Unit{"lock-acquisitions/op", Lower, true, "Lock acquisitions per task"}
+	ObjLockContended    = Unit{"lock-contended/op", Lower, true, "Lock acquisitions that had to wait, per task"}
+	ObjLockWait         = Unit{"lock-wait-ns/op", Lower, true, "time spent waiting for a Lock per task"}
+	LostUpdates         = Unit{"lost-updates/op", Lower, true, "increments of a shared counter lost per task"}
+)
+
+// Units lists every unit the project writes, in the order tables show them.
+var Units = []Unit{
+	Time, Tasks, CPU, PeakRSS, StartUp, P50, P99, Roundtrips,
+	LockAcquisitions, LockSwitches, LockForcedDrops, LockWait, LockHold,
+	ObjLockAcquisitions, ObjLockContended, ObjLockWait, LostUpdates,
+}
+
+// LookupUnit finds a unit by its written or its tidied name.
+func LookupUnit(name string) (Unit, bool) {
+	for _, u := range Units {
+		if u.Name == name || u.Tidy() == name {
+			return u, true
+		}
+	}
+	return Unit{}, false
+}
+
+// IsRate reports whether a unit is per second ("tasks/s", "B/s").
+func IsRate(name string) bool {
+	return strings.HasSuffix(name, "/s") || strings.HasSuffix(name, "/sec")
+}
+
+// BetterOf is the better-direction of a unit: the project's own, else higher for
+// rates and lower for everything else (benchstat's assumption).
+func BetterOf(name string) Better {
+	if u, ok := LookupUnit(name); ok {
+		return u.Better
+	}
+	if IsRate(name) {
+		return Higher
+	}
+	return Lower
+}
+
+// Name keys: the key=value parts of a result's name, after its class.
+const (
+	KeyWorkload = "workload"
+	KeyMode     = "mode"
+	KeyWorkers  = "workers"
+	// KeyProcs is the GOMAXPROCS a cell ran at when its mode needs its own (the
+	// thread modes give every interpreter thread a P). The -N suffix of every name
+	// stays the machine's GOMAXPROCS, so that benchstat lines rows up.
+	KeyProcs = "procs"
+)
+
+// Reserved are the keys a workload's sweep may not use.
+var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs}
+
+// A Class says what bounds a workload; it is the first part of a result's name
+// (BenchmarkCPU/…).
+type Class string
+
+const (
+	ClassCPU    Class = "CPU"    // interpreted or native computation
+	ClassIO     Class = "IO"     // real I/O that releases the interpreter lock
+	ClassMixed  Class = "Mixed"  // I/O beside computation (convoy)
+	ClassShared Class = "Shared" // shared mutable state
+)
+
+// CPUBound reports whether the class's time is the CPU's: wall time far above CPU
+// time then means the machine was busy.
+func (c Class) CPUBound() bool { return c == ClassCPU }
+
+// A Role is what a mode is in a comparison.
+type Role string
+
+const (
+	// Baseline is what every cell is compared with (one thread, no contention).
+	Baseline Role = "baseline"
+	// Reference is a yardstick: shown in tables and plots, never the verdict's winner
+	// (plain Go wins every time and says nothing about Python's choices).
+	Reference Role = "reference"
+	// Rival is a strategy a Python programmer weighs.
+	Rival Role = "rival"
+)
+
+// ParseRole reads a role from a config line's value.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case Baseline, Reference, Rival:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown mode role %q (want %s, %s or %s)", s, Baseline, Reference, Rival)
+}
+
+// ModeConfigPrefix starts the config line that describes a mode of the run:
+//
+//	mode-gil: rival
+//
+// one line per mode, in the order the run lists them (which is also their colour
+// order), before the first result. Stock benchstat sees constant file configuration
+// and splits nothing.
+const ModeConfigPrefix = "mode-"
+
+// ModeConfigKey is the config key of mode's line.
+func ModeConfigKey(mode string) string { return ModeConfigPrefix + mode }
+
+// A ModeInfo is what a results file says about one of its modes.
+type ModeInfo struct {
+	Name string
+	Role Role
+}
+
+// ParseModeConfig reads a mode line's key and value; ok is false for other keys.
+func ParseModeConfig(key, value string) (m ModeInfo, ok bool, err error) {
+	name, ok := strings.CutPrefix(key, ModeConfigPrefix)
+	if !ok || name == "" {
+		return ModeInfo{}, false, nil
+	}
+	role, err := ParseRole(strings.TrimSpace(value))
+	if err != nil {
+		return ModeInfo{}, true, fmt.Errorf("config %s: %w", key, err)
+	}
+	return ModeInfo{Name: name, Role: role}, true, nil
+}

@@ -1,0 +1,62 @@
+package vocab
+
+import "testing"
+
+func TestTidyMatchesBenchfmt(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"ns/op", "sec/op"},
+		{"gil-wait-ns/op", "gil-wait-sec/op"},
+		{"p99-ns", "p99-sec"},
+		{"tasks/s", "tasks/s"},
+		{"peak-rss-B", "peak-rss-B"},
+	} {
+		if got := Tidy(c.in); got != c.want {
+			t.Errorf("Tidy(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestUnitsAreDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for _, u := range Units {
+		for _, n := range []string{u.Name, u.Tidy()} {
+			if seen[n] && n != u.Name {
+				t.Errorf("unit %q: tidied name %q collides", u.Name, n)
+			}
+		}
+		if seen[u.Name] {
+			t.Errorf("unit %q listed twice", u.Name)
+		}
+		seen[u.Name] = true
+		if got, ok := LookupUnit(u.Tidy()); !ok || got != u {
+			t.Errorf("LookupUnit(%q) = %v, %v", u.Tidy(), got, ok)
+		}
+	}
+}
+
+func TestBetterOf(t *testing.T) {
+	for _, c := range []struct {
+		unit string
+		want Better
+	}{
+		{"tasks/s", Higher}, {"roundtrips/s", Higher}, {"sec/op", Lower},
+		{"gil-wait-sec/op", Lower}, {"B/s", Higher}, {"widgets/op", Lower},
+	} {
+		if got := BetterOf(c.unit); got != c.want {
+			t.Errorf("BetterOf(%q) = %v, want %v", c.unit, got, c.want)
+		}
+	}
+}
+
+func TestModeConfig(t *testing.T) {
+	m, ok, err := ParseModeConfig(ModeConfigKey("gil"), " rival")
+	if err != nil || !ok || m != (ModeInfo{"gil", Rival}) {
+		t.Fatalf("ParseModeConfig = %v, %v, %v", m, ok, err)
+	}
+	if _, ok, _ := ParseModeConfig("goos", "linux"); ok {
+		t.Error("goos parsed as a mode line")
+	}
+	if _, ok, err := ParseModeConfig("mode-x", "winner"); !ok || err == nil {
+		t.Errorf("unknown role: ok=%v err=%v, want an error", ok, err)
+	}
+}
