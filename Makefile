@@ -1,7 +1,5 @@
 # gilbench — see README.md.
 GO      ?= go
-COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -X gilbench/runner.Commit=$(COMMIT)
 BIN     := bin/gilbench
 RUN     ?= $(shell date -u +%Y%m%d-%H%M%S)
 OUT     ?= results/$(RUN)
@@ -12,7 +10,7 @@ ARGS    ?=
 all: build
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gilbench
+	$(GO) build -o $(BIN) ./cmd/gilbench
 
 ## bench: run the default matrix and build its report (results/<date-time>/report.html)
 bench: build

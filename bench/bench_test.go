@@ -19,13 +19,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
 
 	"gilbench/mp"
 	"gilbench/runner"
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
@@ -56,11 +54,10 @@ func benchClass(b *testing.B, class workloads.Class) {
 				b.Fatal(err)
 			}
 			defer env.Close()
-			for _, name := range runner.ModeNames() {
-				m, _ := runner.LookupMode(name)
-				b.Run("mode="+name, func(b *testing.B) {
+			for _, m := range runner.Modes() {
+				b.Run("mode="+m.Name(), func(b *testing.B) {
 					for _, n := range workers {
-						if name == "sequential" && n != 1 {
+						if m.Rules().Single && n != 1 {
 							continue
 						}
 						b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
@@ -70,7 +67,7 @@ func benchClass(b *testing.B, class workloads.Class) {
 							}
 							benchVariants(b, w.Sweep, 0, func(b *testing.B, v workloads.Variant) {
 								c := runner.Cell{Workload: w, Mode: m, Workers: n, Size: w.QuickSize, Variant: v}
-								benchCell(b, c, c.Params(env.Params))
+								benchCell(b, c, env.Params)
 							})
 						})
 					}
@@ -110,59 +107,28 @@ func benchVariants(b *testing.B, vs []workloads.Variant, k int, f func(*testing.
 }
 
 // benchCell runs b.N tasks of c in one batch (for one-task-per-worker workloads, b.N
-// batches) and reports the runner's metrics.
+// batches) through the runner's engine and reports its metrics.
 func benchCell(b *testing.B, c runner.Cell, params workloads.Params) {
 	ctx := context.Background()
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.GOMAXPROCS()))
-	t0 := time.Now()
-	pool, err := c.Mode.Start(ctx, runner.Spec{Workload: c.Workload, Params: params, Size: c.Size, Workers: c.Workers, Settings: runner.DefaultSettings})
+	s, err := runner.Open(ctx, c, params, runner.DefaultSettings())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer pool.Close()
-	start := float64(time.Since(t0).Nanoseconds())
+	defer s.Close()
 	batches, tasks := 1, b.N
 	if c.Workload.OneTaskPerWorker {
 		batches, tasks = b.N, c.Workers
 	}
-	want := c.Workload.Checksum(tasks, c.Size)
-	var total runner.Batch
-	cpu0 := runner.CPUTime()
 	b.ResetTimer()
-	for range batches {
-		batch, err := pool.Run(ctx, tasks)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if batch.Checksum != want {
-			b.Fatalf("checksum %d, want %d", batch.Checksum, want)
-		}
-		total = merge(total, batch)
-	}
+	sample, err := s.Measure(ctx, batches, tasks)
 	b.StopTimer()
-	for _, v := range c.Values(total, batches*tasks, runner.CPUTime()-cpu0+total.ChildCPU, start) {
-		if v.Unit == "ns/op" {
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range sample.Values {
+		if v.Unit == vocab.Time.Name {
 			continue // the testing package reports it
 		}
 		b.ReportMetric(v.Value, v.Unit)
 	}
-}
-
-// merge adds batch b to the running total a.
-func merge(a, b runner.Batch) runner.Batch {
-	a.Elapsed += b.Elapsed
-	a.ChildCPU += b.ChildCPU
-	a.ChildMaxRSS = max(a.ChildMaxRSS, b.ChildMaxRSS)
-	a.Latencies = append(a.Latencies, b.Latencies...)
-	if len(b.Metrics) > 0 && a.Metrics == nil {
-		a.Metrics = map[string]float64{}
-	}
-	for k, v := range b.Metrics {
-		if strings.HasSuffix(k, "/op") {
-			a.Metrics[k] += v
-		} else {
-			a.Metrics[k] = v // a rate: the last batch's
-		}
-	}
-	return a
 }

@@ -46,6 +46,7 @@ type client struct {
 	avail    chan struct{}
 
 	window  int
+	limit   int           // the most items the window may hold; 0: maxWindow
 	perItem time.Duration // smoothed time this handle takes per item got
 	mark    time.Time     // when perItem was last sampled
 	gets    int           // items got since mark
@@ -191,6 +192,14 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// setLimit caps the window at n items (n ≥ 1).
+func (c *client) setLimit(n int) {
+	c.mu.Lock()
+	c.limit = max(n, 1)
+	c.window = min(c.window, c.limit)
+	c.mu.Unlock()
+}
+
 // adaptLocked sets the window to about windowBudget of this handle's time
 // per item, sampled once per refill (the clock is not free).
 func (c *client) adaptLocked() {
@@ -198,7 +207,11 @@ func (c *client) adaptLocked() {
 	if !c.mark.IsZero() && c.gets > 0 {
 		per := now.Sub(c.mark) / time.Duration(c.gets)
 		c.perItem += (per - c.perItem) / 2
-		c.window = int(min(max(windowBudget/max(c.perItem, 1), 1), maxWindow))
+		most := maxWindow
+		if c.limit > 0 {
+			most = c.limit
+		}
+		c.window = int(min(max(windowBudget/max(c.perItem, 1), 1), time.Duration(most)))
 	}
 	c.mark, c.gets = now, 0
 }

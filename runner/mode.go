@@ -2,22 +2,58 @@ package runner
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
-// Mode is a concurrency strategy: how a cell's workers are made. Modes differ only here;
-// the job queue, the result queue, the timing and the checks are shared (pool.go).
+// Mode is a concurrency strategy: how a cell's workers are made. Modes differ only here
+// and in their Rules; the job queue, the result queue, the timing and the checks are
+// the engine's (engine.go). Every mode is one line of the mode table (modes.go).
 type Mode interface {
 	Name() string
 	Describe() string
+	// Rules are what the runner and the report need to know about the mode, so that
+	// neither ever tests a mode's name.
+	Rules() Rules
 	// Start makes spec.Workers workers for spec.Workload (the timer is off). The pool's
 	// workers wait until Run releases them.
 	Start(ctx context.Context, spec Spec) (Pool, error)
+}
+
+// Rules are a mode's own rules.
+type Rules struct {
+	// Role is what the mode is in a comparison: the baseline every cell is compared
+	// with, a reference (a yardstick, never the verdict's winner) or a rival.
+	Role vocab.Role
+	// Single modes run one worker: the plan gives them only the 1-worker cell.
+	Single bool
+	// MaxWorkers is the most workers the mode can run on this machine; a plan that
+	// asks for more is bad input. Zero means DefaultMaxWorkers.
+	MaxWorkers int
+	// Procs is the GOMAXPROCS the mode needs for a cell of workers workers; nil means
+	// the process's own. A mode with its own GOMAXPROCS gets a procs=N name part.
+	Procs func(workers int) int
+	// OutOfProcess modes run their workers in other OS processes: their CPU time and
+	// memory are read from those processes.
+	OutOfProcess bool
+}
+
+// DefaultMaxWorkers bounds the workers of an in-process mode: every worker is an OS
+// thread (as a Python thread is), and Go ends a program that passes 10,000 threads
+// (runtime/debug.SetMaxThreads) with a fatal error, not an error value.
+const DefaultMaxWorkers = 4096
+
+// maxWorkers is r.MaxWorkers with its default.
+func (r Rules) maxWorkers() int {
+	if r.Single {
+		return 1
+	}
+	if r.MaxWorkers > 0 {
+		return r.MaxWorkers
+	}
+	return DefaultMaxWorkers
 }
 
 // Spec is what a mode needs to start a pool for one cell.
@@ -29,7 +65,8 @@ type Spec struct {
 	Settings Settings
 }
 
-// Settings are the run-wide knobs recorded in the config lines.
+// Settings are the run-wide knobs recorded in the config lines. They cross the process
+// boundary whole (process mode's workers get every field).
 type Settings struct {
 	SwitchInterval time.Duration // new GIL switch interval (sys.setswitchinterval)
 	CheckInterval  int64         // legacy GIL check interval, in instructions
@@ -37,13 +74,16 @@ type Settings struct {
 }
 
 // DefaultSettings are CPython's defaults.
-var DefaultSettings = Settings{SwitchInterval: 5 * time.Millisecond, CheckInterval: 100}
+func DefaultSettings() Settings {
+	return Settings{SwitchInterval: 5 * time.Millisecond, CheckInterval: 100}
+}
 
 // Pool is a started set of workers.
 type Pool interface {
 	// Run hands tasks 0..tasks-1 to the workers through one job queue, collects the
-	// results from one result queue and returns the batch's measurements. The timer
-	// runs from the release of the workers to the arrival of the last result.
+	// results from one result queue and returns the batch's measurements. The jobs are
+	// queued with the timer off; the timer runs from the release of the workers (the
+	// starting gun) to the arrival of the last result.
 	Run(ctx context.Context, tasks int) (Batch, error)
 	// Close stops the workers and waits for them.
 	Close() error
@@ -55,61 +95,13 @@ type Batch struct {
 	Checksum  int64
 	Latencies []time.Duration // per task: from the worker taking the job to its result
 	// ChildCPU is CPU time used by worker processes during the batch, for modes whose
-	// workers are processes (the runner measures its own process itself).
+	// workers are processes (the engine measures its own process itself).
 	ChildCPU time.Duration
 	// ChildMaxRSS is the largest peak RSS of a worker process, in bytes.
 	ChildMaxRSS int64
-	// Metrics are extra per-op or per-batch figures by unit (e.g. "switches/op").
-	// Values for units ending in "/op" are totals for the batch; the runner divides.
+	// Metrics are extra per-op or per-batch figures by unit name (vocab). Values of
+	// PerOp units are totals for the batch; the engine divides.
 	Metrics map[string]float64
 	// Trace holds the batch's trace events in trace-event JSON (nil if none).
 	Trace []byte
-}
-
-var modes = map[string]Mode{}
-
-// RegisterMode adds m to the modes the runner knows; it panics on a duplicate name.
-func RegisterMode(m Mode) {
-	if _, dup := modes[m.Name()]; dup {
-		panic("runner: duplicate mode " + m.Name())
-	}
-	modes[m.Name()] = m
-}
-
-// ModeOrder is the order in which modes are listed and run.
-var ModeOrder = []string{"sequential", "gil", "gil-legacy", "subinterp", "goroutine", "process", "native"}
-
-// LookupMode returns the mode called name.
-func LookupMode(name string) (Mode, error) {
-	if m, ok := modes[name]; ok {
-		return m, nil
-	}
-	return nil, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(ModeNames(), ", "))
-}
-
-// ModeNames lists the registered modes in ModeOrder, then any others by name.
-func ModeNames() []string {
-	var names []string
-	for _, n := range ModeOrder {
-		if _, ok := modes[n]; ok {
-			names = append(names, n)
-		}
-	}
-	var rest []string
-	for n := range modes {
-		if !contains(ModeOrder, n) {
-			rest = append(rest, n)
-		}
-	}
-	sort.Strings(rest)
-	return append(names, rest...)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

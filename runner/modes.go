@@ -1,176 +1,60 @@
 package runner
 
 import (
-	"context"
 	"fmt"
-	"slices"
+	"strings"
 
-	"gilbench/interp"
-	"gilbench/workloads"
+	"gilbench/vocab"
 )
 
-// interpMode runs the workload's bytecode on interpreter threads. The interpreted modes
-// differ only in their locks: none (free threading), one shared, one per interpreter.
-type interpMode struct {
-	name, desc string
-	// newLock makes the lock of one interpreter; nil means no lock.
-	newLock func(s Settings) interp.Lock
-	// perWorker gives every worker an interpreter of its own (PEP 684); otherwise all
-	// workers are threads of one interpreter.
-	perWorker bool
-	// single forces one worker (the sequential baseline).
-	single bool
+// modeTable is every mode, in the order runs list them (and the report colours them).
+// Adding a mode is one file that implements Mode and one line here.
+var modeTable = []Mode{
+	&interpMode{name: "sequential", desc: "one interpreter thread, no contention: the baseline",
+		rules: Rules{Role: vocab.Baseline, Single: true, Procs: ThreadGOMAXPROCS}},
+	&interpMode{name: "gil", desc: "N threads of one interpreter sharing CPython's new GIL (switch interval, forced hand-off)",
+		newLock: newGIL, rules: threadRules},
+	&interpMode{name: "gil-legacy", desc: "N threads of one interpreter sharing CPython 2's GIL (released every check interval, no hand-off)",
+		newLock: newLegacyGIL, rules: threadRules},
+	&interpMode{name: "subinterp", desc: "N interpreters, one thread each, each with its own GIL (PEP 684)",
+		newLock: newGIL, perWorker: true, rules: threadRules},
+	&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)",
+		rules: threadRules},
+	processMode{},
+	nativeMode{},
 }
 
-func (m *interpMode) Name() string     { return m.name }
-func (m *interpMode) Describe() string { return m.desc }
+// threadRules are the rules of the modes whose workers are interpreter threads.
+var threadRules = Rules{Role: vocab.Rival, Procs: ThreadGOMAXPROCS}
 
-func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
-	if m.single && spec.Workers != 1 {
-		return nil, fmt.Errorf("mode %s runs one worker, not %d", m.name, spec.Workers)
-	}
-	prog, entry, err := spec.Workload.Program(spec.Params)
-	if err != nil {
-		return nil, err
-	}
-	state, err := newCellState(spec, prog)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		in      *interp.Interpreter
-		stats   multiStats
-		workers []worker
-	)
-	newInterp := func() (*interp.Interpreter, error) {
-		var l interp.Lock
-		if m.newLock != nil {
-			l = m.newLock(spec.Settings)
+// modeIndex finds a mode of the table by name; built once, read-only after.
+var modeIndex = func() map[string]Mode {
+	m := map[string]Mode{}
+	for _, mode := range modeTable {
+		if _, dup := m[mode.Name()]; dup {
+			panic("runner: duplicate mode " + mode.Name())
 		}
-		if s, ok := l.(statsSource); ok {
-			stats = append(stats, s)
-		}
-		in := interp.New(prog, l)
-		return in, in.Share(state.shared) // every interpreter of the cell, one state
+		m[mode.Name()] = mode
 	}
-	for range spec.Workers {
-		if in == nil || m.perWorker {
-			if in, err = newInterp(); err != nil {
-				return nil, err
-			}
-		}
-		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
+	return m
+}()
+
+// LookupMode returns the mode called name.
+func LookupMode(name string) (Mode, error) {
+	if m, ok := modeIndex[name]; ok {
+		return m, nil
 	}
-	if ws := workloadStats(spec); ws != nil {
-		stats = append(stats, ws)
-	}
-	var src statsSource
-	if len(stats) > 0 {
-		src = stats
-	}
-	return newInprocPool(workers, src, state), nil
+	return nil, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(ModeNames(), ", "))
 }
 
-// threadWorker is one interpreter thread.
-type threadWorker struct {
-	t     *interp.Thread
-	entry int
-	size  interp.Value
-}
+// Modes lists every mode in table order.
+func Modes() []Mode { return append([]Mode(nil), modeTable...) }
 
-func (w *threadWorker) begin()         { w.t.Attach() }
-func (w *threadWorker) end()           { w.t.Detach() }
-func (w *threadWorker) block(f func()) { w.t.Blocking(f) }
-func (w *threadWorker) interrupt()     { w.t.Interrupt() }
-func (w *threadWorker) do(_ context.Context, i int64) (int64, error) {
-	v, err := w.t.Call(w.entry, interp.Value(i), w.size)
-	return int64(v), err
-}
-
-// nativeMode runs the workload's Go twin on goroutines.
-type nativeMode struct{}
-
-func (nativeMode) Name() string { return "native" }
-func (nativeMode) Describe() string {
-	return "the Go twin on N goroutines: what a Go programmer writes"
-}
-
-func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
-	// The twins share the state the program would: built from the program's layout.
-	prog, _, err := spec.Workload.Program(spec.Params)
-	if err != nil {
-		return nil, err
+// ModeNames lists the modes' names in table order.
+func ModeNames() []string {
+	names := make([]string, len(modeTable))
+	for i, m := range modeTable {
+		names[i] = m.Name()
 	}
-	state, err := newCellState(spec, prog)
-	if err != nil {
-		return nil, err
-	}
-	var workers []worker
-	for range spec.Workers {
-		wctx, cancel := context.WithCancel(workloads.WithShared(context.Background(), state.shared))
-		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
-	}
-	var src statsSource
-	if ws := workloadStats(spec); ws != nil {
-		src = ws
-	}
-	return newInprocPool(workers, src, state), nil
-}
-
-type twinWorker struct {
-	w      *workloads.Workload
-	p      workloads.Params
-	size   int64
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func (w *twinWorker) begin()         {}
-func (w *twinWorker) end()           {}
-func (w *twinWorker) block(f func()) { f() }
-func (w *twinWorker) interrupt()     { w.cancel() }
-func (w *twinWorker) do(_ context.Context, i int64) (int64, error) {
-	return w.w.Twin(w.ctx, w.p, i, w.size)
-}
-
-// multiStats gathers the statistics of several locks (one per interpreter).
-type multiStats []statsSource
-
-func (m multiStats) ResetStats() {
-	for _, s := range m {
-		s.ResetStats()
-	}
-}
-
-func (m multiStats) Metrics() map[string]float64 {
-	out := map[string]float64{}
-	for _, s := range m {
-		for k, v := range s.Metrics() {
-			out[k] += v
-		}
-	}
-	return out
-}
-
-func (m multiStats) TraceJSON() []byte {
-	var parts [][]byte
-	for _, s := range m {
-		if t := s.TraceJSON(); t != nil {
-			parts = append(parts, t)
-		}
-	}
-	if len(parts) <= 1 {
-		return slices.Concat(parts...)
-	}
-	merged, err := interp.MergeTraces(parts...) // one process per interpreter
-	if err != nil {
-		return nil
-	}
-	return merged
-}
-
-func init() {
-	RegisterMode(&interpMode{name: "sequential", desc: "one interpreter thread, no contention: the baseline", single: true})
-	RegisterMode(&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)"})
-	RegisterMode(nativeMode{})
+	return names
 }

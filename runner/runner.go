@@ -1,10 +1,11 @@
 // Package runner runs gilbench's matrix: workload × mode × workers × repetitions.
 //
-// For each cell it starts the workers with the timer off, releases them together, times
-// the batch from the starting gun to the last result, verifies the checksum against the
-// workload's reference, and writes one Go benchmark-format line per repetition (see
-// docs/RESULTS.md). Modes plug in through the Mode interface; the in-process modes share
-// one pool (pool.go): one job queue, one result queue, a sentinel per worker.
+// Plan expands a Config into cells; Run measures them through the engine (engine.go)
+// and writes one Go benchmark-format line per repetition (see docs/RESULTS.md), then one
+// outcome line per cell (vocab.Outcome: completed, failed and why, interrupted). Modes
+// plug in through the Mode interface and carry their own Rules; the mode table
+// (modes.go) lists them. The in-process modes share one pool (pool.go): one job queue,
+// one result queue, a sentinel per worker; the process mode has its own (mode_process.go).
 //
 // Total work is fixed across worker counts (strong scaling) unless Config.Scaling is
 // "weak", where each worker gets the default number of tasks.
@@ -19,34 +20,29 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/perf/benchfmt"
 
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
-// Version is gilbench's version; Commit is set by the Makefile with -ldflags.
-var (
-	Version = "0.1.0"
-	Commit  = ""
-)
+// Version is gilbench's version.
+const Version = "0.2.0"
 
 // Config is one run's matrix and settings. The zero value is not usable; start from
 // DefaultConfig.
 type Config struct {
-	Workloads []string // names; DefaultWorkloads when empty
-	Modes     []string // names; every registered mode when empty
-	Workers   []int    // worker counts; sequential runs only at 1
+	Workloads []string // names; DefaultWorkloads() when empty
+	Modes     []string // names; every mode of the table when empty
+	Workers   []int    // worker counts; single-worker modes run only at 1
 	Count     int      // timed repetitions per cell (benchstat wants ≥ 6)
 	Warmup    int      // untimed batches per cell before the timed ones
 	Tasks     int      // tasks per batch; 0: the workload's default
@@ -55,10 +51,13 @@ type Config struct {
 	Scaling   string   // "strong" (fixed total work) or "weak" (work grows with workers)
 	Settings  Settings
 	Run       string // the run's name, recorded in the config lines
+	Commit    string // the build's commit, recorded in the config lines; "" for unknown
 }
 
 // DefaultWorkloads is the matrix `make bench` runs.
-var DefaultWorkloads = []string{"countdown", "primes", "mandelbrot", "sha256", "sleep", "http", "convoy"}
+func DefaultWorkloads() []string {
+	return []string{"countdown", "primes", "mandelbrot", "sha256", "sleep", "http", "convoy"}
+}
 
 // DefaultConfig is the default matrix: every mode, 1/2/4/8 workers, 6 repetitions.
 func DefaultConfig() Config {
@@ -67,7 +66,7 @@ func DefaultConfig() Config {
 		Count:    6,
 		Warmup:   1,
 		Scaling:  "strong",
-		Settings: DefaultSettings,
+		Settings: DefaultSettings(),
 	}
 }
 
@@ -81,13 +80,35 @@ type Cell struct {
 	Variant  workloads.Variant // one of the workload's Sweep, nil if it has none
 }
 
-// Name is the cell's benchmark name without the -GOMAXPROCS suffix.
+// Name is the cell's benchmark name without the -GOMAXPROCS suffix:
+// BenchmarkCPU/workload=primes/mode=gil/workers=2/procs=8, the procs part for modes
+// that run at a GOMAXPROCS of their own.
 func (c Cell) Name() string {
-	name := fmt.Sprintf("Benchmark%s/workload=%s/mode=%s/workers=%d", c.Workload.Class, c.Workload.Name, c.Mode.Name(), c.Workers)
+	name := fmt.Sprintf("Benchmark%s/%s=%s/%s=%s/%s=%d", c.Workload.Class,
+		vocab.KeyWorkload, c.Workload.Name, vocab.KeyMode, c.Mode.Name(), vocab.KeyWorkers, c.Workers)
+	if p := c.procs(); p > 0 {
+		name += fmt.Sprintf("/%s=%d", vocab.KeyProcs, p)
+	}
 	if v := c.Variant.Name(); v != "" {
 		name += "/" + v
 	}
 	return name
+}
+
+// procs is the GOMAXPROCS the cell's mode asks for, 0 for the process's own.
+func (c Cell) procs() int {
+	if f := c.Mode.Rules().Procs; f != nil {
+		return f(c.Workers)
+	}
+	return 0
+}
+
+// GOMAXPROCS is the GOMAXPROCS c runs at.
+func (c Cell) GOMAXPROCS() int {
+	if p := c.procs(); p > 0 {
+		return p
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Params are the parameters c's workers get: the Env's and the variant's.
@@ -123,7 +144,7 @@ func Plan(cfg Config) ([]Cell, error) {
 	}
 	wnames := cfg.Workloads
 	if len(wnames) == 0 {
-		wnames = DefaultWorkloads
+		wnames = DefaultWorkloads()
 	}
 	mnames := cfg.Modes
 	if len(mnames) == 0 {
@@ -133,7 +154,7 @@ func Plan(cfg Config) ([]Cell, error) {
 	for _, n := range wnames {
 		w, err := workloads.Lookup(n)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
 		ws = append(ws, w)
 	}
@@ -141,13 +162,19 @@ func Plan(cfg Config) ([]Cell, error) {
 	for _, n := range mnames {
 		m, err := LookupMode(n)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
 		ms = append(ms, m)
 	}
 	workers := slices.Clone(cfg.Workers)
 	slices.Sort(workers)
 	workers = slices.Compact(workers)
+	for _, m := range ms {
+		r := m.Rules()
+		if most := workers[len(workers)-1]; !r.Single && most > r.maxWorkers() {
+			return nil, fmt.Errorf("%w: mode %s runs at most %d workers, not %d", ErrUsage, m.Name(), r.maxWorkers(), most)
+		}
+	}
 	var cells []Cell
 	for _, w := range ws {
 		size, tasks := w.DefaultSize, w.DefaultTasks
@@ -167,7 +194,7 @@ func Plan(cfg Config) ([]Cell, error) {
 		for _, v := range variants {
 			for _, m := range ms {
 				for _, n := range workers {
-					if m.Name() == "sequential" && n != 1 {
+					if m.Rules().Single && n != 1 {
 						continue
 					}
 					t := tasks
@@ -181,6 +208,9 @@ func Plan(cfg Config) ([]Cell, error) {
 				}
 			}
 		}
+	}
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("%w: the matrix is empty: modes %v run at none of the worker counts %v", ErrUsage, mnames, workers)
 	}
 	return cells, nil
 }
@@ -207,34 +237,41 @@ type Options struct {
 	TraceDir string
 }
 
-// ChecksumError is a cell whose results do not add up to the reference.
-type ChecksumError struct {
-	Cell      string
-	Got, Want int64
+// FailedError is a run in which some cells failed; the others were measured.
+type FailedError struct {
+	Failed []error // each names its cell
+	Cells  int     // cells in the run
 }
 
-func (e *ChecksumError) Error() string {
-	return fmt.Sprintf("%s: checksum %d, want %d: this mode computed a wrong answer", e.Cell, e.Got, e.Want)
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("%d of %d cells failed; the first: %v", len(e.Failed), e.Cells, e.Failed[0])
 }
 
-// Run runs the matrix. It stops at the first failing cell (a wrong checksum, a task
-// error) and on ctx's cancellation; everything written before stays readable.
+func (e *FailedError) Unwrap() []error { return e.Failed }
+
+// Run runs the matrix. A cell that fails (a wrong checksum, a task error, a dead
+// worker) is recorded as failed and the run goes on with the next cell; Run then
+// returns a *FailedError. On ctx's cancellation it stops, marks the cell it was in as
+// interrupted and returns ctx's error. Everything written stays readable.
 func Run(ctx context.Context, cfg Config, opt Options) error {
 	cells, err := Plan(cfg)
 	if err != nil {
 		return err
 	}
-	bw := benchfmt.NewWriter(opt.Raw)
-	for _, u := range unitMeta {
-		if err := bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u[0], Key: "better"}, OrigUnit: u[0], Value: u[1]}); err != nil {
-			return fmt.Errorf("runner: writing results: %w", err)
-		}
+	return runCells(ctx, cells, cfg, opt)
+}
+
+// runCells runs the cells of a plan for cfg.
+func runCells(ctx context.Context, cells []Cell, cfg Config, opt Options) (err error) {
+	out := &rawWriter{w: opt.Raw, bw: benchfmt.NewWriter(opt.Raw)}
+	if err := out.header(cells); err != nil {
+		return err
 	}
 	config := configLines(cfg)
 	var (
-		env     *workloads.Env
-		envFor  *workloads.Workload
-		wantSum = map[wantKey]int64{}
+		env    *workloads.Env
+		envFor *workloads.Workload
+		failed []error
 	)
 	defer func() {
 		if env != nil {
@@ -259,23 +296,19 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		if opt.Progress != nil {
 			opt.Progress(Progress{Cell: c, Done: k, Total: len(cells)})
 		}
-		key := wantKey{c.Workload.Name, c.Tasks, c.Size}
-		want, ok := wantSum[key]
-		if !ok {
-			want = c.Workload.Checksum(c.Tasks, c.Size)
-			wantSum[key] = want
-		}
-		samples, err := measure(ctx, c, cfg, env.Params, want)
+		samples, err := measureCell(ctx, c, cfg, env.Params)
 		for _, s := range samples {
-			res := s.result(c, config)
-			if werr := bw.Write(res); werr != nil {
-				return fmt.Errorf("runner: writing results: %w", werr)
+			if werr := out.result(c, s, config); werr != nil {
+				return werr
 			}
-			if opt.TraceDir != "" && len(s.trace) > 0 {
-				if werr := writeTrace(opt.TraceDir, c, s.trace); werr != nil {
+			if opt.TraceDir != "" && len(s.Batch.Trace) > 0 {
+				if werr := writeTrace(opt.TraceDir, c, s.Batch.Trace); werr != nil {
 					return werr
 				}
 			}
+		}
+		if werr := out.outcome(c, err, ctx); werr != nil {
+			return werr
 		}
 		if opt.Progress != nil {
 			p := Progress{Cell: c, Done: k + 1, Total: len(cells), Finished: true, Err: err}
@@ -285,7 +318,10 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 			opt.Progress(p)
 		}
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			failed = append(failed, err)
 		}
 	}
 	if env != nil {
@@ -295,173 +331,107 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 			return fmt.Errorf("%s: closing: %w", envFor.Name, err)
 		}
 	}
+	if len(failed) > 0 {
+		return &FailedError{Failed: failed, Cells: len(cells)}
+	}
 	return nil
 }
 
-type wantKey struct {
-	workload string
-	tasks    int
-	size     int64
-}
-
-// sample is one timed batch of a cell.
-type sample struct {
-	procs  int // GOMAXPROCS during the batch
-	tasks  int
-	values []benchfmt.Value
-	trace  []byte
-}
-
-func (s sample) result(c Cell, config []benchfmt.Config) *benchfmt.Result {
-	r := &benchfmt.Result{
-		Config: config,
-		Name:   benchfmt.Name(fmt.Sprintf("%s-%d", strings.TrimPrefix(c.Name(), "Benchmark"), s.procs)),
-		Iters:  s.tasks,
-		Values: s.values,
-	}
-	return r
-}
-
-// GOMAXPROCS is the GOMAXPROCS c runs at. Interpreter threads are OS threads that
-// block in the kernel; with a P for each of them the kernel, not Go's scheduler,
-// decides who runs next (see ThreadGOMAXPROCS). Other modes run at the default.
-func (c Cell) GOMAXPROCS() int {
-	if _, ok := c.Mode.(*interpMode); ok {
-		return ThreadGOMAXPROCS(c.Workers)
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// measure starts c's pool, warms it up and runs cfg.Count timed batches.
-func measure(ctx context.Context, c Cell, cfg Config, params workloads.Params, want int64) (out []sample, err error) {
-	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: cfg.Settings}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.GOMAXPROCS()))
-	resetPeakRSS()
-	t0 := time.Now()
-	pool, err := c.Mode.Start(ctx, spec)
+// measureCell opens c's session, warms it up and measures cfg.Count batches.
+func measureCell(ctx context.Context, c Cell, cfg Config, params workloads.Params) (out []Sample, err error) {
+	s, err := Open(ctx, c, params, cfg.Settings)
 	if err != nil {
-		return nil, fmt.Errorf("%s: start: %w", c.Name(), err)
+		return nil, err
 	}
-	startNs := float64(time.Since(t0).Nanoseconds())
 	defer func() {
-		if cerr := pool.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("%s: stopping workers: %w", c.Name(), cerr)
+		if cerr := s.Close(); cerr != nil && err == nil {
+			err = cerr
 		}
 	}()
-	for range cfg.Warmup {
-		b, err := pool.Run(ctx, c.Tasks)
-		if err != nil {
-			return nil, fmt.Errorf("%s: warm-up: %w", c.Name(), err)
-		}
-		if b.Checksum != want {
-			return nil, &ChecksumError{Cell: c.Name(), Got: b.Checksum, Want: want}
-		}
+	if err := s.Warm(ctx, cfg.Warmup, c.Tasks); err != nil {
+		return nil, err
 	}
 	for range cfg.Count {
-		cpu0 := CPUTime()
-		b, err := pool.Run(ctx, c.Tasks)
-		cpu := CPUTime() - cpu0 + b.ChildCPU
+		sm, err := s.Measure(ctx, 1, c.Tasks)
 		if err != nil {
-			return out, fmt.Errorf("%s: %w", c.Name(), err)
+			return out, err
 		}
-		if b.Checksum != want {
-			return out, &ChecksumError{Cell: c.Name(), Got: b.Checksum, Want: want}
-		}
-		vals := c.Values(b, c.Tasks, cpu, startNs)
-		out = append(out, sample{procs: runtime.GOMAXPROCS(0), tasks: c.Tasks, values: vals, trace: b.Trace})
+		out = append(out, sm)
 	}
 	return out, nil
 }
 
-// Values are the measurements of one batch of c that ran tasks tasks, used cpu CPU
-// time (this process and its workers) and whose pool took startNs to start.
-func (c Cell) Values(b Batch, tasks int, cpu time.Duration, startNs float64) []benchfmt.Value {
-	n := float64(tasks)
-	vals := []benchfmt.Value{
-		{Value: float64(b.Elapsed.Nanoseconds()) / n, Unit: "ns/op"},
-		{Value: n / b.Elapsed.Seconds(), Unit: "tasks/s"},
-		{Value: float64(cpu.Nanoseconds()) / n, Unit: "cpu-ns/op"},
-		{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: "peak-rss-B"},
-		{Value: startNs / n, Unit: "start-ns/op"},
-	}
-	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
-	// latencies of its own, which come with its metrics when its mode can collect them.
-	if c.Workload.Class == workloads.IO {
-		p50, p99 := percentiles(b.Latencies)
-		vals = append(vals,
-			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
-			benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: "p99-ns"})
-	}
-	return append(vals, metricValues(b.Metrics, n)...)
+// rawWriter writes raw.txt: unit metadata and mode lines, results, outcomes.
+type rawWriter struct {
+	w     io.Writer
+	bw    *benchfmt.Writer
+	procs int // the -N suffix: this process's GOMAXPROCS when the run began
 }
 
-// metricValues turns a batch's extra metrics into values: "/op" totals are divided by
-// the number of tasks, anything else is written as measured. Sorted for a stable line.
-func metricValues(m map[string]float64, tasks float64) []benchfmt.Value {
-	var units []string
-	for u := range m {
-		units = append(units, u)
-	}
-	slices.Sort(units)
-	var vals []benchfmt.Value
-	for _, u := range units {
-		v := m[u]
-		if strings.HasSuffix(u, "/op") {
-			v /= tasks
+func (r *rawWriter) header(cells []Cell) error {
+	r.procs = runtime.GOMAXPROCS(0)
+	for _, u := range vocab.Units {
+		if u.Better != vocab.Higher {
+			continue
 		}
-		vals = append(vals, benchfmt.Value{Value: v, Unit: u})
+		md := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Name, Key: "better"}, OrigUnit: u.Name, Value: u.Better.String()}
+		if err := r.bw.Write(md); err != nil {
+			return fmt.Errorf("runner: writing results: %w", err)
+		}
 	}
-	return vals
+	// One line per mode of the run, in table order: its role, for the report.
+	seen := map[string]bool{}
+	var lines []byte
+	for _, m := range modeTable {
+		for _, c := range cells {
+			if c.Mode == m && !seen[m.Name()] {
+				seen[m.Name()] = true
+				lines = fmt.Appendf(lines, "%s: %s\n", vocab.ModeConfigKey(m.Name()), m.Rules().Role)
+			}
+		}
+	}
+	if _, err := r.w.Write(lines); err != nil {
+		return fmt.Errorf("runner: writing results: %w", err)
+	}
+	return nil
 }
 
-func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
-	if len(lat) == 0 {
-		return 0, 0
+func (r *rawWriter) result(c Cell, s Sample, config []benchfmt.Config) error {
+	res := &benchfmt.Result{
+		Config: config,
+		Name:   benchfmt.Name(fmt.Sprintf("%s-%d", c.Name()[len("Benchmark"):], r.procs)),
+		Iters:  s.Tasks,
+		Values: s.Values,
 	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
-	return at(0.50), at(0.99)
+	if err := r.bw.Write(res); err != nil {
+		return fmt.Errorf("runner: writing results: %w", err)
+	}
+	return nil
 }
 
-func medianNsPerOp(ss []sample) string {
+// outcome records how c ended: completed, interrupted (ctx was cancelled) or failed.
+func (r *rawWriter) outcome(c Cell, err error, ctx context.Context) error {
+	o := vocab.Outcome{Cell: c.Name()[len("Benchmark"):], Status: vocab.Completed}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		o.Status = vocab.Interrupted
+	default:
+		o.Status, o.Reason = vocab.Failed, err.Error()
+	}
+	if _, werr := io.WriteString(r.w, o.Line()+"\n"); werr != nil {
+		return fmt.Errorf("runner: writing results: %w", werr)
+	}
+	return nil
+}
+
+func medianNsPerOp(ss []Sample) string {
 	var v []float64
 	for _, s := range ss {
-		v = append(v, s.values[0].Value)
+		v = append(v, s.Values[0].Value)
 	}
 	slices.Sort(v)
 	return time.Duration(v[len(v)/2]).String()
-}
-
-// unitMeta says which way is better for units where it is not "lower".
-var unitMeta = [][2]string{
-	{"tasks/s", "higher"},
-	{"roundtrips/s", "higher"},
-}
-
-// CPUTime is the user+sys CPU time this process has used so far.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// resetPeakRSS starts a new peak-RSS measurement (Linux: writing 5 to clear_refs resets
-// VmHWM), so that each cell reports its own peak, not the run's.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is the process's peak resident set size since resetPeakRSS, in bytes.
-func peakRSS() int64 {
-	if hwm := procHWM(os.Getpid()); hwm > 0 {
-		return hwm
-	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024
 }
 
 func configLines(cfg Config) []benchfmt.Config {
@@ -472,7 +442,7 @@ func configLines(cfg Config) []benchfmt.Config {
 		{"gomaxprocs", strconv.Itoa(runtime.GOMAXPROCS(0))},
 		{"go", runtime.Version()},
 		{"gilbench", Version},
-		{"commit", commit()},
+		{"commit", orUnknown(cfg.Commit)},
 		{"date", time.Now().UTC().Format(time.RFC3339)},
 		{"run", cfg.Run},
 		{"tasks", orDefault(cfg.Tasks)},
@@ -501,29 +471,9 @@ func orDefault(n int) string {
 	return strconv.Itoa(n)
 }
 
-func commit() string {
-	if Commit != "" {
-		return Commit
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return "unknown"
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
+	return s
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,11 +63,12 @@ func TestPlanShape(t *testing.T) {
 	for _, c := range cells {
 		names = append(names, c.Name())
 	}
+	p := func(n int) string { return "/procs=" + strconv.Itoa(ThreadGOMAXPROCS(n)) }
 	want := []string{
-		"BenchmarkCPU/workload=countdown/mode=sequential/workers=1",
-		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=1",
-		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=2",
-		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=4",
+		"BenchmarkCPU/workload=countdown/mode=sequential/workers=1" + p(1),
+		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=1" + p(1),
+		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=2" + p(2),
+		"BenchmarkCPU/workload=countdown/mode=goroutine/workers=4" + p(4),
 		"BenchmarkCPU/workload=countdown/mode=native/workers=1",
 		"BenchmarkCPU/workload=countdown/mode=native/workers=2",
 		"BenchmarkCPU/workload=countdown/mode=native/workers=4",
@@ -134,18 +137,34 @@ func (wrongMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 }
 
 func TestChecksumMismatchFailsTheCell(t *testing.T) {
-	RegisterMode(wrongMode{})
-	defer delete(modes, "wrong")
 	cfg := quickConfig("countdown")
-	cfg.Modes = []string{"wrong"}
+	cfg.Modes = []string{"native"}
+	cells, err := Plan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The wrong mode's cell first, then a good one: the run goes on after a failure.
+	wrong := cells[0]
+	wrong.Mode = wrongMode{}
+	cells = append([]Cell{wrong}, cells...)
 	var raw bytes.Buffer
-	err := Run(context.Background(), cfg, Options{Raw: &raw})
+	err = runCells(context.Background(), cells, cfg, Options{Raw: &raw})
 	var ce *ChecksumError
 	if !errors.As(err, &ce) || ce.Got == ce.Want {
 		t.Fatalf("err = %v; want a ChecksumError", err)
 	}
-	if strings.Contains(raw.String(), "mode=wrong") {
-		t.Fatalf("a wrong cell was written:\n%s", raw.String())
+	var fe *FailedError
+	if !errors.As(err, &fe) || len(fe.Failed) != 1 || fe.Cells != len(cells) {
+		t.Fatalf("err = %#v; want a FailedError with 1 failure of %d cells", err, len(cells))
+	}
+	if strings.Contains(raw.String(), "\nCPU/workload=countdown/mode=wrong") {
+		t.Fatalf("a wrong cell's result was written:\n%s", raw.String())
+	}
+	if !strings.Contains(raw.String(), "\n# cell CPU/workload=countdown/mode=wrong/workers=1: failed: ") {
+		t.Errorf("no failed outcome for the wrong cell:\n%s", raw.String())
+	}
+	if got := strings.Count(raw.String(), "mode=native/workers=2: completed"); got != 1 {
+		t.Errorf("the cells after the failed one did not complete:\n%s", raw.String())
 	}
 }
 
@@ -167,5 +186,45 @@ func TestCancelledRunStopsCleanly(t *testing.T) {
 	}
 	if got := strings.Count(raw.String(), "\nBenchmark"); got != 4 {
 		t.Fatalf("%d result lines after 2 cells; want 4:\n%s", got, raw.String())
+	}
+}
+
+func TestPlanRejectsWhatAModeCannotRun(t *testing.T) {
+	cfg := quickConfig("countdown")
+	cfg.Workers = []int{1, 11000}
+	if _, err := Plan(cfg); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("11000 workers: err = %v; want a usage error naming the limit", err)
+	}
+	cfg = quickConfig("countdown")
+	cfg.Modes = []string{"process"}
+	cfg.Workers = []int{MaxProcessWorkers + 1}
+	if _, err := Plan(cfg); !errors.Is(err, ErrUsage) {
+		t.Errorf("%d process workers: err = %v; want a usage error", MaxProcessWorkers+1, err)
+	}
+	cfg = quickConfig("countdown")
+	cfg.Modes = []string{"sequential"}
+	cfg.Workers = []int{2}
+	if _, err := Plan(cfg); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("sequential at 2 workers: err = %v; want a usage error: the matrix is empty", err)
+	}
+}
+
+func TestRawNamesLineUpForBenchstat(t *testing.T) {
+	var raw bytes.Buffer
+	cfg := quickConfig("countdown")
+	cfg.Count = 1
+	if err := Run(context.Background(), cfg, Options{Raw: &raw}); err != nil {
+		t.Fatal(err)
+	}
+	suffix := "-" + strconv.Itoa(runtime.GOMAXPROCS(0)) + " "
+	for _, line := range strings.Split(raw.String(), "\n") {
+		if strings.HasPrefix(line, "Benchmark") && !strings.Contains(line, suffix) {
+			t.Errorf("result name without the run's -N suffix %q: %s", suffix, line)
+		}
+	}
+	for _, want := range []string{"mode-sequential: baseline\n", "mode-goroutine: rival\n", "mode-native: reference\n"} {
+		if !strings.Contains(raw.String(), want) {
+			t.Errorf("no mode line %q in:\n%s", want, raw.String())
+		}
 	}
 }

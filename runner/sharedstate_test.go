@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,9 +47,9 @@ func TestPlanVariants(t *testing.T) {
 		names[c.Name()] = true
 	}
 	for _, n := range []string{
-		"BenchmarkShared/workload=counter/mode=sequential/workers=1/cs=0/batch=1",
-		"BenchmarkShared/workload=counter/mode=gil/workers=2/cs=1000/batch=64",
-		"BenchmarkCPU/workload=countdown/mode=gil/workers=2",
+		"BenchmarkShared/workload=counter/mode=sequential/workers=1/procs=" + strconv.Itoa(ThreadGOMAXPROCS(1)) + "/cs=0/batch=1",
+		"BenchmarkShared/workload=counter/mode=gil/workers=2/procs=" + strconv.Itoa(ThreadGOMAXPROCS(2)) + "/cs=1000/batch=64",
+		"BenchmarkCPU/workload=countdown/mode=gil/workers=2/procs=" + strconv.Itoa(ThreadGOMAXPROCS(2)),
 	} {
 		if !names[n] {
 			t.Errorf("no cell %s", n)
@@ -70,7 +71,7 @@ func startVariant(t *testing.T, mode, workload string, v workloads.Variant, work
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Start(context.Background(), Spec{Workload: w, Params: v.Params(nil), Size: w.QuickSize, Workers: workers, Settings: DefaultSettings})
+	p, err := m.Start(context.Background(), Spec{Workload: w, Params: v.Params(nil), Size: w.QuickSize, Workers: workers, Settings: DefaultSettings()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestLostUpdatesAppear(t *testing.T) {
 	}
 	for _, mode := range []string{"goroutine", "native", "process"} {
 		m, _ := LookupMode(mode)
-		p, err := m.Start(context.Background(), Spec{Workload: w, Params: w.Sweep[0].Params(nil), Size: w.DefaultSize, Workers: 2, Settings: DefaultSettings})
+		p, err := m.Start(context.Background(), Spec{Workload: w, Params: w.Sweep[0].Params(nil), Size: w.DefaultSize, Workers: 2, Settings: DefaultSettings()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -196,3 +196,58 @@ func ParseModeConfig(key, value string) (m ModeInfo, ok bool, err error) {
 	}
 	return ModeInfo{Name: name, Role: role}, true, nil
 }
+
+// OutcomePrefix starts the line that records how a cell ended, after its results:
+//
+//	# cell CPU/workload=primes/mode=process/workers=2: completed
+//	# cell CPU/workload=primes/mode=process/workers=4: failed: worker pid 4242 exited with signal 9
+//	# cell IO/workload=sleep/mode=gil/workers=8: interrupted
+//
+// Stock benchstat ignores such lines (they are neither results nor configuration); the
+// report reads them so that a failed cell's finished repetitions are never taken for a
+// complete cell.
+const OutcomePrefix = "# cell "
+
+// A Status is how a cell ended.
+type Status string
+
+const (
+	Completed   Status = "completed"
+	Failed      Status = "failed"
+	Interrupted Status = "interrupted"
+	Skipped     Status = "skipped"
+)
+
+// An Outcome is how one cell of a run ended.
+type Outcome struct {
+	Cell   string // the result name without "Benchmark" and the -N suffix
+	Status Status
+	Reason string // why it failed or was skipped; one line
+}
+
+// Line is the outcome as raw.txt holds it, without the newline.
+func (o Outcome) Line() string {
+	s := OutcomePrefix + o.Cell + ": " + string(o.Status)
+	if o.Reason != "" {
+		s += ": " + strings.Join(strings.Fields(o.Reason), " ")
+	}
+	return s
+}
+
+// ParseOutcome reads an outcome line; ok is false for any other line.
+func ParseOutcome(line string) (o Outcome, ok bool) {
+	rest, ok := strings.CutPrefix(line, OutcomePrefix)
+	if !ok {
+		return Outcome{}, false
+	}
+	cell, rest, ok := strings.Cut(rest, ": ")
+	if !ok || cell == "" {
+		return Outcome{}, false
+	}
+	status, reason, _ := strings.Cut(rest, ": ")
+	switch st := Status(status); st {
+	case Completed, Failed, Interrupted, Skipped:
+		return Outcome{Cell: cell, Status: st, Reason: reason}, true
+	}
+	return Outcome{}, false
+}

@@ -60,3 +60,22 @@ func TestModeConfig(t *testing.T) {
 		t.Errorf("unknown role: ok=%v err=%v, want an error", ok, err)
 	}
 }
+
+func TestOutcomeRoundTrip(t *testing.T) {
+	for _, o := range []Outcome{
+		{"CPU/workload=primes/mode=process/workers=2", Completed, ""},
+		{"CPU/workload=primes/mode=process/workers=4", Failed, "worker pid 4242: exited: signal 9"},
+		{"IO/workload=sleep/mode=gil/workers=8", Interrupted, ""},
+	} {
+		got, ok := ParseOutcome(o.Line())
+		if !ok || got != o {
+			t.Errorf("ParseOutcome(%q) = %+v, %v; want %+v", o.Line(), got, ok, o)
+		}
+	}
+	if _, ok := ParseOutcome("goos: linux"); ok {
+		t.Error("a config line parsed as an outcome")
+	}
+	if got := (Outcome{"X/a=1", Failed, "two\nlines"}).Line(); got != "# cell X/a=1: failed: two lines" {
+		t.Errorf("Line folds newlines: got %q", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +29,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out       string
 		results   string
 	)
-	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads, ",")+")")
+	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
 	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
 	fs.Var(&workers, "workers", "comma-separated worker counts")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "timed repetitions per cell (benchstat wants at least 6)")
@@ -46,6 +47,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Workloads, cfg.Modes, cfg.Workers = wl, modes, workers
+	cfg.Commit = buildCommit()
 	if cfg.Quick && !flagSet(fs, "count") {
 		cfg.Count = 3
 	}
@@ -93,6 +95,33 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stderr, "gilbench: done: %s\n", rawPath)
 	return nil
+}
+
+// buildCommit is the commit the binary was built from, as the go command stamps it
+// into a binary built inside the repository; "" if it is not known.
+func buildCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

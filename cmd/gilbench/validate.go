@@ -45,7 +45,6 @@ func validateContext(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&o.python, "python", "python3", `CPython 3 to compare with ("none": do not run CPython)`)
 	fs.StringVar(&o.python2, "python2", "", `CPython 2 for the legacy GIL (default: python2.7 or python2 on PATH; "none": skip)`)
 	fs.StringVar(&o.pythonSub, "python-subinterp", "", "CPython ≥ 3.13 for per-interpreter GILs (default: -python if it has them, else python3.14 or python3.13 on PATH)")
-	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS during the experiments (0: enough for every thread to have a P, so that the kernel alone schedules them; -1: leave it)")
 	fs.StringVar(&o.only, "run", "", "run only the experiments whose name contains this text")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -66,7 +65,6 @@ type validateOptions struct {
 	quick                      bool
 	reps                       int
 	python, python2, pythonSub string
-	gomaxprocs                 int
 	only                       string
 }
 
@@ -198,13 +196,6 @@ type validator struct {
 
 func validate(ctx context.Context, o validateOptions, stdout, stderr io.Writer) error {
 	v := &validator{o: o, s: sizesFor(o.quick), stderr: stderr, py: map[string]string{}, pyVer: map[string]string{}}
-	if o.gomaxprocs >= 0 {
-		n := o.gomaxprocs
-		if n == 0 {
-			n = runner.ThreadGOMAXPROCS(validateMaxThreads)
-		}
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
-	}
 	v.findPythons(ctx)
 	if len(v.py) > 0 {
 		dir, err := os.MkdirTemp("", "gilbench-validate-")
@@ -330,12 +321,9 @@ func validate(ctx context.Context, o validateOptions, stdout, stderr io.Writer) 
 	return nil
 }
 
-// validateMaxThreads is the most interpreter threads an experiment uses.
-const validateMaxThreads = 8
-
 func (v *validator) groups() []group {
 	s := v.s
-	gil := runner.DefaultSettings
+	gil := runner.DefaultSettings()
 	tiny := gil
 	tiny.SwitchInterval = 10 * time.Microsecond
 	fast := gil
@@ -430,7 +418,7 @@ type cell struct {
 	tasks    int
 	size     int64
 	settings runner.Settings
-	pool     runner.Pool
+	session  *runner.Session
 	samples  []float64
 }
 
@@ -445,8 +433,8 @@ func (v *validator) measure(ctx context.Context, cells []*cell, metric string) e
 	}()
 	defer func() {
 		for _, c := range cells {
-			if c.pool != nil {
-				c.pool.Close()
+			if c.session != nil {
+				c.session.Close()
 			}
 		}
 	}()
@@ -460,41 +448,31 @@ func (v *validator) measure(ctx context.Context, cells []*cell, metric string) e
 			}
 			envs[key] = env
 		}
-		p, err := runner.LookupMode(c.mode)
+		m, err := runner.LookupMode(c.mode)
 		if err != nil {
 			return err
 		}
-		if c.pool, err = p.Start(ctx, runner.Spec{Workload: c.w, Params: env.Params, Size: c.size, Workers: c.workers, Settings: c.settings}); err != nil {
+		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size}
+		if c.session, err = runner.Open(ctx, rc, env.Params, c.settings); err != nil {
 			return err
 		}
 	}
-	run := func(c *cell) (runner.Batch, error) {
-		b, err := c.pool.Run(ctx, c.tasks)
-		if err != nil {
-			return b, fmt.Errorf("%s %s workers=%d: %w", c.mode, c.w.Name, c.workers, err)
-		}
-		if want := c.w.Checksum(c.tasks, c.size); b.Checksum != want {
-			return b, fmt.Errorf("%s %s workers=%d: checksum %d, want %d", c.mode, c.w.Name, c.workers, b.Checksum, want)
-		}
-		return b, nil
-	}
-	for range v.s.warmup {
-		for _, c := range cells {
-			if _, err := run(c); err != nil {
-				return err
-			}
+	// The engine checks every batch's checksum; the repetitions run round-robin.
+	for _, c := range cells {
+		if err := c.session.Warm(ctx, v.s.warmup, c.tasks); err != nil {
+			return err
 		}
 	}
 	for range v.o.reps {
 		for _, c := range cells {
-			b, err := run(c)
+			sm, err := c.session.Measure(ctx, 1, c.tasks)
 			if err != nil {
 				return err
 			}
-			x := b.Elapsed.Seconds()
+			x := sm.Batch.Elapsed.Seconds()
 			if metric != "" {
 				var ok bool
-				if x, ok = b.Metrics[metric]; !ok {
+				if x, ok = sm.Batch.Metrics[metric]; !ok {
 					return fmt.Errorf("%s %s workers=%d: no %s in the batch's metrics", c.mode, c.w.Name, c.workers, metric)
 				}
 			}

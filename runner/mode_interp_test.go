@@ -51,7 +51,7 @@ func TestLockModesComputeAndCount(t *testing.T) {
 	units := []string{interp.UnitAcquisitions, interp.UnitSwitches, interp.UnitForcedDrops, interp.UnitWaitNs, interp.UnitHoldNs}
 	for _, mode := range []string{"gil", "gil-legacy", "subinterp"} {
 		t.Run(mode, func(t *testing.T) {
-			p, w := startCell(t, mode, "countdown", 3, DefaultSettings)
+			p, w := startCell(t, mode, "countdown", 3, DefaultSettings())
 			for range 2 { // statistics are per batch
 				b := runBatch(t, p, w, w.QuickTasks)
 				for _, u := range units {
@@ -82,7 +82,7 @@ func TestLockModesComputeAndCount(t *testing.T) {
 }
 
 func TestLockModesTrace(t *testing.T) {
-	s := DefaultSettings
+	s := DefaultSettings()
 	s.Trace = true
 	s.SwitchInterval = 100 * time.Microsecond
 	for _, mode := range []string{"gil", "gil-legacy", "subinterp"} {
@@ -118,7 +118,7 @@ func TestLockModesTrace(t *testing.T) {
 func TestConvoyMetricsReachTheBatch(t *testing.T) {
 	for _, mode := range []string{"gil", "native"} {
 		t.Run(mode, func(t *testing.T) {
-			p, w := startCell(t, mode, "convoy", 2, DefaultSettings)
+			p, w := startCell(t, mode, "convoy", 2, DefaultSettings())
 			b := runBatch(t, p, w, 2)
 			if b.Metrics["roundtrips/s"] <= 0 || b.Metrics["p50-ns"] <= 0 || b.Metrics["p99-ns"] < b.Metrics["p50-ns"] {
 				t.Errorf("metrics %v; want roundtrips/s, p50-ns ≤ p99-ns", b.Metrics)

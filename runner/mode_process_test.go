@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"golang.org/x/perf/benchfmt"
+
 	"bytes"
 	"context"
 	"os"
@@ -46,7 +48,7 @@ func TestProcessModeChecksums(t *testing.T) {
 	if err := Run(context.Background(), cfg, Options{Raw: &raw}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(raw.String(), "mode=process/workers=2"); n != 4 {
+	if n := strings.Count(raw.String(), "mode=process/workers=2-"); n != 4 {
 		t.Fatalf("%d process lines at 2 workers; want 4:\n%s", n, raw.String())
 	}
 	checkNoChildren(t)
@@ -100,4 +102,37 @@ func checkNoChildren(t *testing.T) {
 			t.Errorf("child process %s (%s) is still there", e.Name(), strings.TrimSpace(s[:strings.LastIndexByte(s, ')')+1]))
 		}
 	}
+}
+
+// TestProcessConvoyHasRoundtrips: the worker that ran the I/O task sends the convoy's
+// round trips back with its end-of-batch answer, so the process mode has the convoy's
+// headline figure, as the in-process modes do.
+func TestProcessConvoyHasRoundtrips(t *testing.T) {
+	var raw bytes.Buffer
+	cfg := quickConfig("convoy")
+	cfg.Modes = []string{"process"}
+	cfg.Workers = []int{2}
+	if err := Run(context.Background(), cfg, Options{Raw: &raw}); err != nil {
+		t.Fatal(err)
+	}
+	r := benchfmt.NewReader(bytes.NewReader(raw.Bytes()), "raw.txt")
+	n := 0
+	for r.Scan() {
+		res, ok := r.Result().(*benchfmt.Result)
+		if !ok {
+			continue
+		}
+		n++
+		rt, ok := res.Value("roundtrips/s")
+		if !ok || rt <= 0 {
+			t.Errorf("%s: roundtrips/s = %v, %v; want a positive rate", res.Name, rt, ok)
+		}
+		if acq, ok := res.Value("acquisitions/op"); !ok || acq <= 0 {
+			t.Errorf("%s: no lock statistics from the workers (acquisitions/op = %v, %v)", res.Name, acq, ok)
+		}
+	}
+	if n != cfg.Count {
+		t.Fatalf("%d results, want %d:\n%s", n, cfg.Count, raw.String())
+	}
+	checkNoChildren(t)
 }

@@ -1,0 +1,389 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gilbench/interp"
+	"gilbench/mp"
+	"gilbench/vocab"
+)
+
+// The process mode is Python's multiprocessing pattern: N worker OS processes, each with
+// an interpreter of its own (and so a lock of its own, uncontended), fed from one
+// JoinableQueue of jobs, reporting on one Queue of results. Workers are the running
+// binary re-executed (mp); the command, the tests and the benchmarks call mp.Main first.
+//
+// A batch runs as the in-process pool's does: with the timer off the runner holds the
+// gate (an mp.Lock), queues one begin job per worker, the batch's jobs and one
+// end-of-batch job per worker, and waits until every worker has taken its begin job and
+// stands at the gate; then it starts the timer and releases the gate (the starting gun).
+// A worker answers its end-of-batch job with its batch figures (its lock's statistics,
+// the workload's own figures such as the convoy's round trips, its trace), which the
+// runner merges into the batch.
+
+// workerTarget is the registered name of the worker process's body.
+const workerTarget = "gilbench.worker"
+
+func init() { mp.Register(workerTarget, processWorker) }
+
+// procJob is one item of the job queue (fixed size: the queue's fast path).
+type procJob struct {
+	I  int64
+	Op int64 // opTask, opBegin, opEndBatch or opQuit
+}
+
+const (
+	opTask int64 = iota
+	opBegin
+	opEndBatch
+	opQuit
+)
+
+// procResult is one item of the result queue: a task's result (I ≥ 0), or a message
+// about the worker (I < 0: msgReady, msgAtGate, msgBatch).
+type procResult struct {
+	I, V    int64
+	LatNs   int64
+	Pid     int
+	Err     string
+	Metrics map[string]float64 // msgBatch: the worker's batch figures by unit
+	Trace   []byte             // msgBatch: its trace events, when tracing
+}
+
+const (
+	msgReady  int64 = -1 // the worker built its program
+	msgAtGate int64 = -2 // the worker took its begin job and waits at the gate
+	msgBatch  int64 = -3 // the worker took its end-of-batch job: its figures
+)
+
+// workerSpec is everything a worker process needs to know, as one typed argument. The
+// queues, the gate and the shared memory follow it as handles (see processArgs).
+type workerSpec struct {
+	Workload string
+	Params   map[string]string
+	Size     int64
+	Settings Settings
+}
+
+// MaxProcessWorkers bounds the process mode's workers: each is an OS process with a
+// Go runtime (about 10 MiB) and a few descriptors in this one.
+const MaxProcessWorkers = 256
+
+type processMode struct{}
+
+func (processMode) Name() string { return "process" }
+func (processMode) Describe() string {
+	return "N worker OS processes (multiprocessing): jobs on one JoinableQueue, results on one Queue"
+}
+func (processMode) Rules() Rules {
+	return Rules{Role: vocab.Rival, OutOfProcess: true, MaxWorkers: MaxProcessWorkers}
+}
+
+type processPool struct {
+	procs   []*mp.Process
+	jobs    *mp.JoinableQueue[procJob]
+	results *mp.Queue[procResult]
+	gate    *mp.Lock
+	mem     *procMemory // the shared memory of the cell's state
+	state   *cellState  // that state, as this process sees it
+	closed  bool
+}
+
+func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
+	// The program's globals and lock objects live in shared memory that every worker
+	// maps; this process reads them after each batch.
+	prog, _, err := spec.Workload.Program(spec.Params)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := newProcMemory(prog)
+	if err != nil {
+		return nil, err
+	}
+	p := &processPool{mem: mem}
+	shared, err := interp.NewShared(prog, mem.memory())
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("mode process: %w", err)
+	}
+	p.state = &cellState{shared: shared, spec: spec}
+	if err := p.state.reset(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.jobs, err = mp.NewJoinableQueue[procJob](0); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.results, err = mp.NewQueue[procResult](0); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.gate, err = mp.NewLock(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	ws := workerSpec{Workload: spec.Workload.Name, Params: spec.Params, Size: spec.Size, Settings: spec.Settings}
+	args := append([]any{ws, p.jobs, p.results, p.gate}, mem.args()...)
+	for range spec.Workers {
+		// A worker is a single-threaded interpreter, as a CPython worker process is: one
+		// P is all it needs, and a second one only lets the Go scheduler's idle
+		// spinning take CPU from the other workers (measured: 1.6× → 1.8–2.0× at two
+		// workers on two cores).
+		proc := mp.NewProcessWith(mp.Options{Env: []string{"GOMAXPROCS=1"}}, workerTarget, args...)
+		if err := proc.Start(); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("starting worker process: %w", err)
+		}
+		p.procs = append(p.procs, proc)
+	}
+	// Start-up ends when every worker has built its program and said so.
+	wctx, cancel := mp.WithProcesses(ctx, p.procs...)
+	defer cancel()
+	for range p.procs {
+		r, err := p.results.GetContext(wctx)
+		if err == nil && r.Err != "" {
+			err = errors.New(r.Err)
+		}
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("worker process failed to start: %w", cause(wctx, err))
+		}
+	}
+	return p, nil
+}
+
+func (p *processPool) Run(ctx context.Context, tasks int) (b Batch, err error) {
+	if p.closed {
+		return Batch{}, errors.New("runner: pool is closed")
+	}
+	// The workers wait on the job queue: none touches the shared state.
+	if err := p.state.reset(); err != nil {
+		return Batch{}, err
+	}
+	wctx, cancel := mp.WithProcesses(ctx, p.procs...)
+	defer cancel()
+	// Timer off: hold the gate, queue the batch, wait for every worker at the gate.
+	if err := p.gate.AcquireContext(wctx); err != nil {
+		return b, p.fail(cause(wctx, err))
+	}
+	held := true
+	defer func() {
+		if held {
+			_ = p.gate.Release()
+		}
+	}()
+	put := func(j procJob) error {
+		if err := p.jobs.Put(j); err != nil {
+			return p.fail(fmt.Errorf("putting job %d: %w", j.I, err))
+		}
+		return nil
+	}
+	for range p.procs {
+		if err := put(procJob{Op: opBegin}); err != nil {
+			return b, err
+		}
+	}
+	pending := make(map[int64]bool, tasks)
+	for i := range int64(tasks) {
+		pending[i] = true
+		if err := put(procJob{I: i}); err != nil {
+			return b, err
+		}
+	}
+	for range p.procs {
+		if err := put(procJob{Op: opEndBatch}); err != nil {
+			return b, err
+		}
+	}
+	for range p.procs {
+		r, err := p.results.GetContext(wctx)
+		if err == nil && r.I != msgAtGate {
+			err = fmt.Errorf("worker pid %d: message %d before the starting gun", r.Pid, r.I)
+		}
+		if err != nil {
+			return b, p.fail(cause(wctx, err))
+		}
+	}
+	cpu0 := p.childCPU()
+	b.Latencies = make([]time.Duration, 0, tasks)
+	t0 := time.Now()
+	held = false
+	if err := p.gate.Release(); err != nil { // the starting gun
+		return b, p.fail(err)
+	}
+	var firstErr error
+	var reports []procResult
+	for done := 0; done < tasks; {
+		r, err := p.results.GetContext(wctx)
+		if err != nil {
+			return b, p.fail(fmt.Errorf("%w; tasks without a result: %s", cause(wctx, err), taskList(pending)))
+		}
+		if r.I == msgBatch { // a worker that found no more tasks
+			reports = append(reports, r)
+			continue
+		}
+		done++
+		delete(pending, r.I)
+		if r.Err != "" && firstErr == nil {
+			firstErr = fmt.Errorf("task %d (worker pid %d): %s", r.I, r.Pid, r.Err)
+		}
+		b.Checksum += r.V
+		b.Latencies = append(b.Latencies, time.Duration(r.LatNs))
+	}
+	b.Elapsed = time.Since(t0)
+	for len(reports) < len(p.procs) {
+		r, err := p.results.GetContext(wctx)
+		if err == nil && r.I != msgBatch {
+			err = fmt.Errorf("worker pid %d: message %d after the batch", r.Pid, r.I)
+		}
+		if err != nil {
+			return b, p.fail(cause(wctx, err))
+		}
+		reports = append(reports, r)
+	}
+	// Every worker has taken its end-of-batch job once the count reaches zero.
+	if err := p.jobs.JoinContext(wctx); err != nil {
+		return b, p.fail(cause(wctx, err))
+	}
+	b.ChildCPU = p.childCPU() - cpu0
+	for _, proc := range p.procs {
+		if pid, ok, _ := proc.Pid(); ok {
+			b.ChildMaxRSS = max(b.ChildMaxRSS, procHWM(pid))
+		}
+	}
+	if err := mergeReports(&b, reports); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	m, err := p.state.finish(tasks)
+	addMetrics(&b, m)
+	if err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return b, firstErr
+}
+
+// mergeReports adds the workers' batch figures to b: per-op totals and rates add up (a
+// figure that only one worker measures, such as the convoy's round trips, comes from
+// that worker alone); latency percentiles are the worst worker's. Their traces become
+// one, a process per worker.
+func mergeReports(b *Batch, reports []procResult) error {
+	var traces [][]byte
+	for _, r := range reports {
+		for unit, v := range r.Metrics {
+			if b.Metrics == nil {
+				b.Metrics = map[string]float64{}
+			}
+			old, seen := b.Metrics[unit]
+			switch {
+			case !seen:
+				b.Metrics[unit] = v
+			case unit == vocab.P50.Name || unit == vocab.P99.Name:
+				b.Metrics[unit] = max(old, v)
+			default:
+				b.Metrics[unit] = old + v
+			}
+		}
+		if len(r.Trace) > 0 {
+			traces = append(traces, r.Trace)
+		}
+	}
+	switch len(traces) {
+	case 0:
+	case 1:
+		b.Trace = traces[0]
+	default:
+		merged, err := interp.MergeTraces(traces...)
+		if err != nil {
+			return fmt.Errorf("merging the workers' traces: %w", err)
+		}
+		b.Trace = merged
+	}
+	return nil
+}
+
+// fail ends the pool after a failed batch (its queues hold leftovers) and returns err.
+func (p *processPool) fail(err error) error {
+	for _, proc := range p.procs {
+		_ = proc.Stop()
+	}
+	p.Close()
+	return err
+}
+
+// Close asks every worker to quit, waits for it, and stops (SIGTERM, then SIGKILL) any
+// that does not quit in time. Every child is waited for.
+func (p *processPool) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if p.jobs != nil {
+		for range p.procs {
+			_ = p.jobs.Put(procJob{Op: opQuit})
+		}
+	}
+	var first error
+	for _, proc := range p.procs {
+		if err := proc.JoinTimeout(5 * time.Second); err != nil && first == nil {
+			first = err
+		}
+		if alive, _ := proc.IsAlive(); alive {
+			_ = proc.Stop()
+			_ = proc.Join()
+		}
+		_ = proc.Close()
+	}
+	if p.jobs != nil {
+		p.jobs.Close()
+	}
+	if p.results != nil {
+		p.results.Close()
+	}
+	if p.gate != nil {
+		_ = p.gate.Close()
+	}
+	if err := p.mem.close(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// cause prefers the reason a context was cancelled (a dead worker's exit error).
+func cause(ctx context.Context, err error) error {
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c
+	}
+	return err
+}
+
+func taskList(pending map[int64]bool) string {
+	ids := slices.Sorted(maps.Keys(pending))
+	var s []string
+	for k, i := range ids {
+		if k == 10 {
+			s = append(s, fmt.Sprintf("and %d more", len(ids)-10))
+			break
+		}
+		s = append(s, strconv.FormatInt(i, 10))
+	}
+	return strings.Join(s, ", ")
+}
+
+// childCPU is the user+sys time the workers have used, read from /proc while they run.
+func (p *processPool) childCPU() time.Duration {
+	var total time.Duration
+	for _, proc := range p.procs {
+		if pid, ok, _ := proc.Pid(); ok {
+			total += procCPU(pid)
+		}
+	}
+	return total
+}

@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"time"
+
+	"gilbench/interp"
+	"gilbench/mp"
+	"gilbench/workloads"
+)
+
+// processArgs are a worker process's arguments, read back in the order processMode.Start
+// passes them: the spec, then the handles.
+type processArgs struct {
+	spec    workerSpec
+	jobs    *mp.JoinableQueue[procJob]
+	results *mp.Queue[procResult]
+	gate    *mp.Lock
+	mem     *procMemory
+}
+
+func readProcessArgs(a mp.Args) (pa processArgs, err error) {
+	if pa.spec, err = mp.Arg[workerSpec](a, 0); err != nil {
+		return pa, err
+	}
+	if pa.jobs, err = mp.Arg[*mp.JoinableQueue[procJob]](a, 1); err != nil {
+		return pa, err
+	}
+	if pa.results, err = mp.Arg[*mp.Queue[procResult]](a, 2); err != nil {
+		return pa, err
+	}
+	if pa.gate, err = mp.Arg[*mp.Lock](a, 3); err != nil {
+		return pa, err
+	}
+	pa.mem, err = procMemoryArg(a, 4)
+	return pa, err
+}
+
+// processWorker is the body of a worker process: build the workload's program, say
+// ready, then take jobs until told to quit.
+func processWorker(a mp.Args) error {
+	pa, err := readProcessArgs(a)
+	if err != nil {
+		return err
+	}
+	// One job at a time, as multiprocessing's get reads one item: a worker that waits
+	// at the gate or has taken its end-of-batch job must hold no job another worker
+	// could take (its begin and end jobs are one per worker).
+	pa.jobs.SetPrefetch(1)
+	pid := os.Getpid()
+	w, err := newProcessWorker(pa.spec, pa.mem.memory())
+	if err != nil {
+		// Tell the parent why, then fail: its Start reports the message.
+		_ = pa.results.Put(procResult{I: msgReady, Pid: pid, Err: err.Error()})
+		return err
+	}
+	if err := pa.results.Put(procResult{I: msgReady, Pid: pid}); err != nil {
+		return err
+	}
+	th := w.thread
+	th.Attach()
+	defer th.Detach()
+	put := func(r procResult) (err error) {
+		th.Blocking(func() { err = pa.results.Put(r) })
+		return err
+	}
+	for {
+		var j procJob
+		th.Blocking(func() { j, err = pa.jobs.Get() })
+		if err != nil {
+			return err
+		}
+		switch j.Op {
+		case opQuit:
+			return pa.jobs.TaskDone()
+		case opBegin:
+			if err := pa.jobs.TaskDone(); err != nil {
+				return err
+			}
+			w.resetStats()
+			if err := put(procResult{I: msgAtGate, Pid: pid}); err != nil {
+				return err
+			}
+			th.Blocking(func() {
+				if err = pa.gate.Acquire(); err == nil {
+					err = pa.gate.Release()
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("waiting for the starting gun: %w", err)
+			}
+			continue
+		case opEndBatch:
+			th.Detach() // the lock's statistics are complete once no thread holds it
+			r := w.report(pid)
+			th.Attach()
+			if err := put(r); err != nil {
+				return err
+			}
+			if err := pa.jobs.TaskDone(); err != nil {
+				return err
+			}
+			continue
+		}
+		t0 := time.Now()
+		v, err := th.Call(w.entry, interp.Value(j.I), interp.Value(pa.spec.Size))
+		r := procResult{I: j.I, V: int64(v), LatNs: int64(time.Since(t0)), Pid: pid}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		if err := put(r); err != nil {
+			return err
+		}
+		if err := pa.jobs.TaskDone(); err != nil {
+			return err
+		}
+	}
+}
+
+// processWorkerState is a worker process's interpreter and what it counts.
+type processWorkerState struct {
+	thread *interp.Thread
+	entry  int
+	stats  statsSource // its own lock and the workload's figures
+}
+
+// newProcessWorker builds the interpreter of a worker process: one thread under a GIL of
+// its own, as a CPython worker process has, whose globals and lock objects are in the
+// cell's shared memory mem (the parent sets their values).
+func newProcessWorker(s workerSpec, mem interp.Memory) (*processWorkerState, error) {
+	w, err := workloads.Lookup(s.Workload)
+	if err != nil {
+		return nil, err
+	}
+	params := workloads.Params(s.Params)
+	prog, entry, err := w.Program(params)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := interp.NewShared(prog, mem)
+	if err != nil {
+		return nil, err
+	}
+	gil := newGIL(s.Settings)
+	in := interp.New(prog, gil)
+	if err := in.Share(shared); err != nil {
+		return nil, err
+	}
+	stats := multiStats{gil.(statsSource)}
+	if ws := workloadStats(Spec{Workload: w, Params: params}); ws != nil {
+		stats = append(stats, ws)
+	}
+	return &processWorkerState{thread: in.NewThread(), entry: entry, stats: stats}, nil
+}
+
+func (w *processWorkerState) resetStats() { w.stats.ResetStats() }
+
+// report is the worker's figures for the batch that just ended.
+func (w *processWorkerState) report(pid int) procResult {
+	r := procResult{I: msgBatch, Pid: pid, Metrics: maps.Clone(w.stats.Metrics()), Trace: w.stats.TraceJSON()}
+	return r
+}
