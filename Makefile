@@ -1,5 +1,7 @@
 # gilbench — see README.md.
 GO      ?= go
+COMMIT  := $(shell git describe --always --dirty 2>/dev/null)
+LDFLAGS := -X main.commit=$(COMMIT)
 BIN     := bin/gilbench
 RUN     ?= $(shell date -u +%Y%m%d-%H%M%S)
 OUT     ?= results/$(RUN)
@@ -10,7 +12,7 @@ ARGS    ?=
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/gilbench
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gilbench
 
 ## bench: run the default matrix and build its report (results/<date-time>/report.html)
 bench: build

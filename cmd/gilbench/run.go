@@ -97,9 +97,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// buildCommit is the commit the binary was built from, as the go command stamps it
-// into a binary built inside the repository; "" if it is not known.
+// commit is set by the Makefile (-ldflags -X main.commit=...), for builds where the go
+// command does not stamp version control information (GOFLAGS=-buildvcs=false).
+var commit string
+
+// buildCommit is the commit the binary was built from: the Makefile's, else what the go
+// command stamped into a binary built inside the repository; "" if it is not known.
 func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
