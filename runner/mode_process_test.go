@@ -1,15 +1,16 @@
 package runner
 
 import (
-	"golang.org/x/perf/benchfmt"
-
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/perf/benchfmt"
 
 	"gilbench/interp"
 	"gilbench/workloads"
@@ -67,6 +68,33 @@ func TestProcessWorkerDeathIsReported(t *testing.T) {
 	_, pending, _ := strings.Cut(err.Error(), "tasks without a result: ")
 	if !slices.Contains(strings.Split(pending, ", "), "3") {
 		t.Fatalf("err = %v; want task 3 among the tasks without a result", err)
+	}
+	checkNoChildren(t)
+}
+
+// TestFailedCellDoesNotStopTheRun: a worker killed in one cell fails that cell, the
+// other cells are measured, and raw.txt says which cell failed and why.
+func TestFailedCellDoesNotStopTheRun(t *testing.T) {
+	t.Setenv("CRASH_EXIT", "1")
+	cfg := quickConfig("test-crash")
+	cfg.Modes = []string{"process", "native"}
+	cfg.Workers = []int{2}
+	var raw bytes.Buffer
+	err := Run(context.Background(), cfg, Options{Raw: &raw})
+	var fe *FailedError
+	if !errors.As(err, &fe) || len(fe.Failed) != 1 || fe.Cells != 2 {
+		t.Fatalf("err = %v; want 1 of 2 cells failed", err)
+	}
+	for _, want := range []string{
+		"\n# cell CPU/workload=test-crash/mode=process/workers=2: failed: ",
+		"\n# cell CPU/workload=test-crash/mode=native/workers=2: completed\n",
+	} {
+		if !strings.Contains(raw.String(), want) {
+			t.Errorf("no %q in:\n%s", strings.TrimSpace(want), raw.String())
+		}
+	}
+	if n := strings.Count(raw.String(), "\nBenchmarkCPU/workload=test-crash/mode=native/workers=2-"); n != cfg.Count {
+		t.Errorf("%d native results, want %d", n, cfg.Count)
 	}
 	checkNoChildren(t)
 }

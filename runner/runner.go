@@ -50,8 +50,15 @@ type Config struct {
 	Quick     bool     // use the workloads' quick sizes
 	Scaling   string   // "strong" (fixed total work) or "weak" (work grows with workers)
 	Settings  Settings
-	Run       string // the run's name, recorded in the config lines
-	Commit    string // the build's commit, recorded in the config lines; "" for unknown
+	// Shared measures every cell in the runner's own process instead of a fresh
+	// process per cell (isolate.go); faster to start, but a cell's peak RSS then
+	// includes what the cells before it left.
+	Shared bool
+	// Sequential measures each cell's repetitions back to back instead of
+	// round-robin across the workload's cells.
+	Sequential bool
+	Run        string // the run's name, recorded in the config lines
+	Commit     string // the build's commit, recorded in the config lines; "" for unknown
 }
 
 // DefaultWorkloads is the matrix `make bench` runs.
@@ -215,12 +222,16 @@ func Plan(cfg Config) ([]Cell, error) {
 	return cells, nil
 }
 
-// Progress reports the runner's progress to a front end.
+// Progress reports the runner's progress to a front end: after each cell's start
+// (Started), after each repetition, and when a cell is over (Finished).
 type Progress struct {
 	Cell     Cell
-	Done     int // cells finished, including this one when Finished
-	Total    int
-	Finished bool   // the cell is over (else it is starting)
+	Step     int // repetitions measured so far in the run (a failed cell's count as done)
+	Steps    int // repetitions in the run
+	Ended    int // cells over so far, including this one when Finished
+	Cells    int // cells in the run
+	Started  bool
+	Finished bool   // the cell is over: completed, failed or interrupted
 	Err      error  // the cell's failure, if any
 	Median   string // the cell's median time per op, when finished
 }
@@ -230,7 +241,7 @@ type Options struct {
 	// Raw receives the results in Go benchmark format, a record per Write call, so an
 	// interrupted run leaves only whole lines.
 	Raw io.Writer
-	// Progress, if not nil, is called before and after each cell.
+	// Progress, if not nil, is called as the run goes.
 	Progress func(Progress)
 	// TraceDir, if not empty, receives one trace-event JSON file per cell whose lock
 	// records a trace (Settings.Trace).
@@ -249,10 +260,15 @@ func (e *FailedError) Error() string {
 
 func (e *FailedError) Unwrap() []error { return e.Failed }
 
-// Run runs the matrix. A cell that fails (a wrong checksum, a task error, a dead
-// worker) is recorded as failed and the run goes on with the next cell; Run then
-// returns a *FailedError. On ctx's cancellation it stops, marks the cell it was in as
-// interrupted and returns ctx's error. Everything written stays readable.
+// Run runs the matrix, one workload at a time: it starts every cell of the workload
+// (each in a process of its own unless cfg.Shared), warms each up, then measures the
+// repetitions round-robin across the cells (unless cfg.Sequential), so that a drift of
+// the machine over seconds falls on every cell alike instead of on whichever ran last.
+//
+// A cell that fails (a wrong checksum, a task error, a dead worker) is recorded as
+// failed and the run goes on without it; Run then returns a *FailedError. On ctx's
+// cancellation it stops, marks the unfinished cells interrupted and returns ctx's
+// error. Every repetition written stays readable.
 func Run(ctx context.Context, cfg Config, opt Options) error {
 	cells, err := Plan(cfg)
 	if err != nil {
@@ -261,111 +277,224 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	return runCells(ctx, cells, cfg, opt)
 }
 
+// live is a cell of the workload being measured.
+type live struct {
+	cell    Cell
+	r       cellRunner
+	samples []Sample
+	err     error
+	done    bool
+}
+
 // runCells runs the cells of a plan for cfg.
-func runCells(ctx context.Context, cells []Cell, cfg Config, opt Options) (err error) {
-	out := &rawWriter{w: opt.Raw, bw: benchfmt.NewWriter(opt.Raw)}
+func runCells(ctx context.Context, cells []Cell, cfg Config, opt Options) error {
+	out := &rawWriter{w: opt.Raw, bw: benchfmt.NewWriter(opt.Raw), config: configLines(cfg)}
 	if err := out.header(cells); err != nil {
 		return err
 	}
-	config := configLines(cfg)
-	var (
-		env    *workloads.Env
-		envFor *workloads.Workload
-		failed []error
-	)
-	defer func() {
-		if env != nil {
-			env.Close() // after a failure: the failure is the error to report
+	pr := &progress{f: opt.Progress, steps: len(cells) * cfg.Count, total: len(cells)}
+	var failed []error
+	for len(cells) > 0 {
+		// The cells of one workload, in plan order, share its Env.
+		n := 1
+		for n < len(cells) && cells[n].Workload == cells[0].Workload && cells[n].Size == cells[0].Size {
+			n++
 		}
-	}()
-	for k, c := range cells {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if envFor != c.Workload {
-			if env != nil {
-				if err := env.Close(); err != nil {
-					return fmt.Errorf("%s: closing: %w", envFor.Name, err)
-				}
-			}
-			env, envFor = nil, c.Workload
-			if env, err = c.Workload.NewEnv(ctx, c.Size); err != nil {
-				return err
-			}
-		}
-		if opt.Progress != nil {
-			opt.Progress(Progress{Cell: c, Done: k, Total: len(cells)})
-		}
-		samples, err := measureCell(ctx, c, cfg, env.Params)
-		for _, s := range samples {
-			if werr := out.result(c, s, config); werr != nil {
-				return werr
-			}
-			if opt.TraceDir != "" && len(s.Batch.Trace) > 0 {
-				if werr := writeTrace(opt.TraceDir, c, s.Batch.Trace); werr != nil {
-					return werr
-				}
-			}
-		}
-		if werr := out.outcome(c, err, ctx); werr != nil {
-			return werr
-		}
-		if opt.Progress != nil {
-			p := Progress{Cell: c, Done: k + 1, Total: len(cells), Finished: true, Err: err}
-			if len(samples) > 0 {
-				p.Median = medianNsPerOp(samples)
-			}
-			opt.Progress(p)
-		}
+		group := cells[:n]
+		cells = cells[n:]
+		f, err := runGroup(ctx, group, cfg, opt, out, pr)
+		failed = append(failed, f...)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			failed = append(failed, err)
-		}
-	}
-	if env != nil {
-		e := env
-		env = nil
-		if err := e.Close(); err != nil {
-			return fmt.Errorf("%s: closing: %w", envFor.Name, err)
+			return err
 		}
 	}
 	if len(failed) > 0 {
-		return &FailedError{Failed: failed, Cells: len(cells)}
+		return &FailedError{Failed: failed, Cells: pr.cells}
 	}
 	return nil
 }
 
-// measureCell opens c's session, warms it up and measures cfg.Count batches.
-func measureCell(ctx context.Context, c Cell, cfg Config, params workloads.Params) (out []Sample, err error) {
-	s, err := Open(ctx, c, params, cfg.Settings)
-	if err != nil {
+// runGroup measures one workload's cells; it returns the cells' failures, and an error
+// that ends the run (cancellation, a write error, an Env that cannot be set up).
+func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *rawWriter, pr *progress) (failed []error, err error) {
+	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	w := group[0].Workload
+	env, err := w.NewEnv(ctx, group[0].Size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: setting up: %w", w.Name, err)
+	}
+	cells := make([]*live, len(group))
+	for i, c := range group {
+		cells[i] = &live{cell: c}
+	}
+	// end closes a cell and writes its outcome; a non-nil stop (the run's end) marks
+	// it interrupted.
+	end := func(l *live, stop error) error {
+		if l.done {
+			return nil
+		}
+		l.done = true
+		if l.r != nil {
+			if cerr := l.r.close(); cerr != nil && l.err == nil && stop == nil {
+				l.err = cerr
+			}
+		}
+		status := l.err
+		if stop != nil {
+			status = stop
+		} else if l.err != nil {
+			failed = append(failed, l.err)
+		}
+		pr.finish(l, status)
+		return out.outcome(l.cell, status)
 	}
 	defer func() {
-		if cerr := s.Close(); cerr != nil && err == nil {
-			err = cerr
+		stop := ctx.Err()
+		if stop == nil && err != nil {
+			stop = err
+		}
+		for _, l := range cells {
+			if werr := end(l, stop); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if cerr := env.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("%s: closing: %w", w.Name, cerr)
 		}
 	}()
-	if err := s.Warm(ctx, cfg.Warmup, c.Tasks); err != nil {
-		return nil, err
+	measureOne := func(l *live) error {
+		sm, merr := l.r.measure(ctx)
+		if merr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			l.err = merr
+			pr.skip(cfg.Count - len(l.samples))
+			return end(l, nil)
+		}
+		l.samples = append(l.samples, sm)
+		pr.step(l)
+		if werr := out.result(l.cell, sm); werr != nil {
+			return werr
+		}
+		if opt.TraceDir != "" && len(sm.Batch.Trace) > 0 {
+			return writeTrace(opt.TraceDir, l.cell, sm.Batch.Trace)
+		}
+		return nil
+	}
+	open := func(l *live) error {
+		pr.start(l)
+		var oerr error
+		if cfg.Shared {
+			var s *Session
+			if s, oerr = Open(ctx, l.cell, env.Params, cfg.Settings); oerr == nil {
+				l.r = inprocCell{s}
+			}
+		} else {
+			var ch *cellChild
+			if ch, oerr = openChild(ctx, l.cell, env.Params, cfg.Settings); oerr == nil {
+				l.r = ch
+			}
+		}
+		if oerr == nil {
+			oerr = l.r.warm(ctx, cfg.Warmup)
+		}
+		if oerr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			l.err = oerr
+			pr.skip(cfg.Count)
+			return end(l, nil)
+		}
+		return nil
+	}
+	if cfg.Sequential {
+		for _, l := range cells {
+			if err := open(l); err != nil {
+				return failed, err
+			}
+			for len(l.samples) < cfg.Count && !l.done {
+				if err := measureOne(l); err != nil {
+					return failed, err
+				}
+			}
+			if err := end(l, nil); err != nil {
+				return failed, err
+			}
+		}
+		return failed, nil
+	}
+	// Open and warm every cell; then the repetitions, round-robin.
+	for _, l := range cells {
+		if err := open(l); err != nil {
+			return failed, err
+		}
 	}
 	for range cfg.Count {
-		sm, err := s.Measure(ctx, 1, c.Tasks)
-		if err != nil {
-			return out, err
+		for _, l := range cells {
+			if l.done {
+				continue
+			}
+			if err := measureOne(l); err != nil {
+				return failed, err
+			}
 		}
-		out = append(out, sm)
 	}
-	return out, nil
+	for _, l := range cells {
+		if err := end(l, nil); err != nil {
+			return failed, err
+		}
+	}
+	return failed, nil
+}
+
+// progress counts the run's repetitions for Options.Progress.
+type progress struct {
+	f     func(Progress)
+	done  int
+	steps int
+	cells int // cells started
+	ended int
+	total int
+}
+
+func (p *progress) start(l *live) {
+	p.cells++
+	if p.f != nil {
+		p.f(Progress{Cell: l.cell, Step: p.done, Steps: p.steps, Ended: p.ended, Cells: p.total, Started: true})
+	}
+}
+
+func (p *progress) skip(n int) { p.done += n }
+
+func (p *progress) step(l *live) {
+	p.done++
+	if p.f != nil {
+		p.f(Progress{Cell: l.cell, Step: p.done, Steps: p.steps, Ended: p.ended, Cells: p.total})
+	}
+}
+
+func (p *progress) finish(l *live, err error) {
+	p.ended++
+	if p.f == nil {
+		return
+	}
+	pg := Progress{Cell: l.cell, Step: p.done, Steps: p.steps, Ended: p.ended, Cells: p.total, Finished: true, Err: err}
+	if len(l.samples) > 0 {
+		pg.Median = medianNsPerOp(l.samples)
+	}
+	p.f(pg)
 }
 
 // rawWriter writes raw.txt: unit metadata and mode lines, results, outcomes.
 type rawWriter struct {
-	w     io.Writer
-	bw    *benchfmt.Writer
-	procs int // the -N suffix: this process's GOMAXPROCS when the run began
+	w      io.Writer
+	bw     *benchfmt.Writer
+	config []benchfmt.Config
+	procs  int // the -N suffix: this process's GOMAXPROCS when the run began
 }
 
 func (r *rawWriter) header(cells []Cell) error {
@@ -396,9 +525,9 @@ func (r *rawWriter) header(cells []Cell) error {
 	return nil
 }
 
-func (r *rawWriter) result(c Cell, s Sample, config []benchfmt.Config) error {
+func (r *rawWriter) result(c Cell, s Sample) error {
 	res := &benchfmt.Result{
-		Config: config,
+		Config: r.config,
 		Name:   benchfmt.Name(fmt.Sprintf("%s-%d", c.Name()[len("Benchmark"):], r.procs)),
 		Iters:  s.Tasks,
 		Values: s.Values,
@@ -409,12 +538,12 @@ func (r *rawWriter) result(c Cell, s Sample, config []benchfmt.Config) error {
 	return nil
 }
 
-// outcome records how c ended: completed, interrupted (ctx was cancelled) or failed.
-func (r *rawWriter) outcome(c Cell, err error, ctx context.Context) error {
+// outcome records how c ended: completed, interrupted (a cancelled context) or failed.
+func (r *rawWriter) outcome(c Cell, err error) error {
 	o := vocab.Outcome{Cell: c.Name()[len("Benchmark"):], Status: vocab.Completed}
 	switch {
 	case err == nil:
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		o.Status = vocab.Interrupted
 	default:
 		o.Status, o.Reason = vocab.Failed, err.Error()
@@ -453,6 +582,8 @@ func configLines(cfg Config) []benchfmt.Config {
 		{"scaling", cfg.Scaling},
 		{"switch-interval", cfg.Settings.SwitchInterval.String()},
 		{"check-interval", strconv.FormatInt(cfg.Settings.CheckInterval, 10)},
+		{"isolation", map[bool]string{false: "process-per-cell", true: "shared"}[cfg.Shared]},
+		{"order", map[bool]string{false: "interleaved", true: "sequential"}[cfg.Sequential]},
 	}
 	var out []benchfmt.Config
 	for _, p := range kv {

@@ -117,8 +117,8 @@ func TestRunWritesReadableResults(t *testing.T) {
 			t.Errorf("unit %s missing (have %v)", u, units)
 		}
 	}
-	if events != 10 {
-		t.Errorf("%d progress events; want 10 (start and end of 5 cells)", events)
+	if events != 20 {
+		t.Errorf("%d progress events; want 20 (start, 2 repetitions and end of 5 cells)", events)
 	}
 	if !strings.Contains(raw.String(), "Unit tasks/s better=higher") {
 		t.Errorf("no unit metadata for tasks/s:\n%s", raw.String())
@@ -139,6 +139,7 @@ func (wrongMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 func TestChecksumMismatchFailsTheCell(t *testing.T) {
 	cfg := quickConfig("countdown")
 	cfg.Modes = []string{"native"}
+	cfg.Shared = true // the wrong mode is in no table a cell process could look up
 	cells, err := Plan(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -172,21 +173,23 @@ func TestCancelledRunStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := quickConfig("countdown")
 	var raw bytes.Buffer
-	n := 0
 	err := Run(ctx, cfg, Options{Raw: &raw, Progress: func(p Progress) {
-		if p.Finished {
-			n++
-			if n == 2 {
-				cancel()
-			}
+		if !p.Started && !p.Finished && p.Step == 3 {
+			cancel()
 		}
 	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled", err)
 	}
-	if got := strings.Count(raw.String(), "\nBenchmark"); got != 4 {
-		t.Fatalf("%d result lines after 2 cells; want 4:\n%s", got, raw.String())
+	// Interleaved: the first round's three repetitions are written, and every cell,
+	// finished or not, says it was interrupted.
+	if got := strings.Count(raw.String(), "\nBenchmarkCPU/"); got != 3 {
+		t.Fatalf("%d result lines after 3 repetitions; want 3:\n%s", got, raw.String())
 	}
+	if got := strings.Count(raw.String(), ": interrupted\n"); got != 5 {
+		t.Fatalf("%d interrupted outcomes; want 5 (every cell):\n%s", got, raw.String())
+	}
+	checkNoChildren(t)
 }
 
 func TestPlanRejectsWhatAModeCannotRun(t *testing.T) {

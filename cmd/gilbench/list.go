@@ -10,6 +10,7 @@ import (
 	"gilbench/workloads"
 )
 
+// cmdList prints two tables, each aligned on its own: the workloads, then the modes.
 func cmdList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("list")
 	if err := parse(fs, args, stderr); err != nil {
@@ -20,11 +21,14 @@ func cmdList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, w := range workloads.All() {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", w.Name, w.Class, w.DefaultSize, w.DefaultTasks, w.Description)
 	}
-	fmt.Fprintln(tw, "\t\t\t\t")
-	fmt.Fprintln(tw, "MODE\tDESCRIPTION\t\t\t")
-	for _, n := range runner.ModeNames() {
-		m, _ := runner.LookupMode(n)
-		fmt.Fprintf(tw, "%s\t%s\t\t\t\n", n, m.Describe())
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODE\tROLE\tDESCRIPTION")
+	for _, m := range runner.Modes() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name(), m.Rules().Role, m.Describe())
 	}
 	return tw.Flush()
 }

@@ -41,6 +41,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Settings.SwitchInterval, "switch-interval", cfg.Settings.SwitchInterval, "GIL switch interval (sys.setswitchinterval)")
 	fs.Int64Var(&cfg.Settings.CheckInterval, "check-interval", cfg.Settings.CheckInterval, "legacy GIL check interval in instructions (sys.setcheckinterval)")
 	fs.BoolVar(&cfg.Settings.Trace, "trace", false, "write a lock trace (trace-event JSON) per cell")
+	fs.BoolVar(&cfg.Shared, "shared", false, "measure every cell in this process instead of a fresh process per cell")
+	fs.BoolVar(&cfg.Sequential, "sequential", false, "measure each cell's repetitions back to back instead of round-robin across a workload's cells")
 	fs.StringVar(&out, "out", "", "the run's directory (default: RESULTS/<date-time>)")
 	fs.StringVar(&results, "results", "results", "where runs are written when -out is not given")
 	if err := parse(fs, args, stderr); err != nil {
@@ -77,7 +79,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// Each record reaches raw.txt in one write, so an interrupted run leaves only
 		// whole lines; stdout gets the same lines.
 		Raw:      &lineTee{file: raw, out: stdout},
-		Progress: progress(stderr, len(cells)),
+		Progress: progress(stderr, len(cells)*cfg.Count),
 	}
 	if cfg.Settings.Trace {
 		opt.TraceDir = out
@@ -167,10 +169,11 @@ func (t *lineTee) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// progress reports cells on stderr: a bar on a terminal, a line per cell otherwise.
-func progress(stderr io.Writer, total int) func(runner.Progress) {
+// progress reports on stderr: a bar of repetitions on a terminal, a line per finished
+// cell otherwise.
+func progress(stderr io.Writer, steps int) func(runner.Progress) {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions(total,
+		bar := progressbar.NewOptions(steps,
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionShowCount(),
@@ -182,11 +185,8 @@ func progress(stderr io.Writer, total int) func(runner.Progress) {
 		return func(p runner.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
-			if !p.Finished {
-				bar.Describe(cellLabel(p.Cell))
-				return
-			}
-			_ = bar.Add(1)
+			bar.Describe(cellLabel(p.Cell))
+			_ = bar.Set(p.Step)
 		}
 	}
 	return func(p runner.Progress) {
@@ -200,7 +200,7 @@ func progress(stderr io.Writer, total int) func(runner.Progress) {
 		case p.Err != nil:
 			status = "FAILED"
 		}
-		fmt.Fprintf(stderr, "[%d/%d] %s %s\n", p.Done, p.Total, cellLabel(p.Cell), status)
+		fmt.Fprintf(stderr, "[%d/%d] %s %s\n", p.Ended, p.Cells, cellLabel(p.Cell), status)
 	}
 }
 
