@@ -246,6 +246,13 @@ type Options struct {
 	// TraceDir, if not empty, receives one trace-event JSON file per cell whose lock
 	// records a trace (Settings.Trace).
 	TraceDir string
+	// NoiseProbe is how long the noise guard watches the idle machine before the run
+	// (the noise-before config line); zero skips the probe. During the run the guard
+	// measures each workload (a "# noise" line after its outcomes) whatever this is.
+	NoiseProbe time.Duration
+	// OnLoad, if not nil, is told each load the noise guard measures: before the run
+	// (workload "") and after each workload.
+	OnLoad func(workload string, l vocab.Load)
 }
 
 // FailedError is a run in which some cells failed; the others were measured.
@@ -289,6 +296,19 @@ type live struct {
 // runCells runs the cells of a plan for cfg.
 func runCells(ctx context.Context, cells []Cell, cfg Config, opt Options) error {
 	out := &rawWriter{w: opt.Raw, bw: benchfmt.NewWriter(opt.Raw), config: configLines(cfg)}
+	if opt.NoiseProbe > 0 {
+		m := StartLoad()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(opt.NoiseProbe):
+		}
+		l := m.Load()
+		out.config = append(out.config, benchfmt.Config{Key: vocab.NoiseBeforeKey, Value: []byte(l.String()), File: true})
+		if opt.OnLoad != nil {
+			opt.OnLoad("", l)
+		}
+	}
 	if err := out.header(cells); err != nil {
 		return err
 	}
@@ -321,6 +341,7 @@ func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *r
 		return nil, err
 	}
 	w := group[0].Workload
+	meter := StartLoad()
 	env, err := w.NewEnv(ctx, group[0].Size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: setting up: %w", w.Name, err)
@@ -362,6 +383,14 @@ func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *r
 		}
 		if cerr := env.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("%s: closing: %w", w.Name, cerr)
+		}
+		// Every cell process has been waited for: the meter sees their time as ours.
+		l := meter.Load()
+		if opt.OnLoad != nil {
+			opt.OnLoad(w.Name, l)
+		}
+		if werr := out.line(vocab.NoiseLine(w.Name, l)); werr != nil && err == nil {
+			err = werr
 		}
 	}()
 	measureOne := func(l *live) error {
@@ -548,8 +577,13 @@ func (r *rawWriter) outcome(c Cell, err error) error {
 	default:
 		o.Status, o.Reason = vocab.Failed, err.Error()
 	}
-	if _, werr := io.WriteString(r.w, o.Line()+"\n"); werr != nil {
-		return fmt.Errorf("runner: writing results: %w", werr)
+	return r.line(o.Line())
+}
+
+// line writes a comment line (an outcome, a noise record), which benchstat ignores.
+func (r *rawWriter) line(s string) error {
+	if _, err := io.WriteString(r.w, s+"\n"); err != nil {
+		return fmt.Errorf("runner: writing results: %w", err)
 	}
 	return nil
 }

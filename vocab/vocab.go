@@ -251,3 +251,74 @@ func ParseOutcome(line string) (o Outcome, ok bool) {
 	}
 	return Outcome{}, false
 }
+
+// The noise guard's records. Before the first result a config line (constant for the
+// file, so stock benchstat splits nothing) says how busy the machine was before the
+// run began; after each workload a comment line says how busy it was while the
+// workload ran:
+//
+//	noise-before: other=0.02 steal=0.00 cores=2
+//	# noise primes: other=0.91 steal=0.00 cores=2
+//
+// other is the number of cores that processes outside the run kept busy on average,
+// steal the cores the hypervisor took.
+const (
+	NoiseBeforeKey = "noise-before"
+	NoisePrefix    = "# noise "
+)
+
+// A Load is how busy the machine was over an interval, besides the run itself.
+type Load struct {
+	Other float64 // cores used by other processes, on average
+	Steal float64 // cores taken by the hypervisor, on average
+	Cores int
+}
+
+// BusyThreshold is the share of one core that other processes may use before a run's
+// timings are called not comparable.
+const BusyThreshold = 0.25
+
+// Busy reports whether other processes competed for the CPUs.
+func (l Load) Busy() bool { return l.Other+l.Steal > BusyThreshold }
+
+// String is the value of a noise record.
+func (l Load) String() string {
+	return fmt.Sprintf("other=%.2f steal=%.2f cores=%d", l.Other, l.Steal, l.Cores)
+}
+
+// Warning is what a reader is told about a busy machine ("" if it was not).
+func (l Load) Warning(during string) string {
+	if !l.Busy() {
+		return ""
+	}
+	return fmt.Sprintf("the machine was busy: other processes used %.1f of %d cores %s; timings are not comparable", l.Other+l.Steal, l.Cores, during)
+}
+
+// ParseLoad reads a noise record's value.
+func ParseLoad(s string) (Load, error) {
+	var l Load
+	if _, err := fmt.Sscanf(strings.TrimSpace(s), "other=%g steal=%g cores=%d", &l.Other, &l.Steal, &l.Cores); err != nil {
+		return Load{}, fmt.Errorf("noise record %q: %w", s, err)
+	}
+	return l, nil
+}
+
+// NoiseLine is the comment line of a workload's load.
+func NoiseLine(workload string, l Load) string { return NoisePrefix + workload + ": " + l.String() }
+
+// ParseNoiseLine reads a workload's noise line; ok is false for other lines.
+func ParseNoiseLine(line string) (workload string, l Load, ok bool) {
+	rest, ok := strings.CutPrefix(line, NoisePrefix)
+	if !ok {
+		return "", Load{}, false
+	}
+	workload, val, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return "", Load{}, false
+	}
+	l, err := ParseLoad(val)
+	if err != nil {
+		return "", Load{}, false
+	}
+	return workload, l, true
+}

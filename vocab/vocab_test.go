@@ -79,3 +79,17 @@ func TestOutcomeRoundTrip(t *testing.T) {
 		t.Errorf("Line folds newlines: got %q", got)
 	}
 }
+
+func TestNoiseRecords(t *testing.T) {
+	l := Load{Other: 0.91, Steal: 0.05, Cores: 2}
+	w, got, ok := ParseNoiseLine(NoiseLine("primes", l))
+	if !ok || w != "primes" || got != l {
+		t.Fatalf("ParseNoiseLine = %q, %+v, %v", w, got, ok)
+	}
+	if !l.Busy() || (Load{Other: 0.1, Cores: 2}).Busy() {
+		t.Error("Busy: 0.96 cores should be busy, 0.1 not")
+	}
+	if want := "the machine was busy: other processes used 1.0 of 2 cores during this run; timings are not comparable"; l.Warning("during this run") != want {
+		t.Errorf("Warning = %q", l.Warning("during this run"))
+	}
+}

@@ -18,16 +18,18 @@ import (
 	"golang.org/x/term"
 
 	"gilbench/runner"
+	"gilbench/vocab"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := runner.DefaultConfig()
 	fs := newFlags("run")
 	var (
-		wl, modes listFlag
-		workers   = intListFlag(cfg.Workers)
-		out       string
-		results   string
+		wl, modes  listFlag
+		workers    = intListFlag(cfg.Workers)
+		out        string
+		noiseProbe time.Duration
+		results    string
 	)
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
 	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
@@ -43,6 +45,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&cfg.Settings.Trace, "trace", false, "write a lock trace (trace-event JSON) per cell")
 	fs.BoolVar(&cfg.Shared, "shared", false, "measure every cell in this process instead of a fresh process per cell")
 	fs.BoolVar(&cfg.Sequential, "sequential", false, "measure each cell's repetitions back to back instead of round-robin across a workload's cells")
+	fs.DurationVar(&noiseProbe, "noise-probe", time.Second, "how long to watch the idle machine before the run (0: not at all)")
 	fs.StringVar(&out, "out", "", "the run's directory (default: RESULTS/<date-time>)")
 	fs.StringVar(&results, "results", "results", "where runs are written when -out is not given")
 	if err := parse(fs, args, stderr); err != nil {
@@ -81,6 +84,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Raw:      &lineTee{file: raw, out: stdout},
 		Progress: progress(stderr, len(cells)*cfg.Count),
 	}
+	// The noise guard: a second of the idle machine before the run, then each workload.
+	var busy []string
+	worst := vocab.Load{}
+	if noiseProbe > 0 {
+		opt.NoiseProbe = noiseProbe
+	}
+	opt.OnLoad = func(w string, l vocab.Load) {
+		if l.Busy() {
+			if w == "" {
+				w = "before the run"
+			}
+			busy = append(busy, w)
+			if l.Other+l.Steal > worst.Other+worst.Steal {
+				worst = l
+			}
+		}
+	}
 	if cfg.Settings.Trace {
 		opt.TraceDir = out
 	}
@@ -88,6 +108,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	err = runner.Run(ctx, cfg, opt)
 	if cerr := raw.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("closing %s: %w", rawPath, cerr)
+	}
+	if len(busy) > 0 {
+		fmt.Fprintf(stderr, "gilbench: warning: %s (%s)\n", worst.Warning("during this run"), strings.Join(busy, ", "))
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: the finished cells are in %s", rawPath)
