@@ -62,7 +62,7 @@ func commands() []command {
 		{"report", "build tables, plots and report.html from a run", runReport},
 		{"compare", "compare runs (label=DIR ...), benchstat-style", runCompare},
 		{"list", "list workloads and modes", cmdList},
-		{"validate", "check the emulated locks against CPython's published behaviour", validateContext},
+		{"validate", "check the emulated locks against CPython's published behaviour", cmdValidate},
 	}
 }
 

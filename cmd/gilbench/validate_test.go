@@ -3,88 +3,66 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"gilbench/runner"
+	"gilbench/validate"
 )
 
 func TestValidateBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-nope"}, {"-reps", "-1"}, {"extra"}} {
 		var stdout, stderr bytes.Buffer
-		err := cmdValidate(args, &stdout, &stderr)
+		err := cmdValidate(context.Background(), args, &stdout, &stderr)
 		if !errors.Is(err, runner.ErrUsage) {
 			t.Errorf("validate %q: err = %v; want a usage error", args, err)
 		}
+		if code := exitCode(err, &stderr); code != 2 {
+			t.Errorf("validate %q: exit status %d; want 2", args, code)
+		}
 	}
 }
 
-// TestValidateWithoutPython runs one quick experiment with CPython switched off: the
-// table is printed, says CPython did not run, and a failed behaviour is an error (on a
-// loaded machine a behaviour may fail; the structure is what is checked).
-func TestValidateWithoutPython(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures")
+// TestValidateFlags checks that the flags land in validate.Options unchanged, except an
+// empty -python, which has always meant no CPython 3.
+func TestValidateFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want validate.Options
+	}{
+		{nil, validate.Options{Python: "python3"}},
+		{[]string{"-quick", "-reps", "7", "-python", "/opt/py3", "-python2", "none", "-python-subinterp", "python3.14", "-run", "convoy"},
+			validate.Options{Quick: true, Reps: 7, Python: "/opt/py3", Python2: "none", PythonSub: "python3.14", Run: "convoy"}},
+		{[]string{"-python", ""}, validate.Options{Python: "none"}},
 	}
+	for _, c := range cases {
+		var stderr bytes.Buffer
+		got, err := validateFlags(c.args, &stderr)
+		if err != nil {
+			t.Errorf("validate %q: %v", c.args, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("validate %q: got %+v; want %+v", c.args, got, c.want)
+		}
+	}
+}
+
+// TestValidateCommand runs `gilbench validate` through run with an experiment filter
+// that selects nothing: the header and an empty table are printed, and it succeeds.
+func TestValidateCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := cmdValidate([]string{"-quick", "-reps", "1", "-python", "none", "-python2", "none", "-python-subinterp", "none",
-		"-run", "cpu-countdown"}, &stdout, &stderr)
-	if err != nil && !strings.Contains(err.Error(), "not reproduced") {
+	err := run(context.Background(), []string{"validate", "-python", "none", "-python2", "none", "-python-subinterp", "none",
+		"-run", "no-such-experiment"}, &stdout, &stderr)
+	if err != nil {
 		t.Fatalf("validate: %v\n%s", err, stderr.String())
 	}
-	out := stdout.String()
-	for _, want := range []string{"CPython: not found", "behaviour to reproduce", "gil: countdown, 2 threads",
-		"gil: countdown, 4 threads", "not run (no python3)", "of 2 behaviours reproduced"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(out, "convoy") {
-		t.Errorf("-run cpu-countdown ran other experiments:\n%s", out)
-	}
-}
-
-// TestValidateScript runs each experiment of the CPython script at a tiny size in the
-// CPython versions found, checking that it runs there and prints what Go decodes.
-func TestValidateScript(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs CPython")
-	}
-	v := &validator{o: validateOptions{python: "python3", reps: 1}, py: map[string]string{}, pyVer: map[string]string{}}
-	v.findPythons(context.Background())
-	if len(v.py) == 0 {
-		t.Skip("no CPython on PATH")
-	}
-	v.script = filepath.Join(t.TempDir(), "v.py")
-	if err := os.WriteFile(v.script, []byte(validatePy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for py := range v.py {
-		args := [][]string{{"cpu", "--workload", "countdown"}, {"cpu", "--workload", "primes"}, {"sleep"}}
-		if py == "sub" {
-			args = [][]string{{"subinterp"}}
-		}
-		for _, a := range args {
-			a = append(a, "--reps", "1", "--tasks", "4", "--size", "100", "--threads", "1,2")
-			res, err := v.runPy(context.Background(), py, a...)
-			if err != nil {
-				t.Errorf("%s: %v", v.py[py], err)
-				continue
-			}
-			if len(res["1"]) != 1 || len(res["2"]) != 1 {
-				b, _ := json.Marshal(res)
-				t.Errorf("%s %v: %s; want one figure for 1 and for 2 threads", v.py[py], a, b)
-			}
-		}
-	}
-	if _, err := exec.LookPath("python3"); err == nil {
-		if _, err := v.runPy(context.Background(), "3", "nonsense"); err == nil {
-			t.Error("an unknown experiment succeeded")
+	for _, want := range []string{"5 repetitions a configuration (medians), full sizes", "CPython: not found",
+		"behaviour to reproduce", "0 of 0 behaviours reproduced"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
 }
@@ -97,7 +75,7 @@ func TestValidateManual(t *testing.T) {
 		t.Skip("set GILBENCH_VALIDATE")
 	}
 	var stdout, stderr bytes.Buffer
-	err := cmdValidate(strings.Fields(args), &stdout, &stderr)
+	err := cmdValidate(context.Background(), strings.Fields(args), &stdout, &stderr)
 	t.Logf("\n%s\n%s", stdout.String(), stderr.String())
 	if err != nil {
 		t.Error(err)

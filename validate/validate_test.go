@@ -1,0 +1,272 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"gilbench/runner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	for _, c := range []struct {
+		in   Options
+		want Options
+	}{
+		{Options{}, Options{Reps: 5, Python: "python3"}},
+		{Options{Quick: true}, Options{Quick: true, Reps: 3, Python: "python3"}},
+		{Options{Reps: 2, Python: "none"}, Options{Reps: 2, Python: "none"}},
+	} {
+		got, err := c.in.withDefaults()
+		if err != nil || got != c.want {
+			t.Errorf("%+v.withDefaults() = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+	err := Run(context.Background(), Options{Reps: -1}, new(bytes.Buffer), new(bytes.Buffer))
+	if !errors.Is(err, runner.ErrUsage) {
+		t.Errorf("Run with Reps -1: err = %v; want a usage error", err)
+	}
+}
+
+func TestSelects(t *testing.T) {
+	es := experiments(sizesFor(true))
+	for run, want := range map[string][]string{
+		"":           nil, // all
+		"convoy":     {"convoy-5ms", "convoy-0.1ms", "convoy-legacy"},
+		"2 threads":  {"cpu-countdown", "cpu-primes", "legacy-battle"}, // by row name
+		"cpu-primes": {"cpu-primes"},
+		"no-such":    {},
+	} {
+		var got []string
+		for _, e := range es {
+			if (Options{Run: run}).selects(e) {
+				got = append(got, e.name)
+			}
+		}
+		if want == nil {
+			if len(got) != len(es) {
+				t.Errorf("Run %q selects %q; want all", run, got)
+			}
+			continue
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("Run %q selects %q; want %q", run, got, want)
+		}
+	}
+}
+
+// fakeFigures are figures of every key each side of every experiment produces, all of
+// value x (CPython's only for experiments with a counterpart).
+func fakeFigures(es []experiment, x float64) (gb, py figures) {
+	gb, py = figures{}, figures{}
+	for _, e := range es {
+		keys := e.gb.workers
+		if e.gb.convoy {
+			keys = []int{0, 1, 2}
+		}
+		for _, k := range keys {
+			gb[e.name+"/"+strconv.Itoa(k)] = x
+		}
+		if e.py != nil {
+			for _, k := range e.py.threads {
+				py[e.name+"/"+strconv.Itoa(k)] = x
+			}
+		}
+	}
+	return gb, py
+}
+
+// TestExperimentsTable checks the table: unique names, and every row reads only figures
+// that the experiments' two sides produce.
+func TestExperimentsTable(t *testing.T) {
+	for _, quick := range []bool{false, true} {
+		es := experiments(sizesFor(quick))
+		gb, py := fakeFigures(es, 1)
+		seen := map[string]bool{}
+		for _, e := range es {
+			if seen[e.name] {
+				t.Errorf("experiment %q twice", e.name)
+			}
+			seen[e.name] = true
+			if len(e.rows) == 0 {
+				t.Errorf("%s: no rows", e.name)
+			}
+			if !e.gb.convoy && (len(e.gb.workers) == 0 || e.gb.tasks <= 0 || e.gb.size <= 0) {
+				t.Errorf("%s: gilbench side %+v measures nothing", e.name, e.gb)
+			}
+			for _, r := range e.rows {
+				if seen[r.name] {
+					t.Errorf("row %q twice", r.name)
+				}
+				seen[r.name] = true
+				if _, ok := r.value(gb); !ok {
+					t.Errorf("%s: row %q does not read gilbench's figures", e.name, r.name)
+				}
+				if _, ok := r.value(py); e.py != nil && !ok {
+					t.Errorf("%s: row %q does not read CPython's figures", e.name, r.name)
+				}
+			}
+		}
+	}
+}
+
+// TestRender compares the table of made-up figures with testdata/table.golden: every
+// kind of cell (gilbench's n/a; CPython's value with and without a note, "—", not run,
+// error, no counterpart).
+func TestRender(t *testing.T) {
+	es := experiments(sizesFor(true))
+	gb, py := fakeFigures(es, 1)
+	for k, x := range map[string]float64{
+		"cpu-countdown/1": 0.15, "cpu-countdown/2": 0.16, "cpu-countdown/4": 0.17,
+		"io-sleep/1": 0.136, "io-sleep/8": 0.0179,
+		"convoy-5ms/0": 41920, "convoy-5ms/1": 410, "convoy-5ms/2": 99.5,
+		"convoy-0.1ms/0": 38430, "convoy-0.1ms/1": 13750, "convoy-0.1ms/2": 5686,
+		"convoy-legacy/0": 39440, "convoy-legacy/1": 20540, "convoy-legacy/2": 11030,
+	} {
+		gb[k] = x
+	}
+	delete(gb, "tiny-interval/4") // n/a
+	delete(py, "cpu-primes/4")    // —
+	res := results{ran: es, gb: gb, py: py,
+		notes:    map[string]string{"convoy-legacy": "2.7.18"},
+		pyFailed: map[string]bool{"io-http": true},
+		pythons:  pythons{cpython3: {"/usr/bin/python3", "Python 3.11.7"}, cpython2: {"/usr/bin/python2.7", "Python 2.7.18"}},
+	}
+	for k := range py {
+		if strings.HasPrefix(k, "io-http/") {
+			delete(py, k)
+		}
+	}
+	res.ran = append(res.ran, experiment{name: "alone", gb: es[0].gb, rows: es[0].rows[:1]})
+	var out bytes.Buffer
+	printHeader(&out, Options{Quick: true, Reps: 3}, res.pythons)
+	failed, total, err := render(&out, res, 33*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 16 || failed != 5 {
+		t.Errorf("render: %d of %d failed; want 5 of 16", failed, total)
+	}
+	// The header's machine figures vary: compare from the CPython line on.
+	got := out.Bytes()[bytes.Index(out.Bytes(), []byte("\nCPython:"))+1:]
+	golden := filepath.Join("testdata", "table.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		gotFile := filepath.Join("testdata", "table.got")
+		os.WriteFile(gotFile, got, 0o644)
+		t.Errorf("render: got %s; want %s", gotFile, golden)
+	}
+}
+
+// TestRunWithoutPython runs one quick experiment with CPython switched off: the table is
+// printed, says CPython did not run, and a failed behaviour is an error (on a loaded
+// machine a behaviour may fail; the structure is what is checked).
+func TestRunWithoutPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures")
+	}
+	var stdout, stderr bytes.Buffer
+	o := Options{Quick: true, Reps: 1, Python: "none", Python2: "none", PythonSub: "none", Run: "cpu-countdown"}
+	err := Run(context.Background(), o, &stdout, &stderr)
+	if err != nil && !strings.Contains(err.Error(), "not reproduced") {
+		t.Fatalf("validate: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"CPython: not found", "behaviour to reproduce", "gil: countdown, 2 threads",
+		"gil: countdown, 4 threads", "not run (no python3)", "of 2 behaviours reproduced"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "convoy") {
+		t.Errorf("Run cpu-countdown ran other experiments:\n%s", out)
+	}
+}
+
+// TestScript runs each experiment of the CPython script at a tiny size in the CPython
+// versions found, checking that it runs there and prints what Go decodes.
+func TestScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs CPython")
+	}
+	o, _ := Options{Reps: 1}.withDefaults()
+	v := &validator{o: o, py: findPythons(context.Background(), o)}
+	if len(v.py) == 0 {
+		t.Skip("no CPython on PATH")
+	}
+	v.script = filepath.Join(t.TempDir(), "v.py")
+	if err := os.WriteFile(v.script, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for py, p := range v.py {
+		t.Logf("%s (%s)", p.version, p.path)
+		args := [][]string{{"cpu", "--workload", "countdown"}, {"cpu", "--workload", "primes"}, {"sleep"}}
+		if py == cpythonSub {
+			args = [][]string{{"subinterp"}}
+		}
+		for _, a := range args {
+			a = append(a, "--reps", "1", "--tasks", "4", "--size", "100", "--threads", "1,2")
+			res, err := v.runPy(context.Background(), py, a...)
+			if err != nil {
+				t.Errorf("%s: %v", p.path, err)
+				continue
+			}
+			if len(res["1"]) != 1 || len(res["2"]) != 1 {
+				b, _ := json.Marshal(res)
+				t.Errorf("%s %v: %s; want one figure for 1 and for 2 threads", p.path, a, b)
+			}
+		}
+	}
+	if _, err := exec.LookPath("python3"); err == nil && v.py.has(cpython3) {
+		if _, err := v.runPy(context.Background(), cpython3, "nonsense"); err == nil {
+			t.Error("an unknown experiment succeeded")
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{7}, 7}} {
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %v; want %v", c.xs, got, c.want)
+		}
+	}
+	if got := median(nil); got == got {
+		t.Errorf("median(nil) = %v; want NaN", got)
+	}
+}
+
+func TestLastLine(t *testing.T) {
+	for in, want := range map[string]string{"a\nb\n": "b", "one": "one", "": "", "x\n  {\"1\": [1]}  \n": "  {\"1\": [1]}"} {
+		if got := lastLine(in); got != want {
+			t.Errorf("lastLine(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
