@@ -87,6 +87,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	printHeader(stdout, o, v.py)
 
 	t0 := time.Now()
+	meter := runner.StartLoad() // the noise guard: how busy the machine was meanwhile
 	res := results{gb: figures{}, py: figures{}, notes: map[string]string{}, pyFailed: map[string]bool{}, pythons: v.py}
 	for _, e := range experiments(v.s) {
 		if !o.selects(e) {
@@ -120,7 +121,14 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
+	load := meter.Load()
+	if w := load.Warning("while validating"); w != "" {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
 	if failed > 0 {
+		if load.Busy() {
+			return fmt.Errorf("validate: %d of %d behaviours not reproduced; the machine was busy (other processes used %.1f of %d cores), the likely cause: rerun on a quiet machine", failed, total, load.Other+load.Steal, load.Cores)
+		}
 		return fmt.Errorf("validate: %d of %d behaviours not reproduced", failed, total)
 	}
 	return nil
