@@ -313,9 +313,9 @@ func runChild() int {
 		return 1
 	}
 
-	// Die with the parent: Pdeathsig covers the parent's death, and the end
-	// of the control stream covers the case where the thread that started
-	// us ended (Pdeathsig follows the thread, not the process).
+	// Die with the parent, a second time: Pdeathsig (set by the parent's
+	// forker thread, see fork_linux.go) is the kernel's; the end of the
+	// control stream is ours, for the case where Pdeathsig cannot be had.
 	go func() {
 		for d.Scan() {
 		}

@@ -85,7 +85,11 @@
 // code N): <stderr tail>". No protocol byte ever goes to stdout or stderr.
 // Every started child is waited for by a goroutine of its own (Done closes
 // then), and dies with its parent twice over: Pdeathsig (SIGKILL) and EOF on
-// the control socket. A child ignores SIGINT: Ctrl-C reaches the whole
+// the control socket. Pdeathsig follows the thread that forked, not the
+// process, so every child is forked by one dedicated goroutine locked to
+// its OS thread, which lives until the last of its children has been
+// waited for: a child does not die when the thread of the goroutine that
+// called Start ends (runtime.LockOSThread without unlock). A child ignores SIGINT: Ctrl-C reaches the whole
 // process group, and the parent stops its children itself. Stop ends a child in two phases (SIGTERM, grace,
 // SIGKILL) and may be called any number of times.
 //

@@ -100,6 +100,8 @@ type Process struct {
 	ctlDone   chan struct{}
 	ctlConn   *net.UnixConn
 	waitError error
+	// releaseFork tells the forker that the child has been waited for.
+	releaseFork func()
 }
 
 // NewProcess returns a process that will run the target registered under
@@ -298,9 +300,9 @@ func (p *Process) Start() error {
 	cmd.ExtraFiles = pl.files
 	cmd.Stdout = stdout
 	cmd.Stderr = tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
-	if err := cmd.Start(); err != nil {
+	release, err := startCmd(cmd)
+	if err != nil {
 		ctl.Close()
 		return p.errorf("start", err)
 	}
@@ -313,6 +315,7 @@ func (p *Process) Start() error {
 	p.tail = tail
 	p.ctlConn = ctl
 	p.ctlDone = make(chan struct{})
+	p.releaseFork = release
 	p.mu.Unlock()
 	registerChild(p)
 
@@ -431,6 +434,7 @@ func checkHandshake(line string) error {
 // once) and records how it ended.
 func (p *Process) reap() {
 	werr := p.cmd.Wait()
+	p.releaseFork()
 	select {
 	case <-p.ctlDone:
 	case <-time.After(time.Second):

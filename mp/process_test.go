@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -629,4 +631,52 @@ func TestProcessString(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 	_ = os.Getpid
+}
+
+// A child must die with its parent process, not with the OS thread that
+// happened to start it: Pdeathsig fires when the thread that forked exits,
+// and a goroutine that returns while locked to its thread ends that thread.
+func TestChildOutlivesStartingThread(t *testing.T) {
+	checkNoChildren(t)
+	const n = 50
+	ready, release := mustQueue[int](t, 0), mustQueue[int](t, 0)
+	ps := make([]*Process, n)
+	startErrs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range ps {
+		ps[i] = NewProcess("test.block", ready, release)
+		wg.Go(func() {
+			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+			startErrs[i] = ps[i].Start()
+		})
+	}
+	wg.Wait()
+	started := 0
+	for i, err := range startErrs {
+		if err != nil {
+			t.Errorf("start %s: %v", ps[i].Name(), err)
+			continue
+		}
+		started++
+	}
+	for range started {
+		if _, err := ready.GetTimeout(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The starting threads are gone by now; a child tied to one of them
+	// would have been killed. (The sleep only gives a doomed child time to
+	// die; a child that lives passes whatever the timing.)
+	time.Sleep(time.Second)
+	for range started {
+		release.Put(0)
+	}
+	for i, p := range ps {
+		if startErrs[i] != nil {
+			continue
+		}
+		if code := exitCode(t, p); code != 0 {
+			t.Errorf("%s: exit code %d, want 0 (%v)", p.Name(), code, p.Err())
+		}
+	}
 }
