@@ -145,7 +145,12 @@
 // themselves; other fixed-size types (with bools) with encoding/binary;
 // anything else with encoding/gob, each handle keeping one encoder so that
 // type definitions are not re-sent and re-compiled for every item
-// (interface values need gob.Register). The decoder of frames is
+// (interface values need gob.Register). A pointer type's items are
+// what it points to, or nil; gob cannot send a nil pointer below the top
+// one (a **T pointing to a nil *T), so such an item fails its Put. The
+// first item a handle encodes with gob is also decoded once on the spot, so
+// that a type gob can encode but not decode fails that Put rather than
+// every Get. The decoder of frames is
 // scanner-shaped (Scan, Record, Err) and reports a malformed frame as a
 // *FrameError with its stream offset; it is fuzzed (FuzzDecoder).
 //

@@ -405,7 +405,7 @@ func echo[T any](t *testing.T, target string, n int, gen func(int) T) {
 }
 
 func TestCodecKinds(t *testing.T) {
-	for _, tt := range []struct {
+	for i, tt := range []struct {
 		got, want codecKind
 	}{
 		{newCodec[int]().kind, codecRaw},
@@ -420,9 +420,10 @@ func TestCodecKinds(t *testing.T) {
 		{newCodec[any]().kind, codecGob},
 		{newCodec[*plainItem]().kind, codecGob},
 		{newCodec[Result]().kind, codecGob},
+		{newCodec[*int]().kind, codecGob},
 	} {
 		if tt.got != tt.want {
-			t.Errorf("codec %v, want %v", tt.got, tt.want)
+			t.Errorf("codec %d: %v, want %v", i, tt.got, tt.want)
 		}
 	}
 	var v plainItem
