@@ -2,6 +2,7 @@ package mp
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -23,7 +24,9 @@ import (
 //     struct with bool fields): binary.Append / binary.Decode, little endian.
 //   - gob: everything else, one self-describing gob stream per item. Interface
 //     values need their concrete types registered with gob.Register.
-//     Pointer types too (nil is an item of its own).
+//     Pointer types too (nil is an item of its own), and every type that
+//     says how it is encoded — GobEncoder, BinaryMarshaler or TextMarshaler,
+//     itself or in an exported field or array element — whatever its size.
 type codecKind uint8
 
 const (
@@ -52,6 +55,10 @@ func newCodec[T any]() codec[T] {
 			ptr:    t.Kind() == reflect.Pointer,
 		}}
 	}
+	if ownsEncoding(t) {
+		// A byte copy would bypass what the type's author wrote.
+		return gobCodec()
+	}
 	switch {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
 		return codec[T]{kind: codecBytes}
@@ -65,6 +72,40 @@ func newCodec[T any]() codec[T] {
 		return codec[T]{kind: codecBinary, size: n}
 	}
 	return gobCodec()
+}
+
+// Interfaces by which a type says how gob encodes it; gob consults them
+// in this order.
+var ownEncodings = []reflect.Type{
+	reflect.TypeFor[gob.GobEncoder](),
+	reflect.TypeFor[gob.GobDecoder](),
+	reflect.TypeFor[encoding.BinaryMarshaler](),
+	reflect.TypeFor[encoding.BinaryUnmarshaler](),
+	reflect.TypeFor[encoding.TextMarshaler](),
+	reflect.TypeFor[encoding.TextUnmarshaler](),
+}
+
+// ownsEncoding reports whether t, or an array element or exported field
+// that a fast path would copy as bytes, implements one of ownEncodings
+// (with a value or a pointer receiver). Such types go by gob, which calls
+// their methods.
+func ownsEncoding(t reflect.Type) bool {
+	for _, i := range ownEncodings {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	switch t.Kind() {
+	case reflect.Array:
+		return ownsEncoding(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && ownsEncoding(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isPlain reports whether t holds only fixed-size data without pointers,

@@ -1,11 +1,63 @@
 package mp
 
 import (
+	"encoding/binary"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
+
+// Item types whose encoding is their own: fixed-size, so that a byte copy
+// would carry them, but a byte copy is not what their author wrote.
+type (
+	// gobStamped sends only V; GobDecode marks the copy with Local = -1.
+	gobStamped struct{ V, Local int64 }
+	// binStamped (a bool: encoding/binary's size) sends only V;
+	// UnmarshalBinary sets Decoded.
+	binStamped struct {
+		V       int32
+		Decoded bool
+	}
+	// nestedStamped holds a gobStamped: gob calls the field's GobEncode.
+	nestedStamped struct {
+		S gobStamped
+		N int64
+	}
+	// upperString travels upper-cased.
+	upperString string
+)
+
+func (s gobStamped) GobEncode() ([]byte, error) { return binary.AppendVarint(nil, s.V), nil }
+
+func (s *gobStamped) GobDecode(b []byte) error {
+	v, n := binary.Varint(b)
+	if n <= 0 {
+		return errors.New("gobStamped: bad varint")
+	}
+	s.V, s.Local = v, -1
+	return nil
+}
+
+func (s binStamped) MarshalBinary() ([]byte, error) {
+	return binary.LittleEndian.AppendUint32(nil, uint32(s.V)), nil
+}
+
+func (s *binStamped) UnmarshalBinary(b []byte) error {
+	if len(b) != 4 {
+		return errors.New("binStamped: want 4 bytes")
+	}
+	s.V, s.Decoded = int32(binary.LittleEndian.Uint32(b)), true
+	return nil
+}
+
+func (s upperString) GobEncode() ([]byte, error) { return []byte(strings.ToUpper(string(s))), nil }
+
+func (s *upperString) GobDecode(b []byte) error {
+	*s = upperString(b)
+	return nil
+}
 
 func init() {
 	registerEcho[*string]("test.echo.ptr-string")
@@ -13,6 +65,10 @@ func init() {
 	registerEcho[*bool]("test.echo.ptr-bool")
 	registerEcho[*[]int]("test.echo.ptr-ints")
 	registerEcho[*gobItem]("test.echo.ptr-gob")
+	registerEcho[gobStamped]("test.echo.gob-stamped")
+	registerEcho[binStamped]("test.echo.bin-stamped")
+	registerEcho[nestedStamped]("test.echo.nested-stamped")
+	registerEcho[upperString]("test.echo.upper")
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -98,6 +154,7 @@ func TestAcceptedItemsComeOut(t *testing.T) {
 	comesOut(t, [2]*int{ptr(1), ptr(2)}, true, [2]*int{ptr(3), ptr(4)})
 	comesOut(t, [2]*int{ptr(1), ptr(2)}, false, [2]*int{ptr(1), nil})
 	comesOut[any](t, 1, false, nilInt)
+	comesOut(t, ptr(gobStamped{V: 1, Local: -1}), true, ptr(gobStamped{V: 2, Local: -1}))
 }
 
 // comesOut puts warm and each item on a queue and gets them back: a Put may
@@ -130,4 +187,28 @@ func comesOut[T any](t *testing.T, warm T, accept bool, items ...T) {
 			t.Errorf("Queue[%s]: Put(%#v), got %#v", reflect.TypeFor[T](), v, got)
 		}
 	}
+}
+
+func TestOwnEncodingsNotBypassed(t *testing.T) {
+	checkNoChildren(t)
+	if got := roundTrip(t, gobStamped{V: 3, Local: 99}); len(got) == 1 && got[0] != (gobStamped{3, -1}) {
+		t.Errorf("gobStamped: got %+v, want {3 -1}: GobEncode/GobDecode bypassed", got[0])
+	}
+	if got := roundTrip(t, binStamped{V: 5}); len(got) == 1 && got[0] != (binStamped{5, true}) {
+		t.Errorf("binStamped: got %+v, want {5 true}: MarshalBinary/UnmarshalBinary bypassed", got[0])
+	}
+	if got := roundTrip(t, nestedStamped{gobStamped{3, 99}, 1}); len(got) == 1 && got[0] != (nestedStamped{gobStamped{3, -1}, 1}) {
+		t.Errorf("nestedStamped: got %+v: the field's GobEncode/GobDecode bypassed", got[0])
+	}
+	if got := roundTrip(t, upperString("ab")); len(got) == 1 && got[0] != "AB" {
+		t.Errorf("upperString: got %q, want %q: GobEncode bypassed", got[0], "AB")
+	}
+	if t.Failed() {
+		return
+	}
+	const n = 5
+	echo(t, "test.echo.gob-stamped", n, func(i int) gobStamped { return gobStamped{int64(i), -1} })
+	echo(t, "test.echo.bin-stamped", n, func(i int) binStamped { return binStamped{int32(i), true} })
+	echo(t, "test.echo.nested-stamped", n, func(i int) nestedStamped { return nestedStamped{gobStamped{int64(i), -1}, int64(i)} })
+	echo(t, "test.echo.upper", n, func(i int) upperString { return upperString(strings.Repeat("A", i)) })
 }

@@ -145,7 +145,9 @@
 // themselves; other fixed-size types (with bools) with encoding/binary;
 // anything else with encoding/gob, each handle keeping one encoder so that
 // type definitions are not re-sent and re-compiled for every item
-// (interface values need gob.Register). A pointer type's items are
+// (interface values need gob.Register). A type with its own encoding
+// (GobEncoder, BinaryMarshaler, TextMarshaler, itself or in an exported
+// field) always goes by gob, which calls it. A pointer type's items are
 // what it points to, or nil; gob cannot send a nil pointer below the top
 // one (a **T pointing to a nil *T), so such an item fails its Put. The
 // first item a handle encodes with gob is also decoded once on the spot, so

@@ -421,6 +421,11 @@ func TestCodecKinds(t *testing.T) {
 		{newCodec[*plainItem]().kind, codecGob},
 		{newCodec[Result]().kind, codecGob},
 		{newCodec[*int]().kind, codecGob},
+		{newCodec[gobStamped]().kind, codecGob},
+		{newCodec[binStamped]().kind, codecGob},
+		{newCodec[nestedStamped]().kind, codecGob},
+		{newCodec[upperString]().kind, codecGob},
+		{newCodec[[2]gobStamped]().kind, codecGob},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("codec %d: %v, want %v", i, tt.got, tt.want)
