@@ -148,6 +148,7 @@ var self struct {
 	identity []int
 	daemon   bool
 	counter  int
+	parent   ProcessInfo // in a child
 }
 
 func nextChildName() string {
@@ -201,6 +202,38 @@ func CurrentName() string {
 	return self.name
 }
 
+// ProcessInfo describes a running process: the calling one
+// (CurrentProcess) or the one that started it (ParentProcess).
+type ProcessInfo struct {
+	Name   string // "MainProcess" in the main program, else the Process name
+	Pid    int
+	Daemon bool // the process is daemonic (the main program is not)
+}
+
+// CurrentProcess describes the calling process, as Python's
+// current_process(); each call returns a fresh copy.
+func CurrentProcess() *ProcessInfo {
+	self.Lock()
+	defer self.Unlock()
+	if !self.child {
+		return &ProcessInfo{Name: "MainProcess", Pid: os.Getpid()}
+	}
+	return &ProcessInfo{Name: self.name, Pid: os.Getpid(), Daemon: self.daemon}
+}
+
+// ParentProcess describes the process that started the calling one, as
+// Python's parent_process(): nil in the main program. It tells who the
+// parent was, not whether it still runs.
+func ParentProcess() *ProcessInfo {
+	self.Lock()
+	defer self.Unlock()
+	if !self.child {
+		return nil
+	}
+	p := self.parent
+	return &p
+}
+
 // bootstrap is what a parent sends its child on the control descriptor.
 type bootstrap struct {
 	Version  int
@@ -208,7 +241,7 @@ type bootstrap struct {
 	Identity []int
 	Daemon   bool
 	Target   string
-	Parent   int
+	Parent   ProcessInfo
 	Args     []argSpec
 }
 
@@ -302,6 +335,7 @@ func runChild() int {
 	if err == nil {
 		self.Lock()
 		self.child, self.name, self.identity, self.daemon = true, boot.Name, boot.Identity, boot.Daemon
+		self.parent = boot.Parent
 		self.Unlock()
 		a, err = openArgs(&boot)
 	}

@@ -18,6 +18,7 @@
 //	SimpleQueue, Lock, Value                    NewSimpleQueue[T], NewLock, NewValue[T]
 //	lock.acquire(block=False)                   Lock.TryAcquire
 //	Value(..., lock=False), RawValue            NewRawValue[T] (no lock; word-atomic Load/Store)
+//	current_process(), parent_process()         CurrentProcess, ParentProcess (nil in the main program)
 //	current_process().name, active_children()   CurrentName, Args.Name; ActiveChildren
 //	atexit: stop daemons, join the others       Shutdown (called for you in children)
 //	sys.exit(n) in a target                     return SystemExit(n)

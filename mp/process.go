@@ -44,7 +44,10 @@ type Options struct {
 	// name's numbers, as in Python).
 	Name string
 	// Daemon marks the process daemonic: it may not start children, and
-	// Shutdown terminates it instead of waiting for it.
+	// Shutdown terminates it instead of waiting for it. A process created
+	// in a daemonic process is daemonic whatever Daemon says, as Python's
+	// default is current_process().daemon; SetDaemon(false) clears it
+	// (Start fails there anyway: a daemonic process has no children).
 	Daemon bool
 	// Stdout receives the child's standard output; default: the child
 	// inherits this process's.
@@ -130,7 +133,7 @@ func NewProcessWith(opts Options, target string, args ...any) *Process {
 		opts:   opts,
 		done:   make(chan struct{}),
 		name:   name,
-		daemon: opts.Daemon,
+		daemon: opts.Daemon || isDaemonic(),
 	}
 }
 
@@ -255,7 +258,7 @@ func (p *Process) Start() error {
 		Identity: childIdentity(name),
 		Daemon:   daemon,
 		Target:   p.target,
-		Parent:   os.Getpid(),
+		Parent:   *CurrentProcess(),
 		Args:     make([]argSpec, len(p.args)),
 	}
 	for i, a := range p.args {
