@@ -234,62 +234,6 @@ func ParentProcess() *ProcessInfo {
 	return &p
 }
 
-// bootstrap is what a parent sends its child on the control descriptor.
-type bootstrap struct {
-	Version  int
-	Name     string
-	Identity []int
-	Daemon   bool
-	Target   string
-	Parent   ProcessInfo
-	Args     []argSpec
-}
-
-type argSpec struct {
-	Type   string      // the parent's %T, for messages
-	Value  []byte      // gob encoding of a value argument
-	Handle *handleSpec // a shared object
-}
-
-// handleSpec describes a shared object passed to a child and the
-// descriptors (numbers in the child) that connect it.
-type handleSpec struct {
-	Kind    uint8 // qkind, or handleLock, handleValue
-	ID      uint64
-	Creator int
-	Type    string
-	Maxsize int
-	Size    int  // shared memory size (Lock, Value)
-	Raw     bool // a Value without a lock
-	Conn    int  // socket to the broker, queues only
-	Shm     int  // memfd
-}
-
-const (
-	handleLock  = 10
-	handleValue = 11
-)
-
-func handleKindName(k uint8) string {
-	switch k {
-	case handleLock:
-		return "Lock"
-	case handleValue:
-		return "Value"
-	}
-	return qkind(k).String()
-}
-
-// A sharer is a handle that can be passed to a child.
-type sharer interface {
-	share(pl *plan) (*handleSpec, error)
-}
-
-// A binder makes a typed handle from what a child received.
-type binder interface {
-	bind(s *handleSpec, obj any) (any, error)
-}
-
 // runChild is the child side: bootstrap, handshake, target, exit.
 func runChild() int {
 	syscall.CloseOnExec(controlFD)
