@@ -292,7 +292,7 @@ func runChild() int {
 	}
 
 	// Die with the parent, a second time: Pdeathsig (set by the parent's
-	// forker thread, see fork_linux.go) is the kernel's; the end of the
+	// forker thread, see sys_linux.go) is the kernel's; the end of the
 	// control stream is ours, for the case where Pdeathsig cannot be had.
 	go func() {
 		for d.Scan() {

@@ -1,7 +1,9 @@
 // Package mp is Python's multiprocessing for Go: worker OS processes
 // (Process), queues shared by any number of processes (Queue,
 // JoinableQueue, SimpleQueue), and a lock and a typed value in shared memory
-// (Lock, Value). It is Linux-only and imports nothing of gilbench.
+// (Lock, Value). It runs on Linux and imports nothing of gilbench; on other
+// systems it builds, with the same API, and every call that needs a child
+// process or shared memory fails with ErrUnsupported.
 //
 // # Mapping to Python
 //
@@ -202,7 +204,8 @@
 //
 // # Limits
 //
-// Linux only (memfd, futex, Pdeathsig, SCM_RIGHTS). One item at most 256 MiB.
+// Linux only (memfd, futex, Pdeathsig, SOCK_CLOEXEC; sys_linux.go holds
+// these, sys_other.go their ErrUnsupported stubs). One item at most 256 MiB.
 // A round trip of one item (parent → child → parent) costs about four
 // goroutine hand-offs more than a raw pipe (the feeder and reader goroutines
 // of both sides), so latency is a few times a raw pipe's while streamed

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 type qkind uint8
@@ -277,7 +275,7 @@ func (q *qcore) share(pl *plan) (*handleSpec, error) {
 		return nil, err
 	}
 	pl.release = append(pl.release, q.mem.leave)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return nil, q.errorf("pass to a child", err)
 	}

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Start starts the child, sends it its target and arguments, and waits for
@@ -41,6 +39,9 @@ func (p *Process) Start() error {
 	name, daemon := p.name, p.daemon
 	p.mu.Unlock()
 
+	if !supported {
+		return p.errorf("start", ErrUnsupported)
+	}
 	if !mainCalled.Load() {
 		return p.errorf("start", errors.New("mp.Main was not called at the start of main (or TestMain): the child would run the whole program"))
 	}
@@ -57,7 +58,7 @@ func (p *Process) Start() error {
 
 	pl := &plan{}
 	defer pl.finish()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return p.errorf("start", fmt.Errorf("control socket: %w", err))
 	}

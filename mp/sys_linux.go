@@ -1,10 +1,17 @@
 package mp
 
+// What mp needs of Linux: Pdeathsig and the forker thread, socket pairs,
+// memfd and futexes. sys_other.go has the stubs for other systems.
+
 import (
 	"os/exec"
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Children die with their parent process: the kernel sends them SIGKILL
@@ -77,4 +84,36 @@ func forkLoop(reqs <-chan forkRequest) {
 	for r := range reqs {
 		r.done <- r.cmd.Start()
 	}
+}
+
+// supported says that this system has what mp needs.
+const supported = true
+
+// socketpair returns a connected pair of unix stream sockets, close-on-exec.
+func socketpair() ([2]int, error) {
+	return unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+}
+
+// memfdCreate returns an anonymous memory file, close-on-exec.
+func memfdCreate(name string) (int, error) {
+	return unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+}
+
+// Futexes. FUTEX_WAIT without FUTEX_PRIVATE_FLAG works across processes
+// that map the same page.
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
+
+// futexWait sleeps while *addr == val, for at most d.
+func futexWait(addr *uint32, val uint32, d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+}
+
+// futexWake wakes up to n waiters on addr, in any process.
+func futexWake(addr *uint32, n int) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
 }
