@@ -209,5 +209,8 @@
 // A round trip of one item (parent → child → parent) costs about four
 // goroutine hand-offs more than a raw pipe (the feeder and reader goroutines
 // of both sides), so latency is a few times a raw pipe's while streamed
-// throughput is millions of small items per second.
+// throughput is millions of small items per second (BenchmarkPingPong and
+// BenchmarkQueueRoundTrip measure both beside a raw pipe in one run; on
+// the project's 2-core VM a ping-pong costs 57–73 µs against 15–25 µs, at
+// 2.3–2.5·10^6 streamed items/s).
 package mp
