@@ -148,6 +148,7 @@ var self struct {
 	identity []int
 	daemon   bool
 	counter  int
+	parent   ProcessInfo // in a child
 }
 
 func nextChildName() string {
@@ -201,60 +202,36 @@ func CurrentName() string {
 	return self.name
 }
 
-// bootstrap is what a parent sends its child on the control descriptor.
-type bootstrap struct {
-	Version  int
-	Name     string
-	Identity []int
-	Daemon   bool
-	Target   string
-	Parent   int
-	Args     []argSpec
+// ProcessInfo describes a running process: the calling one
+// (CurrentProcess) or the one that started it (ParentProcess).
+type ProcessInfo struct {
+	Name   string // "MainProcess" in the main program, else the Process name
+	Pid    int
+	Daemon bool // the process is daemonic (the main program is not)
 }
 
-type argSpec struct {
-	Type   string      // the parent's %T, for messages
-	Value  []byte      // gob encoding of a value argument
-	Handle *handleSpec // a shared object
-}
-
-// handleSpec describes a shared object passed to a child and the
-// descriptors (numbers in the child) that connect it.
-type handleSpec struct {
-	Kind    uint8 // qkind, or handleLock, handleValue
-	ID      uint64
-	Creator int
-	Type    string
-	Maxsize int
-	Size    int  // shared memory size (Lock, Value)
-	Raw     bool // a Value without a lock
-	Conn    int  // socket to the broker, queues only
-	Shm     int  // memfd
-}
-
-const (
-	handleLock  = 10
-	handleValue = 11
-)
-
-func handleKindName(k uint8) string {
-	switch k {
-	case handleLock:
-		return "Lock"
-	case handleValue:
-		return "Value"
+// CurrentProcess describes the calling process, as Python's
+// current_process(); each call returns a fresh copy.
+func CurrentProcess() *ProcessInfo {
+	self.Lock()
+	defer self.Unlock()
+	if !self.child {
+		return &ProcessInfo{Name: "MainProcess", Pid: os.Getpid()}
 	}
-	return qkind(k).String()
+	return &ProcessInfo{Name: self.name, Pid: os.Getpid(), Daemon: self.daemon}
 }
 
-// A sharer is a handle that can be passed to a child.
-type sharer interface {
-	share(pl *plan) (*handleSpec, error)
-}
-
-// A binder makes a typed handle from what a child received.
-type binder interface {
-	bind(s *handleSpec, obj any) (any, error)
+// ParentProcess describes the process that started the calling one, as
+// Python's parent_process(): nil in the main program. It tells who the
+// parent was, not whether it still runs.
+func ParentProcess() *ProcessInfo {
+	self.Lock()
+	defer self.Unlock()
+	if !self.child {
+		return nil
+	}
+	p := self.parent
+	return &p
 }
 
 // runChild is the child side: bootstrap, handshake, target, exit.
@@ -302,6 +279,7 @@ func runChild() int {
 	if err == nil {
 		self.Lock()
 		self.child, self.name, self.identity, self.daemon = true, boot.Name, boot.Identity, boot.Daemon
+		self.parent = boot.Parent
 		self.Unlock()
 		a, err = openArgs(&boot)
 	}
@@ -313,9 +291,9 @@ func runChild() int {
 		return 1
 	}
 
-	// Die with the parent: Pdeathsig covers the parent's death, and the end
-	// of the control stream covers the case where the thread that started
-	// us ended (Pdeathsig follows the thread, not the process).
+	// Die with the parent, a second time: Pdeathsig (set by the parent's
+	// forker thread, see sys_linux.go) is the kernel's; the end of the
+	// control stream is ours, for the case where Pdeathsig cannot be had.
 	go func() {
 		for d.Scan() {
 		}

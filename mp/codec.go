@@ -2,12 +2,14 @@ package mp
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -22,6 +24,9 @@ import (
 //     struct with bool fields): binary.Append / binary.Decode, little endian.
 //   - gob: everything else, one self-describing gob stream per item. Interface
 //     values need their concrete types registered with gob.Register.
+//     Pointer types too (nil is an item of its own), and every type that
+//     says how it is encoded — GobEncoder, BinaryMarshaler or TextMarshaler,
+//     itself or in an exported field or array element — whatever its size.
 type codecKind uint8
 
 const (
@@ -44,6 +49,16 @@ type codec[T any] struct {
 
 func newCodec[T any]() codec[T] {
 	t := reflect.TypeFor[T]()
+	gobCodec := func() codec[T] {
+		return codec[T]{kind: codecGob, gob: &gobState{
+			static: !hasInterface(t, map[reflect.Type]bool{}),
+			ptr:    t.Kind() == reflect.Pointer,
+		}}
+	}
+	if ownsEncoding(t) {
+		// A byte copy would bypass what the type's author wrote.
+		return gobCodec()
+	}
 	switch {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
 		return codec[T]{kind: codecBytes}
@@ -56,7 +71,41 @@ func newCodec[T any]() codec[T] {
 	if n := binary.Size(zero); n > 0 && t.Kind() != reflect.Interface && t.Kind() != reflect.Pointer {
 		return codec[T]{kind: codecBinary, size: n}
 	}
-	return codec[T]{kind: codecGob, gob: &gobState{static: !hasInterface(t, map[reflect.Type]bool{})}}
+	return gobCodec()
+}
+
+// Interfaces by which a type says how gob encodes it; gob consults them
+// in this order.
+var ownEncodings = []reflect.Type{
+	reflect.TypeFor[gob.GobEncoder](),
+	reflect.TypeFor[gob.GobDecoder](),
+	reflect.TypeFor[encoding.BinaryMarshaler](),
+	reflect.TypeFor[encoding.BinaryUnmarshaler](),
+	reflect.TypeFor[encoding.TextMarshaler](),
+	reflect.TypeFor[encoding.TextUnmarshaler](),
+}
+
+// ownsEncoding reports whether t, or an array element or exported field
+// that a fast path would copy as bytes, implements one of ownEncodings
+// (with a value or a pointer receiver). Such types go by gob, which calls
+// their methods.
+func ownsEncoding(t reflect.Type) bool {
+	for _, i := range ownEncodings {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	switch t.Kind() {
+	case reflect.Array:
+		return ownsEncoding(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && ownsEncoding(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isPlain reports whether t holds only fixed-size data without pointers,
@@ -117,9 +166,22 @@ func (c codec[T]) encode(dst []byte, v *T) (head, payload []byte, err error) {
 }
 
 // encodeGob is out of line so that the fast paths above do not make their
-// arguments escape.
+// arguments escape. The first item a handle encodes is decoded once, so
+// that a type gob can encode but not decode fails Put, not every Get.
 func (c codec[T]) encodeGob(dst []byte, v T) ([]byte, error) {
-	return c.gobEncode(dst, &v)
+	start := len(dst)
+	head, err := c.gobEncode(dst, &v)
+	if err != nil || c.gob.checked.Load() {
+		return head, err
+	}
+	item := head[start:]
+	_, k := binary.Uvarint(item)
+	var x T
+	if err := c.decode(item[k:], &x); err != nil {
+		return dst, fmt.Errorf("it would not decode: %w", err)
+	}
+	c.gob.checked.Store(true)
+	return head, nil
 }
 
 // decode sets *v from a payload. The payload is not retained.
@@ -168,10 +230,18 @@ func (c codec[T]) decodeGob(b []byte) (T, error) {
 //
 // — a valid gob stream on its own, whoever gets it. A decoder is kept per
 // distinct prefix: it reads the prefix once and then only values. Types with
-// interfaces (whose definitions gob sends lazily) use a fresh encoder and
-// decoder per item, with an empty prefix.
+// interfaces (whose definitions gob sends lazily), and types whose zero value
+// gob cannot encode, use a fresh encoder and decoder per item, with an empty
+// prefix.
+//
+// Gob sends what a pointer points to and cannot send a nil pointer as a
+// value, so an item of a pointer type starts with a byte of its own: 0 for
+// nil (and nothing follows), 1 for the gob item above. Gob flattens the
+// pointers below the top one, as it does in struct fields.
 type gobState struct {
-	static bool
+	static  bool
+	ptr     bool        // T is a pointer type
+	checked atomic.Bool // an item of this handle has been decoded once
 
 	mu     sync.Mutex
 	buf    bytes.Buffer
@@ -188,23 +258,40 @@ type gobDec struct {
 
 const maxGobDecoders = 64
 
+// Pointer items' first byte.
+const (
+	gobNil   = 0
+	gobValue = 1
+)
+
 func (c codec[T]) gobEncode(dst []byte, v *T) ([]byte, error) {
 	g := c.gob
+	if g.ptr {
+		if *(*unsafe.Pointer)(unsafe.Pointer(v)) == nil {
+			return append(dst, 1, gobNil), nil
+		}
+		for p, level := reflect.ValueOf(*v).Elem(), 1; p.Kind() == reflect.Pointer; p, level = p.Elem(), level+1 {
+			if p.IsNil() {
+				return dst, fmt.Errorf("gob cannot send a nil pointer %d levels down", level)
+			}
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.buf.Reset()
+	if g.static && g.enc == nil {
+		g.enc = gob.NewEncoder(&g.buf)
+		zero := allocZero[T]()
+		if err := g.enc.Encode(&zero); err != nil {
+			// Then every item carries its own definitions.
+			g.enc, g.static = nil, false
+		} else {
+			g.prefix = bytes.Clone(g.buf.Bytes())
+		}
+		g.buf.Reset()
+	}
 	var prefix []byte
 	if g.static {
-		if g.enc == nil {
-			g.enc = gob.NewEncoder(&g.buf)
-			var zero T
-			if err := g.enc.Encode(&zero); err != nil {
-				g.enc = nil
-				return dst, err
-			}
-			g.prefix = bytes.Clone(g.buf.Bytes())
-			g.buf.Reset()
-		}
 		prefix = g.prefix
 		// A pointer to the value makes gob send interface values with
 		// their concrete type, and plain values as themselves.
@@ -215,8 +302,13 @@ func (c codec[T]) gobEncode(dst []byte, v *T) ([]byte, error) {
 	} else if err := gob.NewEncoder(&g.buf).Encode(v); err != nil {
 		return dst, err
 	}
-	var hdr [binary.MaxVarintLen64]byte
-	h := binary.PutUvarint(hdr[:], uint64(len(prefix)))
+	var hdr [1 + binary.MaxVarintLen64]byte
+	h := 0
+	if g.ptr {
+		hdr[0] = gobValue
+		h++
+	}
+	h += binary.PutUvarint(hdr[h:], uint64(len(prefix)))
 	n := h + len(prefix) + g.buf.Len()
 	if n > maxItemLen {
 		return dst, errItemTooLarge
@@ -227,8 +319,39 @@ func (c codec[T]) gobEncode(dst []byte, v *T) ([]byte, error) {
 	return append(dst, g.buf.Bytes()...), nil
 }
 
+// allocZero returns T's zero value, except that a pointer type's points to
+// a zero value (through every level): what a decoder fills in.
+func allocZero[T any]() T {
+	var zero T
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Pointer {
+		return zero
+	}
+	var alloc func(t reflect.Type) reflect.Value
+	alloc = func(t reflect.Type) reflect.Value {
+		p := reflect.New(t.Elem())
+		if t.Elem().Kind() == reflect.Pointer {
+			p.Elem().Set(alloc(t.Elem()))
+		}
+		return p
+	}
+	return alloc(t).Interface().(T)
+}
+
 func (c codec[T]) gobDecode(b []byte, v *T) error {
 	g := c.gob
+	if g.ptr {
+		switch {
+		case len(b) == 1 && b[0] == gobNil:
+			var zero T
+			*v = zero
+			return nil
+		case len(b) > 1 && b[0] == gobValue:
+			b = b[1:]
+		default:
+			return errors.New("malformed pointer item")
+		}
+	}
 	pl, k := binary.Uvarint(b)
 	if k <= 0 || pl > uint64(len(b)-k) {
 		return errors.New("malformed gob item")

@@ -1,7 +1,9 @@
 // Package mp is Python's multiprocessing for Go: worker OS processes
 // (Process), queues shared by any number of processes (Queue,
 // JoinableQueue, SimpleQueue), and a lock and a typed value in shared memory
-// (Lock, Value). It is Linux-only and imports nothing of gilbench.
+// (Lock, Value). It runs on Linux and imports nothing of gilbench; on other
+// systems it builds, with the same API, and every call that needs a child
+// process or shared memory fails with ErrUnsupported.
 //
 // # Mapping to Python
 //
@@ -18,6 +20,7 @@
 //	SimpleQueue, Lock, Value                    NewSimpleQueue[T], NewLock, NewValue[T]
 //	lock.acquire(block=False)                   Lock.TryAcquire
 //	Value(..., lock=False), RawValue            NewRawValue[T] (no lock; word-atomic Load/Store)
+//	current_process(), parent_process()         CurrentProcess, ParentProcess (nil in the main program)
 //	current_process().name, active_children()   CurrentName, Args.Name; ActiveChildren
 //	atexit: stop daemons, join the others       Shutdown (called for you in children)
 //	sys.exit(n) in a target                     return SystemExit(n)
@@ -85,7 +88,11 @@
 // code N): <stderr tail>". No protocol byte ever goes to stdout or stderr.
 // Every started child is waited for by a goroutine of its own (Done closes
 // then), and dies with its parent twice over: Pdeathsig (SIGKILL) and EOF on
-// the control socket. A child ignores SIGINT: Ctrl-C reaches the whole
+// the control socket. Pdeathsig follows the thread that forked, not the
+// process, so every child is forked by one dedicated goroutine locked to
+// its OS thread, which lives until the last of its children has been
+// waited for: a child does not die when the thread of the goroutine that
+// called Start ends (runtime.LockOSThread without unlock). A child ignores SIGINT: Ctrl-C reaches the whole
 // process group, and the parent stops its children itself. Stop ends a child in two phases (SIGTERM, grace,
 // SIGKILL) and may be called any number of times.
 //
@@ -141,7 +148,14 @@
 // themselves; other fixed-size types (with bools) with encoding/binary;
 // anything else with encoding/gob, each handle keeping one encoder so that
 // type definitions are not re-sent and re-compiled for every item
-// (interface values need gob.Register). The decoder of frames is
+// (interface values need gob.Register). A type with its own encoding
+// (GobEncoder, BinaryMarshaler, TextMarshaler, itself or in an exported
+// field) always goes by gob, which calls it. A pointer type's items are
+// what it points to, or nil; gob cannot send a nil pointer below the top
+// one (a **T pointing to a nil *T), so such an item fails its Put. The
+// first item a handle encodes with gob is also decoded once on the spot, so
+// that a type gob can encode but not decode fails that Put rather than
+// every Get. The decoder of frames is
 // scanner-shaped (Scan, Record, Err) and reports a malformed frame as a
 // *FrameError with its stream offset; it is fuzzed (FuzzDecoder).
 //
@@ -190,9 +204,13 @@
 //
 // # Limits
 //
-// Linux only (memfd, futex, Pdeathsig, SCM_RIGHTS). One item at most 256 MiB.
+// Linux only (memfd, futex, Pdeathsig, SOCK_CLOEXEC; sys_linux.go holds
+// these, sys_other.go their ErrUnsupported stubs). One item at most 256 MiB.
 // A round trip of one item (parent → child → parent) costs about four
 // goroutine hand-offs more than a raw pipe (the feeder and reader goroutines
 // of both sides), so latency is a few times a raw pipe's while streamed
-// throughput is millions of small items per second.
+// throughput is millions of small items per second (BenchmarkPingPong and
+// BenchmarkQueueRoundTrip measure both beside a raw pipe in one run; on
+// the project's 2-core VM a ping-pong costs 57–73 µs against 15–25 µs, at
+// 2.3–2.5·10^6 streamed items/s).
 package mp

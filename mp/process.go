@@ -1,24 +1,17 @@
 package mp
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 var (
@@ -44,7 +37,10 @@ type Options struct {
 	// name's numbers, as in Python).
 	Name string
 	// Daemon marks the process daemonic: it may not start children, and
-	// Shutdown terminates it instead of waiting for it.
+	// Shutdown terminates it instead of waiting for it. A process created
+	// in a daemonic process is daemonic whatever Daemon says, as Python's
+	// default is current_process().daemon; SetDaemon(false) clears it
+	// (Start fails there anyway: a daemonic process has no children).
 	Daemon bool
 	// Stdout receives the child's standard output; default: the child
 	// inherits this process's.
@@ -100,6 +96,8 @@ type Process struct {
 	ctlDone   chan struct{}
 	ctlConn   *net.UnixConn
 	waitError error
+	// releaseFork tells the forker that the child has been waited for.
+	releaseFork func()
 }
 
 // NewProcess returns a process that will run the target registered under
@@ -128,7 +126,7 @@ func NewProcessWith(opts Options, target string, args ...any) *Process {
 		opts:   opts,
 		done:   make(chan struct{}),
 		name:   name,
-		daemon: opts.Daemon,
+		daemon: opts.Daemon || isDaemonic(),
 	}
 }
 
@@ -199,262 +197,6 @@ func (p *Process) Run() error {
 		return p.errorf("run", err)
 	}
 	return callTarget(r, Args{&args{name: name, local: p.args}})
-}
-
-// Start starts the child, sends it its target and arguments, and waits for
-// its handshake (at most Options.StartTimeout).
-func (p *Process) Start() error {
-	p.startMu.Lock()
-	defer p.startMu.Unlock()
-	p.mu.Lock()
-	switch p.state {
-	case stateClosed:
-		p.mu.Unlock()
-		return p.errorf("start", ErrProcessClosed)
-	case stateStarted:
-		p.mu.Unlock()
-		return p.errorf("start", ErrStartedTwice)
-	}
-	name, daemon := p.name, p.daemon
-	p.mu.Unlock()
-
-	if !mainCalled.Load() {
-		return p.errorf("start", errors.New("mp.Main was not called at the start of main (or TestMain): the child would run the whole program"))
-	}
-	if isDaemonic() {
-		return p.errorf("start", ErrDaemonic)
-	}
-	if _, err := lookupTarget(p.target); err != nil {
-		return p.errorf("start", err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return p.errorf("start", err)
-	}
-
-	pl := &plan{}
-	defer pl.finish()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return p.errorf("start", fmt.Errorf("control socket: %w", err))
-	}
-	ctlOurs := os.NewFile(uintptr(fds[0]), "mp-control")
-	pl.add(os.NewFile(uintptr(fds[1]), "mp-control"), true) // fd 3 in the child
-	nc, err := net.FileConn(ctlOurs)
-	ctlOurs.Close()
-	if err != nil {
-		return p.errorf("start", fmt.Errorf("control socket: %w", err))
-	}
-	ctl := nc.(*net.UnixConn)
-
-	boot := bootstrap{
-		Version:  protocolVersion,
-		Name:     name,
-		Identity: childIdentity(name),
-		Daemon:   daemon,
-		Target:   p.target,
-		Parent:   os.Getpid(),
-		Args:     make([]argSpec, len(p.args)),
-	}
-	for i, a := range p.args {
-		if s, ok := a.(sharer); ok {
-			if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
-				ctl.Close()
-				return p.errorf("start", fmt.Errorf("argument %d is a nil %T", i, a))
-			}
-			spec, err := s.share(pl)
-			if err != nil {
-				ctl.Close()
-				return p.errorf("start", fmt.Errorf("argument %d: %w", i, err))
-			}
-			boot.Args[i] = argSpec{Type: fmt.Sprintf("%T", a), Handle: spec}
-			continue
-		}
-		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(a); err != nil {
-			ctl.Close()
-			return p.errorf("start", fmt.Errorf("argument %d (%T): %w", i, a, err))
-		}
-		boot.Args[i] = argSpec{Type: fmt.Sprintf("%T", a), Value: buf.Bytes()}
-	}
-	var bb bytes.Buffer
-	if err := gob.NewEncoder(&bb).Encode(&boot); err != nil {
-		ctl.Close()
-		return p.errorf("start", fmt.Errorf("bootstrap: %w", err))
-	}
-
-	stderr := p.opts.Stderr
-	if stderr == nil {
-		stderr = os.Stderr
-	}
-	stdout := p.opts.Stdout
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	tail := &tailWriter{w: stderr}
-	cmd := exec.Command(exe)
-	cmd.Args = []string{os.Args[0]}
-	cmd.Env = append(append(os.Environ(), cookieKey+"="+cookieValue), p.opts.Env...)
-	cmd.ExtraFiles = pl.files
-	cmd.Stdout = stdout
-	cmd.Stderr = tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.WaitDelay = time.Second
-	if err := cmd.Start(); err != nil {
-		ctl.Close()
-		return p.errorf("start", err)
-	}
-	pl.finish() // close the child's ends in this process
-
-	p.mu.Lock()
-	p.state = stateStarted
-	p.cmd = cmd
-	p.pid = cmd.Process.Pid
-	p.tail = tail
-	p.ctlConn = ctl
-	p.ctlDone = make(chan struct{})
-	p.mu.Unlock()
-	registerChild(p)
-
-	hs := make(chan error, 1)
-	go p.control(ctl, appendFrame(nil, frameBoot, bb.Bytes()), hs)
-	go p.reap()
-
-	timer := time.NewTimer(p.opts.StartTimeout)
-	defer timer.Stop()
-	select {
-	case err = <-hs:
-	case <-timer.C:
-		err = fmt.Errorf("no handshake within %v", p.opts.StartTimeout)
-		p.signal(syscall.SIGKILL)
-	}
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, errEarlyExit) {
-		<-p.done
-		p.mu.Lock()
-		code, tailText := p.code, strings.TrimSpace(p.tail.String())
-		p.mu.Unlock()
-		return p.errorf("start", fmt.Errorf("worker exited before handshake (exit code %d): %s", code, tailText))
-	}
-	p.signal(syscall.SIGKILL)
-	<-p.done
-	return p.errorf("start", err)
-}
-
-var errEarlyExit = errors.New("worker exited before handshake")
-
-// handshakeVersion is the version a child announces; a test changes it.
-var handshakeVersion = protocolVersion
-
-// control sends the bootstrap, reads the handshake line and then the
-// child's exit report, until the child closes its end.
-func (p *Process) control(ctl *net.UnixConn, boot []byte, hs chan<- error) {
-	defer close(p.ctlDone)
-	if _, err := ctl.Write(boot); err != nil {
-		// The child may have died already; the handshake read tells.
-		_ = err
-	}
-	r := bufio.NewReaderSize(ctl, 4096)
-	line, err := readLine(r, 4096)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			hs <- errEarlyExit
-		} else {
-			hs <- fmt.Errorf("reading handshake: %w", err)
-		}
-		return
-	}
-	if err := checkHandshake(line); err != nil {
-		hs <- err
-		return
-	}
-	hs <- nil
-	d := newDecoder(r)
-	for d.Scan() {
-		if f := d.Record(); f.Type == frameExit {
-			p.mu.Lock()
-			p.report = string(f.Msg)
-			p.mu.Unlock()
-		}
-	}
-}
-
-// readLine reads up to '\n', at most max bytes.
-func readLine(r *bufio.Reader, max int) (string, error) {
-	var sb strings.Builder
-	for sb.Len() < max {
-		b, err := r.ReadByte()
-		if err != nil {
-			return sb.String(), err
-		}
-		if b == '\n' {
-			return sb.String(), nil
-		}
-		sb.WriteByte(b)
-	}
-	return sb.String(), fmt.Errorf("handshake line longer than %d bytes", max)
-}
-
-// The handshake line, child to parent on the control descriptor:
-//
-//	mp|<protocol version>|<pid>|ok
-//	mp|<protocol version>|<pid>|error|<message>
-func handshakeLine(pid int, err error) string {
-	if err != nil {
-		return fmt.Sprintf("mp|%d|%d|error|%s\n", handshakeVersion, pid, strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	return fmt.Sprintf("mp|%d|%d|ok\n", handshakeVersion, pid)
-}
-
-func checkHandshake(line string) error {
-	f := strings.SplitN(line, "|", 5)
-	if len(f) < 4 || f[0] != "mp" {
-		return fmt.Errorf("malformed handshake line %q", line)
-	}
-	if v, err := strconv.Atoi(f[1]); err != nil || v != protocolVersion {
-		return fmt.Errorf("incompatible protocol version %q, want %d", f[1], protocolVersion)
-	}
-	switch f[3] {
-	case "ok":
-		return nil
-	case "error":
-		if len(f) == 5 {
-			return fmt.Errorf("child: %s", f[4])
-		}
-	}
-	return fmt.Errorf("malformed handshake line %q", line)
-}
-
-// reap waits for the child (every started child is waited for exactly
-// once) and records how it ended.
-func (p *Process) reap() {
-	werr := p.cmd.Wait()
-	select {
-	case <-p.ctlDone:
-	case <-time.After(time.Second):
-		// Something else holds the child's end of the control socket.
-	}
-	p.ctlConn.Close()
-	<-p.ctlDone
-	code := -1
-	if st := p.cmd.ProcessState; st != nil {
-		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = -int(ws.Signal())
-		} else {
-			code = st.ExitCode()
-		}
-	}
-	p.mu.Lock()
-	p.exited = true
-	p.code = code
-	if code == -1 {
-		p.waitError = werr
-	}
-	p.mu.Unlock()
-	unregisterChild(p)
-	close(p.done)
 }
 
 // Done returns a channel closed when the child has ended (and been waited
@@ -705,152 +447,4 @@ func (p *Process) String() string {
 	}
 	b.WriteString(">")
 	return b.String()
-}
-
-// A tailWriter passes writes on and keeps the last tailSize bytes.
-type tailWriter struct {
-	w   io.Writer
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailSize = 4096
-
-func (t *tailWriter) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > tailSize {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailSize:]...)
-	}
-	t.mu.Unlock()
-	t.w.Write(b) // a failing destination must not block the child
-	return len(b), nil
-}
-
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
-}
-
-// A plan collects the descriptors a child inherits: ExtraFiles[i] is fd 3+i.
-type plan struct {
-	files   []*os.File
-	ours    []*os.File // to close in this process once the child started
-	release []func()
-	done    bool
-}
-
-func (pl *plan) add(f *os.File, closeAfter bool) int {
-	pl.files = append(pl.files, f)
-	if closeAfter {
-		pl.ours = append(pl.ours, f)
-	}
-	return 3 + len(pl.files) - 1
-}
-
-func (pl *plan) finish() {
-	if pl.done {
-		return
-	}
-	pl.done = true
-	for _, f := range pl.ours {
-		f.Close()
-	}
-	for _, r := range pl.release {
-		r()
-	}
-}
-
-// The children started by this process and not yet waited for.
-var children struct {
-	sync.Mutex
-	m map[*Process]struct{}
-}
-
-func registerChild(p *Process) {
-	children.Lock()
-	if children.m == nil {
-		children.m = map[*Process]struct{}{}
-	}
-	children.m[p] = struct{}{}
-	children.Unlock()
-}
-
-func unregisterChild(p *Process) {
-	children.Lock()
-	delete(children.m, p)
-	children.Unlock()
-}
-
-// ActiveChildren returns the children started by this process that have
-// not ended yet.
-func ActiveChildren() []*Process {
-	children.Lock()
-	defer children.Unlock()
-	ps := make([]*Process, 0, len(children.m))
-	for p := range children.m {
-		ps = append(ps, p)
-	}
-	return ps
-}
-
-// Shutdown is what a process does at exit, as Python's multiprocessing
-// does from atexit: it stops its daemonic children (Stop: SIGTERM, grace,
-// SIGKILL) and waits for the others. If ctx ends first, it stops those too
-// and returns the context's cause. Children run Shutdown themselves when
-// their target returns; the main program calls it before it exits (Go has
-// no atexit hook; a child left running dies with its parent, by
-// SIGKILL).
-func Shutdown(ctx context.Context) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, p := range ActiveChildren() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if p.Daemon() {
-				if err := p.Stop(); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-				return
-			}
-			select {
-			case <-p.done:
-			case <-ctx.Done():
-				p.Stop()
-				mu.Lock()
-				errs = append(errs, p.errorf("shutdown", context.Cause(ctx)))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// WithProcesses returns a copy of ctx that is cancelled, with the child's
-// *ExitError as its cause, as soon as one of procs ends with a nonzero exit
-// code. Blocking calls given this context (queue Get, JoinableQueue Join)
-// then stop waiting for work a dead process will never do. Call cancel
-// when done, as with context.WithCancel.
-func WithProcesses(ctx context.Context, procs ...*Process) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	for _, p := range procs {
-		go func() {
-			select {
-			case <-p.done:
-				if err := p.Err(); err != nil {
-					cancel(err)
-				}
-			case <-ctx.Done():
-			}
-		}()
-	}
-	return ctx, func() { cancel(context.Canceled) }
 }

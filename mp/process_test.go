@@ -1,3 +1,5 @@
+//go:build linux
+
 package mp
 
 import (
@@ -5,8 +7,10 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -629,4 +633,128 @@ func TestProcessString(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 	_ = os.Getpid
+}
+
+// A child must die with its parent process, not with the OS thread that
+// happened to start it: Pdeathsig fires when the thread that forked exits,
+// and a goroutine that returns while locked to its thread ends that thread.
+func TestChildOutlivesStartingThread(t *testing.T) {
+	checkNoChildren(t)
+	const n = 50
+	ready, release := mustQueue[int](t, 0), mustQueue[int](t, 0)
+	ps := make([]*Process, n)
+	startErrs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range ps {
+		ps[i] = NewProcess("test.block", ready, release)
+		wg.Go(func() {
+			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+			startErrs[i] = ps[i].Start()
+		})
+	}
+	wg.Wait()
+	started := 0
+	for i, err := range startErrs {
+		if err != nil {
+			t.Errorf("start %s: %v", ps[i].Name(), err)
+			continue
+		}
+		started++
+	}
+	for range started {
+		if _, err := ready.GetTimeout(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The starting threads are gone by now; a child tied to one of them
+	// would have been killed. (The sleep only gives a doomed child time to
+	// die; a child that lives passes whatever the timing.)
+	time.Sleep(time.Second)
+	for range started {
+		release.Put(0)
+	}
+	for i, p := range ps {
+		if startErrs[i] != nil {
+			continue
+		}
+		if code := exitCode(t, p); code != 0 {
+			t.Errorf("%s: exit code %d, want 0 (%v)", p.Name(), code, p.Err())
+		}
+	}
+}
+
+// lineage is what test.lineage reports about the process it runs in.
+type lineage struct {
+	Current   ProcessInfo
+	Parent    *ProcessInfo
+	NewDaemon bool // the default daemon flag of a Process created there
+}
+
+func currentLineage() lineage {
+	return lineage{*CurrentProcess(), ParentProcess(), NewProcess("test.return").Daemon()}
+}
+
+func init() {
+	// test.lineage reports its lineage on arg 0, then, if arg 1 > 0 and it
+	// may, starts another test.lineage with arg 1 - 1 and joins it.
+	Register("test.lineage", func(a Args) error {
+		out, err := Arg[*Queue[lineage]](a, 0)
+		if err != nil {
+			return err
+		}
+		depth, err := Arg[int](a, 1)
+		if err != nil {
+			return err
+		}
+		if err := out.Put(currentLineage()); err != nil {
+			return err
+		}
+		if depth == 0 || CurrentProcess().Daemon {
+			return nil
+		}
+		p := NewProcess("test.lineage", out, depth-1)
+		if err := p.Start(); err != nil {
+			return err
+		}
+		return p.Join()
+	})
+}
+
+func TestCurrentAndParentProcess(t *testing.T) {
+	checkNoChildren(t)
+	main := ProcessInfo{Name: "MainProcess", Pid: os.Getpid()}
+	if got := currentLineage(); got != (lineage{Current: main}) {
+		t.Errorf("in the main process: %+v", got)
+	}
+	for _, daemon := range []bool{false, true} {
+		out := mustQueue[lineage](t, 0)
+		p := NewProcessWith(Options{Daemon: daemon}, "test.lineage", out, 1)
+		mustStart(t, p)
+		pid, _, _ := p.Pid()
+		child, err := out.GetTimeout(30 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ProcessInfo{Name: p.Name(), Pid: pid, Daemon: daemon}
+		if child.Current != want || child.Parent == nil || *child.Parent != main {
+			t.Errorf("daemon=%v: child reports itself as %+v, its parent as %+v; want %+v and %+v", daemon, child.Current, child.Parent, want, main)
+		}
+		// Python: a Process's daemon flag defaults to current_process().daemon.
+		if child.NewDaemon != daemon {
+			t.Errorf("daemon=%v: a Process created in the child has Daemon() = %v, want %v", daemon, child.NewDaemon, daemon)
+		}
+		if !daemon {
+			grand, err := out.GetTimeout(30 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Process-N:1 is the one currentLineage created.
+			if grand.Current.Name != p.Name()+":2" || grand.Current.Daemon || grand.Parent == nil || *grand.Parent != want {
+				t.Errorf("grandchild reports itself as %+v, its parent as %+v; want a non-daemonic %s:2 and %+v", grand.Current, grand.Parent, p.Name(), want)
+			}
+		}
+		if code := exitCode(t, p); code != 0 {
+			t.Errorf("daemon=%v: exit code %d: %v", daemon, code, p.Err())
+		}
+	}
 }

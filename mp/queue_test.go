@@ -1,3 +1,5 @@
+//go:build linux
+
 package mp
 
 import (
@@ -405,7 +407,7 @@ func echo[T any](t *testing.T, target string, n int, gen func(int) T) {
 }
 
 func TestCodecKinds(t *testing.T) {
-	for _, tt := range []struct {
+	for i, tt := range []struct {
 		got, want codecKind
 	}{
 		{newCodec[int]().kind, codecRaw},
@@ -420,9 +422,15 @@ func TestCodecKinds(t *testing.T) {
 		{newCodec[any]().kind, codecGob},
 		{newCodec[*plainItem]().kind, codecGob},
 		{newCodec[Result]().kind, codecGob},
+		{newCodec[*int]().kind, codecGob},
+		{newCodec[gobStamped]().kind, codecGob},
+		{newCodec[binStamped]().kind, codecGob},
+		{newCodec[nestedStamped]().kind, codecGob},
+		{newCodec[upperString]().kind, codecGob},
+		{newCodec[[2]gobStamped]().kind, codecGob},
 	} {
 		if tt.got != tt.want {
-			t.Errorf("codec %v, want %v", tt.got, tt.want)
+			t.Errorf("codec %d: %v, want %v", i, tt.got, tt.want)
 		}
 	}
 	var v plainItem

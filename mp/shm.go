@@ -32,7 +32,10 @@ type shm struct {
 const closedBit = 1 << 62
 
 func newShm(name string, size int) (*shm, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if !supported {
+		return nil, ErrUnsupported
+	}
+	fd, err := memfdCreate(name)
 	if err != nil {
 		return nil, fmt.Errorf("mp: memfd_create: %w", err)
 	}
@@ -108,28 +111,10 @@ func (s *shm) close(words ...*uint32) error {
 	return errors.Join(err, s.f.Close())
 }
 
-// Futexes. FUTEX_WAIT without FUTEX_PRIVATE_FLAG works across processes
-// that map the same page.
-const (
-	futexWaitOp = 0
-	futexWakeOp = 1
-	// maxFutexSlice bounds one sleep so that a waiter re-checks its
-	// condition even if a wake-up was lost (a waker killed between its
-	// change and its wake).
-	maxFutexSlice = 250 * time.Millisecond
-)
-
-// futexWait sleeps while *addr == val, for at most d.
-func futexWait(addr *uint32, val uint32, d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val),
-		uintptr(unsafe.Pointer(&ts)), 0, 0)
-}
-
-// futexWake wakes up to n waiters on addr, in any process.
-func futexWake(addr *uint32, n int) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
-}
+// maxFutexSlice bounds one futex sleep so that a waiter re-checks its
+// condition even if a wake-up was lost (a waker killed between its change
+// and its wake).
+const maxFutexSlice = 250 * time.Millisecond
 
 // A wait describes how long a blocking call may wait: forever, until a
 // context is done, until a deadline, or not at all.
