@@ -41,6 +41,7 @@ func registerBenchEcho[T any](name string, last func(T) bool) {
 		if err != nil {
 			return err
 		}
+		in.SetPrefetch(maxWindow) // a streaming consumer: fetch ahead
 		for {
 			v, err := in.Get()
 			if err != nil {

@@ -21,13 +21,13 @@ import (
 // item that cannot be encoded is an error of that Put).
 //
 // Getting takes items from a local store filled by a reader goroutine. The
-// handle asks the broker for items with want frames. How many it asks for
-// follows how fast it consumes: the window is about one millisecond of its
-// own work (at least 1, at most maxWindow items). A consumer that spends
-// milliseconds per item asks for one item when it needs one and never holds
-// an item another process could be working on; a consumer that streams
-// items keeps up to maxWindow items in flight and reaches a million items a
-// second.
+// handle asks the broker for items with want frames: by default one per get,
+// as Python's get reads one item. A handle allowed to fetch ahead
+// (SetPrefetch) asks for as many as follows from how fast it consumes: the
+// window is about one millisecond of its own work (at least 1, at most its
+// limit). A consumer that spends milliseconds per item still asks for one
+// item when it needs one; one that streams items keeps up to its limit in
+// flight and reaches a million items a second.
 type client struct {
 	q    *qcore
 	conn *net.UnixConn
@@ -46,7 +46,7 @@ type client struct {
 	avail    chan struct{}
 
 	window  int
-	limit   int           // the most items the window may hold; 0: maxWindow
+	limit   int           // the most items the window may hold (SetPrefetch); default 1
 	perItem time.Duration // smoothed time this handle takes per item got
 	mark    time.Time     // when perItem was last sampled
 	gets    int           // items got since mark
@@ -207,10 +207,7 @@ func (c *client) adaptLocked() {
 	if !c.mark.IsZero() && c.gets > 0 {
 		per := now.Sub(c.mark) / time.Duration(c.gets)
 		c.perItem += (per - c.perItem) / 2
-		most := maxWindow
-		if c.limit > 0 {
-			most = c.limit
-		}
+		most := max(c.limit, 1)
 		c.window = int(min(max(windowBudget/max(c.perItem, 1), 1), time.Duration(most)))
 	}
 	c.mark, c.gets = now, 0

@@ -193,9 +193,12 @@
 //     queues down the process tree, as Python's inheritance does.
 //   - GetNowait sees items that reached the creating process (it asks the
 //     broker), not only those already in this process's pipe buffer.
-//   - Items prefetched by a consumer that is killed are lost (at most its
-//     window; Python loses the one item being read); they still count in
-//     Size, as an item lost by a killed producer still holds its slot.
+//   - A handle gets one item per get, as Python's does; SetPrefetch lets a
+//     streaming consumer fetch ahead (millions of items a second instead of
+//     tens of thousands). Items prefetched by a consumer that is killed are
+//     lost (at most its window; Python loses the one item being read); they
+//     still count in Size, as an item lost by a killed producer still holds
+//     its slot.
 //   - Go has no atexit: the main program calls Shutdown before it returns;
 //     a child left running when the parent exits is killed (SIGKILL), not
 //     joined.

@@ -125,17 +125,19 @@ func (q *Queue[T]) get(op string, w wait) (T, error) {
 	return v, nil
 }
 
-// SetPrefetch caps how many items this handle fetches ahead of its gets (at
-// least 1; by default the window adapts to up to 4096 items of fast work). A
-// handle that fetches ahead holds items that another process cannot get
-// while it is busy elsewhere: a consumer that stops getting after a sentinel
-// (one sentinel per worker, then the worker waits or exits) must fetch one
-// item at a time, as a CPython multiprocessing.Queue's get reads one item
-// from its pipe. It affects only this process's handle, and only a handle in
-// a process other than the queue's creator.
+// SetPrefetch lets this handle fetch up to n items ahead of its gets, for a
+// consumer that streams items (at most 4096; the window adapts to about a
+// millisecond of the consumer's own work). By default a handle fetches one
+// item per get, as a CPython multiprocessing.Queue's get reads one item from
+// its pipe: a handle that fetches ahead holds items that another process
+// cannot get while it is busy elsewhere, so a consumer that stops getting at
+// a sentinel (one sentinel per worker, then the worker waits or exits) could
+// hold another worker's sentinel, and that worker would wait for ever (see
+// TestSentinelPerConsumer). It affects only this process's handle, and only
+// a handle in a process other than the queue's creator.
 func (q *Queue[T]) SetPrefetch(n int) {
 	if q.core.c != nil {
-		q.core.c.setLimit(n)
+		q.core.c.setLimit(min(n, maxWindow))
 	}
 }
 
