@@ -29,12 +29,15 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if m.single && spec.Workers != 1 {
 		return nil, fmt.Errorf("mode %s runs one worker, not %d", m.name, spec.Workers)
 	}
-	prog, entry, err := spec.Workload.Program(spec.Params)
+	local := workloads.NewLocal()
+	prog, entry, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	state, err := newCellState(spec, prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	var (
@@ -56,19 +59,20 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	for range spec.Workers {
 		if in == nil || m.perWorker {
 			if in, err = newInterp(); err != nil {
+				local.Close()
 				return nil, err
 			}
 		}
 		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
 	}
-	if ws := workloadStats(spec); ws != nil {
+	if ws := workloadStats(local); ws != nil {
 		stats = append(stats, ws)
 	}
 	var src statsSource
 	if len(stats) > 0 {
 		src = stats
 	}
-	return newInprocPool(workers, src, state), nil
+	return newInprocPool(workers, src, state, local), nil
 }
 
 // threadWorker is one interpreter thread.
@@ -97,24 +101,28 @@ func (nativeMode) Describe() string {
 
 func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	// The twins share the state the program would: built from the program's layout.
-	prog, _, err := spec.Workload.Program(spec.Params)
+	local := workloads.NewLocal()
+	prog, _, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	state, err := newCellState(spec, prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	var workers []worker
 	for range spec.Workers {
-		wctx, cancel := context.WithCancel(workloads.WithShared(context.Background(), state.shared))
+		wctx := workloads.WithLocal(workloads.WithShared(context.Background(), state.shared), local)
+		wctx, cancel := context.WithCancel(wctx)
 		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
 	}
 	var src statsSource
-	if ws := workloadStats(spec); ws != nil {
+	if ws := workloadStats(local); ws != nil {
 		src = ws
 	}
-	return newInprocPool(workers, src, state), nil
+	return newInprocPool(workers, src, state, local), nil
 }
 
 type twinWorker struct {

@@ -55,10 +55,10 @@ func init() {
 	})
 }
 
-// workloadStats returns the batch statistics the cell's workload keeps in this process
-// (the convoy's round trips), nil if it keeps none.
-func workloadStats(spec Spec) statsSource {
-	if s, ok := workloads.StatsFor(spec.Params); ok {
+// workloadStats returns the batch statistics the cell's workload keeps in the pool's
+// Local (the convoy's round trips), nil if it keeps none.
+func workloadStats(l *workloads.Local) statsSource {
+	if s, ok := l.Stats(); ok {
 		return batchStats{s}
 	}
 	return nil

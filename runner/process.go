@@ -60,44 +60,53 @@ type processPool struct {
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
-	mem     *procMemory // the shared memory of the cell's state
-	state   *cellState  // that state, as this process sees it
+	mem     *procMemory      // the shared memory of the cell's state
+	state   *cellState       // that state, as this process sees it
+	local   *workloads.Local // this process's resources for the pool
 	closed  bool
 }
 
 func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	// The program's globals and lock objects live in shared memory that every worker
-	// maps; this process reads them after each batch.
-	prog, _, err := spec.Workload.Program(spec.Params)
+	// maps; this process reads them after each batch. Every worker process makes a
+	// Local of its own; this one is the parent's.
+	local := workloads.NewLocal()
+	prog, _, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	mem, err := newProcMemory(prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	shared, err := interp.NewShared(prog, mem.memory())
 	if err != nil {
 		mem.close()
+		local.Close()
 		return nil, fmt.Errorf("mode process: %w", err)
 	}
 	state := &cellState{shared: shared, spec: spec}
 	if err := state.reset(); err != nil {
 		mem.close()
+		local.Close()
 		return nil, err
 	}
 	jobs, err := mp.NewJoinableQueue[procJob](0)
 	if err != nil {
 		mem.close()
+		local.Close()
 		return nil, err
 	}
 	results, err := mp.NewQueue[procResult](0)
 	if err != nil {
 		jobs.Close()
 		mem.close()
+		local.Close()
 		return nil, err
 	}
-	p := &processPool{jobs: jobs, results: results, mem: mem, state: state}
+	p := &processPool{jobs: jobs, results: results, mem: mem, state: state, local: local}
 	for range spec.Workers {
 		args := append([]any{spec.Workload.Name, map[string]string(spec.Params), spec.Size,
 			int64(spec.Settings.SwitchInterval), jobs, results}, mem.args()...)
@@ -222,6 +231,9 @@ func (p *processPool) Close() error {
 	if err := p.mem.close(); err != nil && first == nil {
 		first = err
 	}
+	if err := p.local.Close(); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
@@ -327,7 +339,9 @@ func processWorker(a mp.Args) error {
 		return err
 	}
 	pid := os.Getpid()
-	th, entry, err := workerThread(name, workloads.Params(params), time.Duration(interval), mem.memory())
+	local := workloads.NewLocal()
+	defer local.Close()
+	th, entry, err := workerThread(name, workloads.Params(params), local, time.Duration(interval), mem.memory())
 	if err != nil {
 		// Tell the parent why, then fail: its Start reports the message.
 		_ = results.Put(procResult{I: -1, Pid: pid, Err: err.Error()})
@@ -370,14 +384,15 @@ func processWorker(a mp.Args) error {
 }
 
 // workerThread builds the interpreter of a worker process: one thread under a GIL of its
-// own, as a CPython worker process has, whose globals and lock objects are in the cell's
-// shared memory mem (the parent sets their values).
-func workerThread(name string, params workloads.Params, interval time.Duration, mem interp.Memory) (*interp.Thread, int, error) {
+// own, as a CPython worker process has, whose natives use the worker's Local and whose
+// globals and lock objects are in the cell's shared memory mem (the parent sets their
+// values).
+func workerThread(name string, params workloads.Params, local *workloads.Local, interval time.Duration, mem interp.Memory) (*interp.Thread, int, error) {
 	w, err := workloads.Lookup(name)
 	if err != nil {
 		return nil, 0, err
 	}
-	prog, entry, err := w.Program(params)
+	prog, entry, err := w.Program(params, local)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -32,8 +32,9 @@ import (
 // alone and workers=K+1 puts it beside K CPU-bound threads. Every task returns its index:
 // the number of round trips depends on timing, the checksum does not.
 //
-// The figures (roundtrips/s, p50-ns, p99-ns of the round trips) are kept per cell, in
-// this process, and reach the runner through StatsFor. Round trips count only once all
+// The figures (roundtrips/s, p50-ns, p99-ns of the round trips) are kept in the Local of
+// the pool (of the worker process) that ran task 0, and reach the runner through
+// Local.Stats. Round trips count only once all
 // the spinners of the batch have started (the steady phase), so that the first
 // milliseconds, when the I/O thread may still run alone, do not flatter the result.
 //
@@ -111,35 +112,15 @@ end
 	})
 }
 
-// BatchStats are figures a workload keeps about a batch beyond what the runner measures
-// (the convoy's round trips). The runner resets them before a batch and reads them
-// after it.
-type BatchStats interface {
-	ResetStats()
-	// Metrics returns the batch's figures by unit.
-	Metrics() map[string]float64
-}
-
-// StatsFor returns the batch statistics kept in this process for the cell whose Env has
-// params p, if its workload keeps any.
-func StatsFor(p Params) (BatchStats, bool) {
-	convoyCells.Lock()
-	defer convoyCells.Unlock()
-	c, ok := convoyCells.m[p["addr"]]
-	if !ok {
-		return nil, false
-	}
-	return c, true
-}
-
-// convoyCell is the state that the I/O task, the spinners and the runner share: the
-// count of finished I/O tasks and the spinner count live in a small file that every
-// process of the cell maps (the process mode's workers are other processes); the
-// batch's figures are kept in the process that ran task 0.
+// convoyCell is what the I/O task, the spinners and the runner share in one pool's
+// Local: the count of finished I/O tasks and the spinner count live in a small file that
+// every process of the cell maps (the process mode's workers are other processes); the
+// batch's figures are kept by the Local of the process that ran task 0 (BatchStats).
 type convoyCell struct {
 	mem      []byte        // the mapping of Params["shm"]
 	finished *atomic.Int32 // I/O tasks finished; a spinner stops when it changes
 	active   *atomic.Int32 // spinners running
+	sink     atomic.Int64  // keeps the twin's spinning from being optimised away
 
 	mu       sync.Mutex
 	trips    int64
@@ -147,40 +128,37 @@ type convoyCell struct {
 	lat      []time.Duration
 }
 
-var convoyCells = struct {
-	sync.Mutex
-	m map[string]*convoyCell
-}{m: map[string]*convoyCell{}}
-
-// convoyCellFor returns the cell of p's echo server, mapping its shared words (a worker
-// process has no Env, so it maps them on first use).
-func convoyCellFor(p Params) (*convoyCell, error) {
+// convoyCellFor returns l's cell of p's echo server, mapping its shared words on first
+// use.
+func convoyCellFor(p Params, l *Local) (*convoyCell, error) {
 	addr, path := p["addr"], p["shm"]
 	if addr == "" || path == "" {
 		return nil, errors.New("convoy: no echo server address or shared file (Params[addr], Params[shm])")
 	}
-	convoyCells.Lock()
-	defer convoyCells.Unlock()
-	if c, ok := convoyCells.m[addr]; ok {
-		return c, nil
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	c, err := localResource(l, "convoy "+addr, func() (*convoyCell, error) {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+		if err != nil {
+			return nil, fmt.Errorf("mapping %s: %w", path, err)
+		}
+		return &convoyCell{
+			mem:      mem,
+			finished: (*atomic.Int32)(unsafe.Pointer(&mem[0])),
+			active:   (*atomic.Int32)(unsafe.Pointer(&mem[4])),
+		}, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("convoy: %w", err)
 	}
-	defer f.Close()
-	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("convoy: mapping %s: %w", path, err)
-	}
-	c := &convoyCell{
-		mem:      mem,
-		finished: (*atomic.Int32)(unsafe.Pointer(&mem[0])),
-		active:   (*atomic.Int32)(unsafe.Pointer(&mem[4])),
-	}
-	convoyCells.m[addr] = c
 	return c, nil
 }
+
+// Close unmaps the shared words (the Local closes once no worker runs).
+func (c *convoyCell) Close() error { return syscall.Munmap(c.mem) }
 
 // ResetStats starts a batch's figures.
 func (c *convoyCell) ResetStats() {
@@ -189,7 +167,8 @@ func (c *convoyCell) ResetStats() {
 	c.mu.Unlock()
 }
 
-// Metrics returns roundtrips/s and the round trips' p50-ns and p99-ns.
+// Metrics returns roundtrips/s and the round trips' p50-ns and p99-ns; an empty map if
+// no I/O task of the batch ran with this cell (BatchStats).
 func (c *convoyCell) Metrics() map[string]float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -311,9 +290,9 @@ func steadyPhase(ends, lat []time.Duration, active []int32) (int64, time.Duratio
 	return int64(n - k), ends[n-1] - from, lat[k:]
 }
 
-func convoyNatives(p Params) ([]*interp.Native, error) {
+func convoyNatives(p Params, l *Local) ([]*interp.Native, error) {
 	addr := p["addr"]
-	cell, err := convoyCellFor(p)
+	cell, err := convoyCellFor(p, l)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +388,11 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 
 func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 	addr := p["addr"]
-	cell, err := convoyCellFor(p)
+	l, err := localFrom(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("convoy: %w", err)
+	}
+	cell, err := convoyCellFor(p, l)
 	if err != nil {
 		return 0, err
 	}
@@ -428,7 +411,7 @@ func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 				n += int64(k)
 			}
 		}
-		convoySink.Add(n)
+		cell.sink.Add(n)
 		return i, nil
 	}
 	cl, err := dialConvoy(addr, cell, size)
@@ -452,9 +435,6 @@ func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 	return 0, cl.close()
 }
 
-// convoySink keeps the twin's spinning from being optimised away.
-var convoySink atomic.Int64
-
 // convoySetup starts the echo peer: a listening socket on 127.0.0.1 and, per
 // connection, a goroutine that echoes every request with blocking system calls.
 func convoySetup(context.Context, int64) (*Env, error) {
@@ -474,17 +454,6 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	env := &Env{Params: Params{"addr": srv.addr, "shm": shm.Name()}}
 	env.OnClose(func() error { return os.Remove(shm.Name()) })
 	env.OnClose(srv.close)
-	if _, err := convoyCellFor(env.Params); err != nil {
-		env.Close()
-		return nil, err
-	}
-	env.OnClose(func() error {
-		convoyCells.Lock()
-		defer convoyCells.Unlock()
-		c := convoyCells.m[srv.addr]
-		delete(convoyCells.m, srv.addr)
-		return syscall.Munmap(c.mem)
-	})
 	return env, nil
 }
 

@@ -33,7 +33,7 @@ func TestVariant(t *testing.T) {
 					t.Errorf("%s: bad variant part %q=%q", w.Name, kv.Key, kv.Value)
 				}
 			}
-			if _, _, err := w.Program(v.Params(nil)); err != nil {
+			if _, _, err := w.Program(v.Params(nil), nil); err != nil {
 				t.Errorf("%s %s: %v", w.Name, v.Name(), err)
 			}
 		}
@@ -45,7 +45,7 @@ func TestSettings(t *testing.T) {
 		if _, err := settingsOf(bad); err == nil {
 			t.Errorf("settings %v accepted", bad)
 		}
-		if _, _, err := mustLookup(t, "counter").Program(bad); err == nil {
+		if _, _, err := mustLookup(t, "counter").Program(bad, nil); err == nil {
 			t.Errorf("a program with settings %v", bad)
 		}
 	}
@@ -69,7 +69,7 @@ func mustLookup(t *testing.T, name string) *Workload {
 func sharedBatch(t *testing.T, w *Workload, v Variant, workers int, twin bool) (int64, map[string]float64, error) {
 	t.Helper()
 	p := v.Params(nil)
-	prog, entry, err := w.Program(p)
+	prog, entry, err := w.Program(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestCounterIsExact(t *testing.T) {
 // TestCheckCounterFailsOnLostUpdates: a counter short of its total fails the batch.
 func TestCheckCounterFailsOnLostUpdates(t *testing.T) {
 	w := mustLookup(t, "counter")
-	prog, _, err := w.Program(nil)
+	prog, _, err := w.Program(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestCounterUnderGIL(t *testing.T) {
 	w := mustLookup(t, "counter")
 	v := MakeVariant("cs", "1000", "batch", "1")
 	p := v.Params(nil)
-	prog, entry, err := w.Program(p)
+	prog, entry, err := w.Program(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,10 @@
 //
 // Programs take their natives from an Env: the per-cell resources a workload needs (a
 // loopback echo server, an HTTP server, a temp directory), described by string
-// parameters so that a worker process can connect to the same resources.
+// parameters so that a worker process can connect to the same resources. What a pool of
+// workers keeps in its own process to use them (connections, the convoy's statistics)
+// is a Local: the runner makes one per pool, binds the natives to it and closes it with
+// the pool, so no state outlives a pool or passes between pools through the package.
 //
 // Workloads of class Shared share mutable state between their workers: their programs
 // declare globals and objects (interp.Shared), which the runner makes once per cell and
@@ -84,11 +87,13 @@ type Workload struct {
 	// Source is the assembly of the program (see interp.Assemble). It defines
 	// `task i size` returning the task's result.
 	Source string
-	// Natives returns the natives the program calls, bound to p. Nil if none.
-	Natives func(p Params) ([]*interp.Native, error)
+	// Natives returns the natives the program calls, bound to p and to the pool's
+	// Local l (their connections live there). Nil if none.
+	Natives func(p Params, l *Local) ([]*interp.Native, error)
 	// Twin computes task i in plain Go (the `native` mode), doing the same real work.
-	// A twin of a workload with shared state finds the cell's state (the same
-	// interp.Shared the program's globals live in) with SharedFrom(ctx).
+	// A twin finds the pool's Local in ctx (WithLocal) and, for a workload with shared
+	// state, the cell's state (the same interp.Shared the program's globals live in)
+	// with SharedFrom(ctx).
 	Twin func(ctx context.Context, p Params, i, size int64) (int64, error)
 	// Want is the result task i must have, computed without side effects.
 	Want func(i, size int64) int64
@@ -169,12 +174,14 @@ func SharedFrom(ctx context.Context) (*interp.Shared, error) {
 // EntryName is the bytecode function every workload defines.
 const EntryName = "task"
 
-// Program assembles w's program with its natives bound to p.
-func (w *Workload) Program(p Params) (*interp.Program, int, error) {
+// Program assembles w's program with its natives bound to p and l, the Local of the pool
+// that runs it. l may be nil for a workload that keeps nothing in the process (the CPU
+// workloads); a workload that needs a Local then fails.
+func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 	var natives []*interp.Native
 	if w.Natives != nil {
 		var err error
-		if natives, err = w.Natives(p); err != nil {
+		if natives, err = w.Natives(p, l); err != nil {
 			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
 	}
