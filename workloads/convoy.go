@@ -7,14 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"gilbench/interp"
 )
@@ -34,9 +31,13 @@ import (
 //
 // The figures (roundtrips/s, p50-ns, p99-ns of the round trips) are kept in the Local of
 // the pool (of the worker process) that ran task 0, and reach the runner through
-// Local.Stats. Round trips count only once all
-// the spinners of the batch have started (the steady phase), so that the first
-// milliseconds, when the I/O thread may still run alone, do not flatter the result.
+// Local.Stats. Round trips count only once all the spinners of the batch have started
+// (the steady phase), so that the first milliseconds, when the I/O thread may still run
+// alone, do not flatter the result.
+//
+// This file is the workload: its program, natives, twin and Setup, and task 0's client.
+// The shared flag and the figures are in convoy_cell.go, the echo peer in
+// convoy_server.go, the system calls in convoy_sock_unix.go.
 //
 // Sockets are plain blocking sockets used with system calls, as CPython's are: the I/O
 // thread and the echo peer block in the kernel, and the OS decides who runs when.
@@ -110,104 +111,6 @@ end
 		Want:    func(i, _ int64) int64 { return i },
 		Setup:   convoySetup,
 	})
-}
-
-// convoyCell is what the I/O task, the spinners and the runner share in one pool's
-// Local: the count of finished I/O tasks and the spinner count live in a small file that
-// every process of the cell maps (the process mode's workers are other processes); the
-// batch's figures are kept by the Local of the process that ran task 0 (BatchStats).
-type convoyCell struct {
-	mem      []byte        // the mapping of Params["shm"]
-	finished *atomic.Int32 // I/O tasks finished; a spinner stops when it changes
-	active   *atomic.Int32 // spinners running
-	sink     atomic.Int64  // keeps the twin's spinning from being optimised away
-
-	mu       sync.Mutex
-	trips    int64
-	duration time.Duration
-	lat      []time.Duration
-}
-
-// convoyCellFor returns l's cell of p's echo server, mapping its shared words on first
-// use.
-func convoyCellFor(p Params, l *Local) (*convoyCell, error) {
-	addr, path := p["addr"], p["shm"]
-	if addr == "" || path == "" {
-		return nil, errors.New("convoy: no echo server address or shared file (Params[addr], Params[shm])")
-	}
-	c, err := localResource(l, "convoy "+addr, func() (*convoyCell, error) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-		if err != nil {
-			return nil, fmt.Errorf("mapping %s: %w", path, err)
-		}
-		return &convoyCell{
-			mem:      mem,
-			finished: (*atomic.Int32)(unsafe.Pointer(&mem[0])),
-			active:   (*atomic.Int32)(unsafe.Pointer(&mem[4])),
-		}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("convoy: %w", err)
-	}
-	return c, nil
-}
-
-// Close unmaps the shared words (the Local closes once no worker runs).
-func (c *convoyCell) Close() error { return syscall.Munmap(c.mem) }
-
-// ResetStats starts a batch's figures.
-func (c *convoyCell) ResetStats() {
-	c.mu.Lock()
-	c.trips, c.duration, c.lat = 0, 0, nil
-	c.mu.Unlock()
-}
-
-// Metrics returns roundtrips/s and the round trips' p50-ns and p99-ns; an empty map if
-// no I/O task of the batch ran with this cell (BatchStats).
-func (c *convoyCell) Metrics() map[string]float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.trips == 0 || c.duration <= 0 {
-		return map[string]float64{}
-	}
-	lat := slices.Clone(c.lat)
-	slices.Sort(lat)
-	at := func(q float64) float64 { return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) }
-	return map[string]float64{
-		"roundtrips/s": float64(c.trips) / c.duration.Seconds(),
-		"p50-ns":       at(0.50),
-		"p99-ns":       at(0.99),
-	}
-}
-
-// record adds one I/O task's steady phase to the batch.
-func (c *convoyCell) record(trips int64, d time.Duration, lat []time.Duration) {
-	c.mu.Lock()
-	c.trips += trips
-	c.duration += d
-	c.lat = append(c.lat, lat...)
-	c.mu.Unlock()
-}
-
-// spinning reports whether a spinner that began when gen I/O tasks had finished should
-// go on: until the next one finishes, or, as a safety net for a spinner whose I/O task
-// never comes, until deadline.
-func (c *convoyCell) spinning(gen int32, deadline time.Time, turn *int64) bool {
-	if c.finished.Load() != gen {
-		return false
-	}
-	*turn++
-	return *turn&255 != 0 || time.Now().Before(deadline)
-}
-
-// spinDeadline is when a spinner that started at start gives up waiting for task 0.
-func spinDeadline(start time.Time, size int64) time.Time {
-	return start.Add(2*time.Duration(size)*time.Millisecond + time.Second)
 }
 
 // convoyClient is task 0's connection and its record of round trips.
@@ -455,174 +358,4 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	env.OnClose(func() error { return os.Remove(shm.Name()) })
 	env.OnClose(srv.close)
 	return env, nil
-}
-
-type convoyServer struct {
-	lfd     int
-	addr    string
-	mu      sync.Mutex
-	conns   map[int]bool
-	closing bool
-	wg      sync.WaitGroup
-}
-
-func newConvoyServer() (*convoyServer, error) {
-	lfd, err := convoySocket()
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.SetsockoptInt(lfd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Bind(lfd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Listen(lfd, 64); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	sa, err := syscall.Getsockname(lfd)
-	if err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	port := sa.(*syscall.SockaddrInet4).Port
-	s := &convoyServer{lfd: lfd, addr: fmt.Sprintf("127.0.0.1:%d", port), conns: map[int]bool{}}
-	s.wg.Add(1)
-	go s.accept()
-	return s, nil
-}
-
-func (s *convoyServer) accept() {
-	defer s.wg.Done()
-	for {
-		fd, _, err := syscall.Accept(s.lfd)
-		if err == syscall.EINTR || err == syscall.ECONNABORTED {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		syscall.CloseOnExec(fd)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			syscall.Close(fd)
-			return
-		}
-		s.conns[fd] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		go s.echo(fd)
-	}
-}
-
-func (s *convoyServer) echo(fd int) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, fd)
-		s.mu.Unlock()
-		syscall.Close(fd)
-	}()
-	var buf [convoyMsgLen]byte
-	for {
-		if err := convoyReadFull(fd, buf[:]); err != nil {
-			return
-		}
-		if err := convoyWriteAll(fd, buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-// close stops accepting, ends open connections and waits for the server's goroutines.
-func (s *convoyServer) close() error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closing = true
-	for fd := range s.conns {
-		_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
-	}
-	s.mu.Unlock()
-	// Linux wakes a blocked accept on shutdown; elsewhere a connection does.
-	_ = syscall.Shutdown(s.lfd, syscall.SHUT_RDWR)
-	if fd, err := convoyDial(s.addr); err == nil {
-		syscall.Close(fd)
-	}
-	s.wg.Wait()
-	return syscall.Close(s.lfd)
-}
-
-func convoySocket() (int, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return -1, err
-	}
-	syscall.CloseOnExec(fd)
-	return fd, nil
-}
-
-// dialLoopback connects a blocking TCP socket to addr, with TCP_NODELAY and a receive
-// timeout of ioTimeout (a peer that went away fails the task instead of hanging it).
-func convoyDial(addr string) (int, error) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || !ap.Addr().Is4() {
-		return -1, fmt.Errorf("convoy: bad address %q", addr)
-	}
-	fd, err := convoySocket()
-	if err != nil {
-		return -1, err
-	}
-	for {
-		err = syscall.Connect(fd, &syscall.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())})
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("convoy: connect %s: %w", addr, err)
-	}
-	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	tv := syscall.NsecToTimeval(int64(ioTimeout))
-	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
-	return fd, nil
-}
-
-func convoyReadFull(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := syscall.Read(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("convoy: read: %w", err)
-		}
-		if n == 0 {
-			return errors.New("convoy: read: connection closed")
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
-func convoyWriteAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := syscall.Write(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("convoy: write: %w", err)
-		}
-		b = b[n:]
-	}
-	return nil
 }
