@@ -1,5 +1,3 @@
-//go:build unix
-
 package workloads
 
 import (
@@ -10,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"gilbench/interp"
@@ -37,7 +34,8 @@ import (
 //
 // This file is the workload: its program, natives, twin and Setup, and task 0's client.
 // The shared flag and the figures are in convoy_cell.go, the echo peer in
-// convoy_server.go, the system calls in convoy_sock_unix.go.
+// convoy_server.go, the system calls in convoy_sock_unix.go (and their stubs, which
+// fail at run time, in convoy_sock_other.go).
 //
 // Sockets are plain blocking sockets used with system calls, as CPython's are: the I/O
 // thread and the echo peer block in the kernel, and the OS decides who runs when.
@@ -168,7 +166,7 @@ func (cl *convoyClient) recv() (bool, error) {
 // close ends the connection, records the steady phase (round trips made while as many
 // spinners ran as ever did) and lets the spinners stop.
 func (cl *convoyClient) close() error {
-	err := syscall.Close(cl.fd)
+	err := convoyCloseFd(cl.fd)
 	if trips, d, lat := steadyPhase(cl.ends, cl.lat, cl.active); trips > 0 {
 		cl.cell.record(trips, d, lat)
 	}
@@ -347,7 +345,7 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	}
 	shm, err := os.CreateTemp("", "gilbench-convoy-*")
 	if err == nil {
-		err = shm.Truncate(8)
+		err = shm.Truncate(convoyShmLen)
 		shm.Close()
 	}
 	if err != nil {

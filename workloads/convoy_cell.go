@@ -1,15 +1,11 @@
-//go:build unix
-
 package workloads
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 )
@@ -30,6 +26,9 @@ type convoyCell struct {
 	lat      []time.Duration
 }
 
+// convoyShmLen is the size of the shared file: the two counters of a convoyCell.
+const convoyShmLen = 8
+
 // convoyCellFor returns l's cell of p's echo server, mapping its shared words on first
 // use.
 func convoyCellFor(p Params, l *Local) (*convoyCell, error) {
@@ -38,14 +37,9 @@ func convoyCellFor(p Params, l *Local) (*convoyCell, error) {
 		return nil, errors.New("convoy: no echo server address or shared file (Params[addr], Params[shm])")
 	}
 	c, err := localResource(l, "convoy "+addr, func() (*convoyCell, error) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		mem, err := convoyMap(path, convoyShmLen)
 		if err != nil {
 			return nil, err
-		}
-		defer f.Close()
-		mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-		if err != nil {
-			return nil, fmt.Errorf("mapping %s: %w", path, err)
 		}
 		return &convoyCell{
 			mem:      mem,
@@ -60,7 +54,7 @@ func convoyCellFor(p Params, l *Local) (*convoyCell, error) {
 }
 
 // Close unmaps the shared words (the Local closes once no worker runs).
-func (c *convoyCell) Close() error { return syscall.Munmap(c.mem) }
+func (c *convoyCell) Close() error { return convoyUnmap(c.mem) }
 
 // ResetStats starts a batch's figures.
 func (c *convoyCell) ResetStats() {

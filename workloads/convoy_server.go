@@ -1,15 +1,10 @@
-//go:build unix
-
 package workloads
 
-import (
-	"fmt"
-	"sync"
-	"syscall"
-)
+import "sync"
 
 // convoyServer is the convoy's echo peer: a listening socket on 127.0.0.1 and, per
-// connection, a goroutine that echoes every request with blocking system calls.
+// connection, a goroutine that echoes every request with blocking system calls (the
+// calls are in convoy_sock_unix.go).
 type convoyServer struct {
 	lfd     int
 	addr    string
@@ -20,29 +15,11 @@ type convoyServer struct {
 }
 
 func newConvoyServer() (*convoyServer, error) {
-	lfd, err := convoySocket()
+	lfd, addr, err := convoyListen()
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.SetsockoptInt(lfd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Bind(lfd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Listen(lfd, 64); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	sa, err := syscall.Getsockname(lfd)
-	if err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	port := sa.(*syscall.SockaddrInet4).Port
-	s := &convoyServer{lfd: lfd, addr: fmt.Sprintf("127.0.0.1:%d", port), conns: map[int]bool{}}
+	s := &convoyServer{lfd: lfd, addr: addr, conns: map[int]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -51,24 +28,19 @@ func newConvoyServer() (*convoyServer, error) {
 func (s *convoyServer) accept() {
 	defer s.wg.Done()
 	for {
-		fd, _, err := syscall.Accept(s.lfd)
-		if err == syscall.EINTR || err == syscall.ECONNABORTED {
-			continue
-		}
+		fd, err := convoyAccept(s.lfd)
 		if err != nil {
 			return
 		}
-		syscall.CloseOnExec(fd)
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			syscall.Close(fd)
+			convoyCloseFd(fd)
 			return
 		}
 		s.conns[fd] = true
 		s.wg.Add(1)
 		s.mu.Unlock()
-		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 		go s.echo(fd)
 	}
 }
@@ -79,7 +51,7 @@ func (s *convoyServer) echo(fd int) {
 		s.mu.Lock()
 		delete(s.conns, fd)
 		s.mu.Unlock()
-		syscall.Close(fd)
+		convoyCloseFd(fd)
 	}()
 	var buf [convoyMsgLen]byte
 	for {
@@ -101,14 +73,14 @@ func (s *convoyServer) close() error {
 	}
 	s.closing = true
 	for fd := range s.conns {
-		_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
+		_ = convoyShutdown(fd)
 	}
 	s.mu.Unlock()
 	// Linux wakes a blocked accept on shutdown; elsewhere a connection does.
-	_ = syscall.Shutdown(s.lfd, syscall.SHUT_RDWR)
+	_ = convoyShutdown(s.lfd)
 	if fd, err := convoyDial(s.addr); err == nil {
-		syscall.Close(fd)
+		convoyCloseFd(fd)
 	}
 	s.wg.Wait()
-	return syscall.Close(s.lfd)
+	return convoyCloseFd(s.lfd)
 }
