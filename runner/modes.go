@@ -50,8 +50,8 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		if m.newLock != nil {
 			l = m.newLock(spec.Settings)
 		}
-		if s, ok := l.(statsSource); ok {
-			stats = append(stats, s)
+		if s, ok := l.(lockStats); ok {
+			stats = append(stats, lockSource{s})
 		}
 		in := interp.New(prog, l)
 		return in, in.Share(state.shared) // every interpreter of the cell, one state

@@ -61,7 +61,8 @@ type inprocPool struct {
 	local *workloads.Local
 }
 
-// statsSource is implemented by interpreter locks that keep statistics and traces.
+// statsSource is what a pool reads after each batch: the statistics and traces of its
+// interpreter locks (lockSource) and of its workload (workloadStats).
 type statsSource interface {
 	// ResetStats starts a new batch's statistics (and trace, if tracing).
 	ResetStats()

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"gilbench/interp"
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
@@ -92,16 +92,16 @@ func TestCounterExactInEveryMode(t *testing.T) {
 				p, w := startVariant(t, mode, "counter", v, n)
 				for range 2 {
 					b := runBatch(t, p, w, w.QuickTasks)
-					acq, ok := b.Metrics[interp.UnitLockAcquisitions]
+					acq, ok := b.Metrics[vocab.ObjLockAcquisitions.Name]
 					batch := int64(1)
 					if v[1].Value == "64" {
 						batch = 64
 					}
 					if want := float64(int64(w.QuickTasks) * ((w.QuickSize + batch - 1) / batch)); !ok || acq != want {
-						t.Errorf("%s = %v (%v); want %v", interp.UnitLockAcquisitions, acq, ok, want)
+						t.Errorf("%s = %v (%v); want %v", vocab.ObjLockAcquisitions.Name, acq, ok, want)
 					}
-					if _, ok := b.Metrics[interp.UnitLockWaitNs]; !ok {
-						t.Errorf("no %s in %v", interp.UnitLockWaitNs, b.Metrics)
+					if _, ok := b.Metrics[vocab.ObjLockWait.Name]; !ok {
+						t.Errorf("no %s in %v", vocab.ObjLockWait.Name, b.Metrics)
 					}
 				}
 			})

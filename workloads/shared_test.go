@@ -188,7 +188,7 @@ func TestCounterUnderGIL(t *testing.T) {
 	if _, err := w.Check(in.Shared(), p, w.QuickTasks, w.QuickSize); err != nil {
 		t.Error(err)
 	}
-	st := in.Shared().LockStats()
+	st := in.Shared().ObjectStats()
 	if st.Acquisitions != int64(w.QuickTasks)*w.QuickSize {
 		t.Errorf("%d acquisitions; want one per increment", st.Acquisitions)
 	}
