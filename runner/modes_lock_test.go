@@ -120,7 +120,7 @@ func TestConvoyMetricsReachTheBatch(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			p, w := startCell(t, mode, "convoy", 2, DefaultSettings)
 			b := runBatch(t, p, w, 2)
-			if b.Metrics["roundtrips/s"] <= 0 || b.Metrics["p50-ns"] <= 0 || b.Metrics["p99-ns"] < b.Metrics["p50-ns"] {
+			if b.Metrics[vocab.Roundtrips.Name] <= 0 || b.Metrics[vocab.P50.Name] <= 0 || b.Metrics[vocab.P99.Name] < b.Metrics[vocab.P50.Name] {
 				t.Errorf("metrics %v; want roundtrips/s, p50-ns ≤ p99-ns", b.Metrics)
 			}
 			// A second batch spins again: the flag is reset between batches.

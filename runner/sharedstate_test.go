@@ -122,9 +122,9 @@ func TestLostUpdatesReported(t *testing.T) {
 				}
 				p, w := startVariant(t, mode, "lost-update", v, n)
 				b := runBatch(t, p, w, w.QuickTasks)
-				lost, ok := b.Metrics[workloads.UnitLostUpdates]
+				lost, ok := b.Metrics[vocab.LostUpdates.Name]
 				if !ok || lost < 0 || n == 1 && lost != 0 {
-					t.Errorf("%s %s workers=%d: %s = %v (%v)", v.Name(), mode, n, workloads.UnitLostUpdates, lost, ok)
+					t.Errorf("%s %s workers=%d: %s = %v (%v)", v.Name(), mode, n, vocab.LostUpdates.Name, lost, ok)
 				}
 				t.Logf("%s %s workers=%d: %.0f of %d updates lost", v.Name(), mode, n, lost, int64(w.QuickTasks)*w.QuickSize)
 				p.Close()
@@ -179,7 +179,7 @@ func TestLostUpdatesAppear(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lost = append(lost, b.Metrics[workloads.UnitLostUpdates])
+			lost = append(lost, b.Metrics[vocab.LostUpdates.Name])
 			if lost[len(lost)-1] > 0 {
 				break
 			}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"gilbench/vocab"
 )
 
 // convoyCell is what the I/O task, the spinners and the runner share in one pool's
@@ -75,9 +77,9 @@ func (c *convoyCell) Metrics() map[string]float64 {
 	slices.Sort(lat)
 	at := func(q float64) float64 { return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) }
 	return map[string]float64{
-		"roundtrips/s": float64(c.trips) / c.duration.Seconds(),
-		"p50-ns":       at(0.50),
-		"p99-ns":       at(0.99),
+		vocab.Roundtrips.Name: float64(c.trips) / c.duration.Seconds(),
+		vocab.P50.Name:        at(0.50),
+		vocab.P99.Name:        at(0.99),
 	}
 }
 

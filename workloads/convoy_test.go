@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
 func TestSteadyPhase(t *testing.T) {
@@ -77,7 +78,7 @@ func TestConvoyBesideSpinners(t *testing.T) {
 				t.Errorf("batch %d: results %v; want [0 1 2]", batch, results)
 			}
 			m := stats.Metrics()
-			if m["roundtrips/s"] <= 0 || m["p50-ns"] <= 0 || m["p99-ns"] < m["p50-ns"] {
+			if m[vocab.Roundtrips.Name] <= 0 || m[vocab.P50.Name] <= 0 || m[vocab.P99.Name] < m[vocab.P50.Name] {
 				t.Errorf("batch %d: metrics %v", batch, m)
 			}
 		}
@@ -92,7 +93,7 @@ func TestConvoyBesideSpinners(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if m := stats.Metrics(); m["roundtrips/s"] <= 0 {
+		if m := stats.Metrics(); m[vocab.Roundtrips.Name] <= 0 {
 			t.Errorf("twin: metrics %v", m)
 		}
 		// A spinner's pool records nothing: its figures are an empty map, so that the

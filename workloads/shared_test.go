@@ -2,11 +2,13 @@ package workloads
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
 func TestVariant(t *testing.T) {
@@ -29,7 +31,7 @@ func TestVariant(t *testing.T) {
 			}
 			seen[v.Name()] = true
 			for _, kv := range v {
-				if kv.Key == "" || strings.ContainsAny(kv.Key+kv.Value, "/= \t") || kv.Key == "workload" || kv.Key == "mode" || kv.Key == "workers" {
+				if kv.Key == "" || strings.ContainsAny(kv.Key+kv.Value, "/= \t") || slices.Contains(vocab.Reserved, kv.Key) {
 					t.Errorf("%s: bad variant part %q=%q", w.Name, kv.Key, kv.Value)
 				}
 			}
@@ -146,7 +148,7 @@ func TestLostUpdatesAreCounted(t *testing.T) {
 			if want := w.Checksum(w.QuickTasks, w.QuickSize); sum != want {
 				t.Errorf("checksum %d; want %d", sum, want)
 			}
-			lost, ok := m[UnitLostUpdates]
+			lost, ok := m[vocab.LostUpdates.Name]
 			if !ok || lost < 0 || c.workers == 1 && lost != 0 {
 				t.Errorf("%s workers=%d twin=%v: %v", v.Name(), c.workers, c.twin, m)
 			}

@@ -30,16 +30,19 @@ import (
 	"sync"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
-// Class says what bounds a workload; it is the first part of a result's name.
-type Class string
+// Class says what bounds a workload; it is the first part of a result's name. It is
+// vocab's, so that runner and report spell it as the catalogue does.
+type Class = vocab.Class
 
+// The classes, as vocab names them.
 const (
-	CPU    Class = "CPU"    // interpreted or native computation
-	IO     Class = "IO"     // real I/O that releases the interpreter lock
-	Mixed  Class = "Mixed"  // I/O beside computation (convoy)
-	Shared Class = "Shared" // shared mutable state
+	CPU    = vocab.ClassCPU    // interpreted or native computation
+	IO     = vocab.ClassIO     // real I/O that releases the interpreter lock
+	Mixed  = vocab.ClassMixed  // I/O beside computation (convoy)
+	Shared = vocab.ClassShared // shared mutable state
 )
 
 // Params are the string parameters of an Env (addresses, paths, settings), the part of
@@ -106,8 +109,9 @@ type Workload struct {
 	Sweep []Variant
 	// Check inspects the cell's shared state after a batch of tasks tasks of size size
 	// (p holds the Env's and the variant's parameters). It returns the batch's figures
-	// by unit — totals for "/op" units, which the runner divides by tasks — or an error
-	// when the state is wrong (a total that must be exact is not). Nil: nothing to check.
+	// by unit, named as vocab names them — totals for "/op" units, which the runner
+	// divides by tasks — or an error when the state is wrong (a total that must be
+	// exact is not). Nil: nothing to check.
 	// The runner resets the state (interp.Shared.Reset) before every batch.
 	Check func(s *interp.Shared, p Params, tasks int, size int64) (map[string]float64, error)
 }
@@ -116,7 +120,7 @@ type Workload struct {
 type Variant []Param
 
 // A Param is one key=value part of a Variant. Keys and values must not contain '/',
-// '=' or spaces; keys must not be workload, mode or workers.
+// '=' or spaces; keys must not be one of vocab.Reserved (workload, mode, workers, procs).
 type Param struct{ Key, Value string }
 
 // MakeVariant makes a variant of key, value pairs: MakeVariant("cs", "100", "batch",
@@ -260,8 +264,14 @@ func All() []*Workload {
 	return ws
 }
 
+// classOrder is the order of the classes in the catalogue, unknown ones last.
 func classOrder(c Class) int {
-	return strings.Index("CPU IO Mixed Shared", string(c))
+	for k, x := range []Class{CPU, IO, Mixed, Shared} {
+		if c == x {
+			return k
+		}
+	}
+	return 4
 }
 
 func namesLocked() []string {
