@@ -387,7 +387,7 @@ func (c Cell) Values(b Batch, tasks int, cpu time.Duration, startNs float64) []b
 	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
 	// latencies of its own, which come with its metrics when its mode can collect them.
 	if c.Workload.Class == workloads.IO {
-		p50, p99 := percentiles(b.Latencies)
+		p50, p99 := workloads.Percentiles(b.Latencies)
 		vals = append(vals,
 			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: "p50-ns"},
 			benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: "p99-ns"})
@@ -412,16 +412,6 @@ func metricValues(m map[string]float64, tasks float64) []benchfmt.Value {
 		vals = append(vals, benchfmt.Value{Value: v, Unit: u})
 	}
 	return vals
-}
-
-func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
-	if len(lat) == 0 {
-		return 0, 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
-	return at(0.50), at(0.99)
 }
 
 func medianNsPerOp(ss []sample) string {

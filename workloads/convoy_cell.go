@@ -3,7 +3,6 @@ package workloads
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,13 +72,11 @@ func (c *convoyCell) Metrics() map[string]float64 {
 	if c.trips == 0 || c.duration <= 0 {
 		return map[string]float64{}
 	}
-	lat := slices.Clone(c.lat)
-	slices.Sort(lat)
-	at := func(q float64) float64 { return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) }
+	p50, p99 := Percentiles(c.lat)
 	return map[string]float64{
 		vocab.Roundtrips.Name: float64(c.trips) / c.duration.Seconds(),
-		vocab.P50.Name:        at(0.50),
-		vocab.P99.Name:        at(0.99),
+		vocab.P50.Name:        float64(p50),
+		vocab.P99.Name:        float64(p99),
 	}
 }
 

@@ -375,3 +375,22 @@ func TestNoLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentiles(t *testing.T) {
+	lat := make([]time.Duration, 200)
+	for k := range lat {
+		lat[k] = time.Duration(200 - k) // descending: Percentiles sorts a copy
+	}
+	if p50, p99 := Percentiles(lat); p50 != 101 || p99 != 199 {
+		t.Errorf("Percentiles(200..1) = %d, %d; want 101, 199", p50, p99)
+	}
+	if lat[0] != 200 {
+		t.Error("Percentiles sorted its argument")
+	}
+	if p50, p99 := Percentiles([]time.Duration{7}); p50 != 7 || p99 != 7 {
+		t.Errorf("one latency: %d, %d", p50, p99)
+	}
+	if p50, p99 := Percentiles(nil); p50 != 0 || p99 != 0 {
+		t.Errorf("none: %d, %d", p50, p99)
+	}
+}
