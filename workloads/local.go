@@ -25,6 +25,8 @@ const ioTimeout = 10 * time.Second
 // servers, the Local only what talks to them.
 //
 // The zero Local is ready to use, as is NewLocal's; a Local is safe for concurrent use.
+// A nil *Local holds nothing: Close and Stats accept it, and workloads that need a Local
+// fail without one.
 type Local struct {
 	mu     sync.Mutex
 	closed bool
@@ -38,6 +40,9 @@ func NewLocal() *Local { return &Local{} }
 // Close releases what l holds (closes connections, unmaps shared memory), newest first,
 // and makes later use fail. Call it once no worker uses l; a second call does nothing.
 func (l *Local) Close() error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -63,6 +68,9 @@ func (l *Local) Close() error {
 // A Local serves one pool, so one cell: if it ever held the resources of several cells
 // that keep statistics, Stats returns the first's.
 func (l *Local) Stats() (BatchStats, bool) {
+	if l == nil {
+		return nil, false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range l.order {

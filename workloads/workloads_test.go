@@ -362,8 +362,16 @@ func TestLocalClose(t *testing.T) {
 	}
 }
 
-// TestNoLocal: a workload that keeps connections says so when it gets no Local.
+// TestNoLocal: a workload that keeps connections says so when it gets no Local; a nil
+// Local holds nothing.
 func TestNoLocal(t *testing.T) {
+	var none *Local
+	if _, ok := none.Stats(); ok {
+		t.Error("a nil Local has statistics")
+	}
+	if err := none.Close(); err != nil {
+		t.Errorf("closing a nil Local: %v", err)
+	}
 	for _, name := range []string{"tcp", "http", "convoy"} {
 		w := mustLookup(t, name)
 		p := Params{"addr": "127.0.0.1:1", "url": "http://127.0.0.1:1/v", "shm": "x"}
