@@ -207,9 +207,6 @@ func (g *GIL) Stats() LockStats {
 	})
 }
 
-// Metrics returns the batch's totals by unit (switches/op, gil-wait-ns/op, ...).
-func (g *GIL) Metrics() map[string]float64 { return g.Stats().Metrics() }
-
 // TraceJSON returns the batch's trace events in trace-event JSON, nil when not tracing.
 func (g *GIL) TraceJSON() []byte {
 	if g.tr == nil {

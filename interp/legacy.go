@@ -168,9 +168,6 @@ func (l *LegacyGIL) ResetStats() { l.reset(l.now()) }
 // or loses it.
 func (l *LegacyGIL) Stats() LockStats { return l.stats(nil) }
 
-// Metrics returns the batch's totals by unit (switches/op, gil-wait-ns/op, ...).
-func (l *LegacyGIL) Metrics() map[string]float64 { return l.Stats().Metrics() }
-
 // TraceJSON returns the batch's trace events in trace-event JSON, nil when not tracing.
 func (l *LegacyGIL) TraceJSON() []byte {
 	if l.tr == nil {

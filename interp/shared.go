@@ -367,44 +367,27 @@ func object[T any](s *Shared, h Value, what string) (T, error) {
 	return o, nil
 }
 
-// LockObjectStats are what the lock objects of a Shared counted since the last Reset, in
+// ObjectStats are what the lock objects of a Shared counted since the last Reset, in
 // all: acquisitions of their mutexes (an RLock's re-entries are not counted), how many of
-// them found the mutex held and had to wait, and the time waited.
-type LockObjectStats struct {
+// them found the mutex held and had to wait, and the time waited (in nanoseconds).
+type ObjectStats struct {
+	// Locks is the number of lock objects; with none, the other figures are zero and
+	// mean nothing.
+	Locks        int
 	Acquisitions int64
 	Contended    int64
 	WaitNs       int64
 }
 
-// Metric units of lock objects, per op after the runner divides by the batch's tasks.
-const (
-	UnitLockAcquisitions = "lock-acquisitions/op"
-	UnitLockContended    = "lock-contended/op"
-	UnitLockWaitNs       = "lock-wait-ns/op"
-)
-
-// LockStats sums the statistics of s's lock objects.
-func (s *Shared) LockStats() LockObjectStats {
-	var st LockObjectStats
+// ObjectStats sums the statistics of s's lock objects.
+func (s *Shared) ObjectStats() ObjectStats {
+	st := ObjectStats{Locks: len(s.locks)}
 	for _, l := range s.locks {
 		st.Acquisitions += int64(s.globals.Load(l.stats + statAcquisitions))
 		st.Contended += int64(s.globals.Load(l.stats + statContended))
 		st.WaitNs += int64(s.globals.Load(l.stats + statWaitNs))
 	}
 	return st
-}
-
-// Metrics returns the lock objects' batch totals by unit; nothing if there are none.
-func (s *Shared) Metrics() map[string]float64 {
-	if len(s.locks) == 0 {
-		return map[string]float64{}
-	}
-	st := s.LockStats()
-	return map[string]float64{
-		UnitLockAcquisitions: float64(st.Acquisitions),
-		UnitLockContended:    float64(st.Contended),
-		UnitLockWaitNs:       float64(st.WaitNs),
-	}
 }
 
 // A LockObject is a threading.Lock or threading.RLock shared by threads (of one or

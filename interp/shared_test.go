@@ -188,7 +188,7 @@ func TestGlobalsAndObjects(t *testing.T) {
 	if v, err := th.Call(mustFunc(t, p, "map_ops")); err != nil || v != 51 {
 		t.Errorf("map_ops = %d, %v; want 51", v, err)
 	}
-	if st := s.LockStats(); st.Acquisitions != 10 || st.Contended != 0 {
+	if st := s.ObjectStats(); st.Acquisitions != 10 || st.Contended != 0 {
 		t.Errorf("lock stats %+v; want 10 uncontended acquisitions", st)
 	}
 	// The handle of an object is in its global, and survives Reset.
@@ -201,7 +201,7 @@ func TestGlobalsAndObjects(t *testing.T) {
 	if c := load(t, s, "counter"); c != 0 {
 		t.Errorf("counter after Reset = %d", c)
 	}
-	if st := s.LockStats(); st != (LockObjectStats{}) {
+	if st := s.ObjectStats(); st.Acquisitions != 0 || st.Contended != 0 || st.WaitNs != 0 {
 		t.Errorf("lock stats after Reset: %+v", st)
 	}
 	if _, err := th.Call(mustFunc(t, p, "incr_locked"), 3); err != nil {
@@ -320,7 +320,7 @@ func TestLockKeepsTotalsExact(t *testing.T) {
 			if c := load(t, shared, "counter"); c != threads*n {
 				t.Errorf("counter = %d; want %d", c, threads*n)
 			}
-			if st := shared.LockStats(); st.Acquisitions != threads*n || st.Contended > st.Acquisitions {
+			if st := shared.ObjectStats(); st.Acquisitions != threads*n || st.Contended > st.Acquisitions {
 				t.Errorf("lock stats %+v; want %d acquisitions", st, threads*n)
 			}
 		})
@@ -441,7 +441,7 @@ func TestRLock(t *testing.T) {
 	if _, err := a.Call(mustFunc(t, p, "reenter"), 3); err != nil {
 		t.Fatal(err)
 	}
-	if st := in.Shared().LockStats(); st.Acquisitions != 1 {
+	if st := in.Shared().ObjectStats(); st.Acquisitions != 1 {
 		t.Errorf("%d mutex acquisitions for a re-entered rlock; want 1", st.Acquisitions)
 	}
 	// A release too many, and a release by a thread that does not hold it.
@@ -529,7 +529,7 @@ func TestBlockedAcquireReleasesTheGIL(t *testing.T) {
 	if c := load(t, in.Shared(), "counter"); c != 6 {
 		t.Errorf("counter = %d; want 6", c)
 	}
-	st := in.Shared().LockStats()
+	st := in.Shared().ObjectStats()
 	if st.Acquisitions != 2 || st.Contended != 1 || st.WaitNs <= 0 {
 		t.Errorf("lock stats %+v; want 2 acquisitions, 1 contended, some wait", st)
 	}

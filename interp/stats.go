@@ -7,7 +7,8 @@ import (
 )
 
 // LockStats are what an interpreter lock counted since its statistics were last reset.
-// Times are in nanoseconds.
+// Times are in nanoseconds. They are figures, not results: how they are named and
+// written (per task, in which unit) is the reader's business.
 type LockStats struct {
 	// Acquisitions counts every take of the lock: first attach, re-take after a yield,
 	// after a blocking call.
@@ -38,26 +39,6 @@ type ThreadLockStats struct {
 	ForcedDrops  int64
 	WaitNs       int64
 	HoldNs       int64
-}
-
-// Metric units, as the runner reports them (per op after dividing by the batch's tasks).
-const (
-	UnitAcquisitions = "acquisitions/op"
-	UnitSwitches     = "switches/op"
-	UnitForcedDrops  = "forced-drops/op"
-	UnitWaitNs       = "gil-wait-ns/op"
-	UnitHoldNs       = "gil-hold-ns/op"
-)
-
-// Metrics returns s's batch totals by metric unit.
-func (s LockStats) Metrics() map[string]float64 {
-	return map[string]float64{
-		UnitAcquisitions: float64(s.Acquisitions),
-		UnitSwitches:     float64(s.Switches),
-		UnitForcedDrops:  float64(s.ForcedDrops),
-		UnitWaitNs:       float64(s.WaitNs),
-		UnitHoldNs:       float64(s.HoldNs),
-	}
 }
 
 // threadStats is a thread's lock state (Thread.LockState): its counters and the

@@ -184,7 +184,7 @@ func (s *Session) values(b Batch, tasks int, cpu time.Duration) []benchfmt.Value
 	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
 	// latencies of its own, which come with its metrics.
 	if s.Cell.Workload.Class == workloads.IO {
-		p50, p99 := percentiles(b.Latencies)
+		p50, p99 := workloads.Percentiles(b.Latencies)
 		vals = append(vals,
 			benchfmt.Value{Value: float64(p50.Nanoseconds()), Unit: vocab.P50.Name},
 			benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: vocab.P99.Name})
@@ -204,14 +204,4 @@ func metricValues(m map[string]float64, tasks float64) []benchfmt.Value {
 		vals = append(vals, benchfmt.Value{Value: v, Unit: u})
 	}
 	return vals
-}
-
-func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
-	if len(lat) == 0 {
-		return 0, 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
-	return at(0.50), at(0.99)
 }

@@ -30,12 +30,15 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if m.rules.Single && spec.Workers != 1 {
 		return nil, fmt.Errorf("mode %s runs one worker, not %d", m.name, spec.Workers)
 	}
-	prog, entry, err := spec.Workload.Program(spec.Params)
+	local := workloads.NewLocal()
+	prog, entry, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	state, err := newCellState(spec, prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	var (
@@ -48,8 +51,8 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		if m.newLock != nil {
 			l = m.newLock(spec.Settings)
 		}
-		if s, ok := l.(statsSource); ok {
-			stats = append(stats, s)
+		if s, ok := l.(lockStats); ok {
+			stats = append(stats, lockSource{s})
 		}
 		in := interp.New(prog, l)
 		return in, in.Share(state.shared) // every interpreter of the cell, one state
@@ -57,19 +60,20 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	for range spec.Workers {
 		if in == nil || m.perWorker {
 			if in, err = newInterp(); err != nil {
+				local.Close()
 				return nil, err
 			}
 		}
 		workers = append(workers, &threadWorker{t: in.NewThread(), entry: entry, size: interp.Value(spec.Size)})
 	}
-	if ws := workloadStats(spec); ws != nil {
+	if ws := workloadStats(local); ws != nil {
 		stats = append(stats, ws)
 	}
 	var src statsSource
 	if len(stats) > 0 {
 		src = stats
 	}
-	return newInprocPool(workers, src, state), nil
+	return newInprocPool(workers, src, state, local), nil
 }
 
 // threadWorker is one interpreter thread.
@@ -148,10 +152,10 @@ func newLegacyGIL(s Settings) interp.Lock {
 	return l
 }
 
-// workloadStats returns the batch statistics the cell's workload keeps in this process
-// (the convoy's round trips), nil if it keeps none.
-func workloadStats(spec Spec) statsSource {
-	if s, ok := workloads.StatsFor(spec.Params); ok {
+// workloadStats returns the batch statistics the cell's workload keeps in the pool's
+// Local (the convoy's round trips), nil if it keeps none.
+func workloadStats(l *workloads.Local) statsSource {
+	if s, ok := l.Stats(); ok {
 		return batchStats{s}
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"gilbench/interp"
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
@@ -48,7 +48,7 @@ func runBatch(t *testing.T, p Pool, w *workloads.Workload, tasks int) Batch {
 }
 
 func TestLockModesComputeAndCount(t *testing.T) {
-	units := []string{interp.UnitAcquisitions, interp.UnitSwitches, interp.UnitForcedDrops, interp.UnitWaitNs, interp.UnitHoldNs}
+	units := []string{vocab.LockAcquisitions.Name, vocab.LockSwitches.Name, vocab.LockForcedDrops.Name, vocab.LockWait.Name, vocab.LockHold.Name}
 	for _, mode := range []string{"gil", "gil-legacy", "subinterp"} {
 		t.Run(mode, func(t *testing.T) {
 			p, w := startCell(t, mode, "countdown", 3, DefaultSettings())
@@ -62,10 +62,10 @@ func TestLockModesComputeAndCount(t *testing.T) {
 				// Every task and every queue wait re-takes the lock: at least one
 				// acquisition a task, and the lock is held for part of the batch (and
 				// of its tail: workers detach after the last result).
-				if a := b.Metrics[interp.UnitAcquisitions]; a < float64(w.QuickTasks) {
+				if a := b.Metrics[vocab.LockAcquisitions.Name]; a < float64(w.QuickTasks) {
 					t.Errorf("%v acquisitions for %d tasks", a, w.QuickTasks)
 				}
-				hold := b.Metrics[interp.UnitHoldNs]
+				hold := b.Metrics[vocab.LockHold.Name]
 				limit := float64(b.Elapsed.Nanoseconds())
 				if mode == "subinterp" {
 					limit *= 3 // three locks
@@ -120,7 +120,7 @@ func TestConvoyMetricsReachTheBatch(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			p, w := startCell(t, mode, "convoy", 2, DefaultSettings())
 			b := runBatch(t, p, w, 2)
-			if b.Metrics["roundtrips/s"] <= 0 || b.Metrics["p50-ns"] <= 0 || b.Metrics["p99-ns"] < b.Metrics["p50-ns"] {
+			if b.Metrics[vocab.Roundtrips.Name] <= 0 || b.Metrics[vocab.P50.Name] <= 0 || b.Metrics[vocab.P99.Name] < b.Metrics[vocab.P50.Name] {
 				t.Errorf("metrics %v; want roundtrips/s, p50-ns ≤ p99-ns", b.Metrics)
 			}
 			// A second batch spins again: the flag is reset between batches.

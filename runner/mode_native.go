@@ -18,24 +18,28 @@ func (nativeMode) Describe() string {
 
 func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	// The twins share the state the program would: built from the program's layout.
-	prog, _, err := spec.Workload.Program(spec.Params)
+	local := workloads.NewLocal()
+	prog, _, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	state, err := newCellState(spec, prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	var workers []worker
 	for range spec.Workers {
-		wctx, cancel := context.WithCancel(workloads.WithShared(context.Background(), state.shared))
+		wctx := workloads.WithLocal(workloads.WithShared(context.Background(), state.shared), local)
+		wctx, cancel := context.WithCancel(wctx)
 		workers = append(workers, &twinWorker{w: spec.Workload, p: spec.Params, size: spec.Size, ctx: wctx, cancel: cancel})
 	}
 	var src statsSource
-	if ws := workloadStats(spec); ws != nil {
+	if ws := workloadStats(local); ws != nil {
 		src = ws
 	}
-	return newInprocPool(workers, src, state), nil
+	return newInprocPool(workers, src, state, local), nil
 }
 
 type twinWorker struct {

@@ -13,6 +13,7 @@ import (
 	"gilbench/interp"
 	"gilbench/mp"
 	"gilbench/vocab"
+	"gilbench/workloads"
 )
 
 // The process mode is Python's multiprocessing pattern: N worker OS processes, each with
@@ -91,23 +92,27 @@ type processPool struct {
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
 	gate    *mp.Lock
-	mem     *procMemory // the shared memory of the cell's state
-	state   *cellState  // that state, as this process sees it
+	mem     *procMemory      // the shared memory of the cell's state
+	state   *cellState       // that state, as this process sees it
+	local   *workloads.Local // this process's resources for the pool
 	closed  bool
 }
 
 func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	// The program's globals and lock objects live in shared memory that every worker
 	// maps; this process reads them after each batch.
-	prog, _, err := spec.Workload.Program(spec.Params)
+	local := workloads.NewLocal()
+	prog, _, err := spec.Workload.Program(spec.Params, local)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
 	mem, err := newProcMemory(prog)
 	if err != nil {
+		local.Close()
 		return nil, err
 	}
-	p := &processPool{mem: mem}
+	p := &processPool{mem: mem, local: local}
 	shared, err := interp.NewShared(prog, mem.memory())
 	if err != nil {
 		p.Close()
@@ -351,6 +356,9 @@ func (p *processPool) Close() error {
 		_ = p.gate.Close()
 	}
 	if err := p.mem.close(); err != nil && first == nil {
+		first = err
+	}
+	if err := p.local.Close(); err != nil && first == nil {
 		first = err
 	}
 	return first

@@ -36,7 +36,7 @@ func init() {
 		Name: "test-crash", Class: workloads.CPU, Description: "test only",
 		DefaultSize: 1, DefaultTasks: 8, QuickSize: 1, QuickTasks: 8,
 		Source:  "func task i size\n\tload i\n\tnative maybe_die\n\treturn\nend\n",
-		Natives: func(workloads.Params) ([]*interp.Native, error) { return []*interp.Native{die}, nil },
+		Natives: func(workloads.Params, *workloads.Local) ([]*interp.Native, error) { return []*interp.Native{die}, nil },
 		Twin:    func(_ context.Context, _ workloads.Params, i, _ int64) (int64, error) { return i, nil },
 		Want:    func(i, _ int64) int64 { return i },
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gilbench/queue"
+	"gilbench/workloads"
 )
 
 // worker is one in-process worker: a thread of an interpreter, or a plain goroutine.
@@ -56,9 +57,12 @@ type inprocPool struct {
 	stats statsSource
 	// state is the cell's shared state, reset before and checked after each batch.
 	state *cellState
+	// local is the pool's per-process resources, closed with the pool.
+	local *workloads.Local
 }
 
-// statsSource is implemented by interpreter locks that keep statistics and traces.
+// statsSource is what a pool reads after each batch: the statistics and traces of its
+// interpreter locks (lockSource) and of its workload (workloadStats).
 type statsSource interface {
 	// ResetStats starts a new batch's statistics (and trace, if tracing).
 	ResetStats()
@@ -68,7 +72,7 @@ type statsSource interface {
 	TraceJSON() []byte
 }
 
-func newInprocPool(workers []worker, stats statsSource, state *cellState) *inprocPool {
+func newInprocPool(workers []worker, stats statsSource, state *cellState, local *workloads.Local) *inprocPool {
 	p := &inprocPool{
 		workers: workers,
 		jobs:    queue.New[job](0),
@@ -76,6 +80,7 @@ func newInprocPool(workers []worker, stats statsSource, state *cellState) *inpro
 		gate:    make(chan chan struct{}),
 		stats:   stats,
 		state:   state,
+		local:   local,
 	}
 	for _, w := range workers {
 		p.wg.Add(1)
@@ -203,5 +208,5 @@ func (p *inprocPool) Close() error {
 	close(p.gate)
 	p.jobs.Shutdown(true)
 	p.wg.Wait()
-	return nil
+	return p.local.Close()
 }

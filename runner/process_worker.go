@@ -50,7 +50,9 @@ func processWorker(a mp.Args) error {
 	// could take (its begin and end jobs are one per worker).
 	pa.jobs.SetPrefetch(1)
 	pid := os.Getpid()
-	w, err := newProcessWorker(pa.spec, pa.mem.memory())
+	local := workloads.NewLocal()
+	defer local.Close()
+	w, err := newProcessWorker(pa.spec, local, pa.mem.memory())
 	if err != nil {
 		// Tell the parent why, then fail: its Start reports the message.
 		_ = pa.results.Put(procResult{I: msgReady, Pid: pid, Err: err.Error()})
@@ -129,13 +131,13 @@ type processWorkerState struct {
 // newProcessWorker builds the interpreter of a worker process: one thread under a GIL of
 // its own, as a CPython worker process has, whose globals and lock objects are in the
 // cell's shared memory mem (the parent sets their values).
-func newProcessWorker(s workerSpec, mem interp.Memory) (*processWorkerState, error) {
+func newProcessWorker(s workerSpec, local *workloads.Local, mem interp.Memory) (*processWorkerState, error) {
 	w, err := workloads.Lookup(s.Workload)
 	if err != nil {
 		return nil, err
 	}
 	params := workloads.Params(s.Params)
-	prog, entry, err := w.Program(params)
+	prog, entry, err := w.Program(params, local)
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +150,8 @@ func newProcessWorker(s workerSpec, mem interp.Memory) (*processWorkerState, err
 	if err := in.Share(shared); err != nil {
 		return nil, err
 	}
-	stats := multiStats{gil.(statsSource)}
-	if ws := workloadStats(Spec{Workload: w, Params: params}); ws != nil {
+	stats := multiStats{lockSource{gil.(lockStats)}}
+	if ws := workloadStats(local); ws != nil {
 		stats = append(stats, ws)
 	}
 	return &processWorkerState{thread: in.NewThread(), entry: entry, stats: stats}, nil

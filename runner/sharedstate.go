@@ -58,7 +58,7 @@ func (c *cellState) finish(tasks int) (map[string]float64, error) {
 	if c == nil {
 		return nil, nil
 	}
-	m := c.shared.Metrics()
+	m := objectMetrics(c.shared.ObjectStats())
 	if c.spec.Workload.Check != nil {
 		wm, err := c.spec.Workload.Check(c.shared, c.spec.Params, tasks, c.spec.Size)
 		if err != nil {

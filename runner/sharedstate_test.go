@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"gilbench/interp"
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
@@ -93,16 +93,16 @@ func TestCounterExactInEveryMode(t *testing.T) {
 				p, w := startVariant(t, mode, "counter", v, n)
 				for range 2 {
 					b := runBatch(t, p, w, w.QuickTasks)
-					acq, ok := b.Metrics[interp.UnitLockAcquisitions]
+					acq, ok := b.Metrics[vocab.ObjLockAcquisitions.Name]
 					batch := int64(1)
 					if v[1].Value == "64" {
 						batch = 64
 					}
 					if want := float64(int64(w.QuickTasks) * ((w.QuickSize + batch - 1) / batch)); !ok || acq != want {
-						t.Errorf("%s = %v (%v); want %v", interp.UnitLockAcquisitions, acq, ok, want)
+						t.Errorf("%s = %v (%v); want %v", vocab.ObjLockAcquisitions.Name, acq, ok, want)
 					}
-					if _, ok := b.Metrics[interp.UnitLockWaitNs]; !ok {
-						t.Errorf("no %s in %v", interp.UnitLockWaitNs, b.Metrics)
+					if _, ok := b.Metrics[vocab.ObjLockWait.Name]; !ok {
+						t.Errorf("no %s in %v", vocab.ObjLockWait.Name, b.Metrics)
 					}
 				}
 			})
@@ -123,9 +123,9 @@ func TestLostUpdatesReported(t *testing.T) {
 				}
 				p, w := startVariant(t, mode, "lost-update", v, n)
 				b := runBatch(t, p, w, w.QuickTasks)
-				lost, ok := b.Metrics[workloads.UnitLostUpdates]
+				lost, ok := b.Metrics[vocab.LostUpdates.Name]
 				if !ok || lost < 0 || n == 1 && lost != 0 {
-					t.Errorf("%s %s workers=%d: %s = %v (%v)", v.Name(), mode, n, workloads.UnitLostUpdates, lost, ok)
+					t.Errorf("%s %s workers=%d: %s = %v (%v)", v.Name(), mode, n, vocab.LostUpdates.Name, lost, ok)
 				}
 				t.Logf("%s %s workers=%d: %.0f of %d updates lost", v.Name(), mode, n, lost, int64(w.QuickTasks)*w.QuickSize)
 				p.Close()
@@ -180,7 +180,7 @@ func TestLostUpdatesAppear(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lost = append(lost, b.Metrics[workloads.UnitLostUpdates])
+			lost = append(lost, b.Metrics[vocab.LostUpdates.Name])
 			if lost[len(lost)-1] > 0 {
 				break
 			}

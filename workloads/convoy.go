@@ -1,5 +1,3 @@
-//go:build unix
-
 package workloads
 
 import (
@@ -7,14 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"gilbench/interp"
 )
@@ -32,10 +26,16 @@ import (
 // alone and workers=K+1 puts it beside K CPU-bound threads. Every task returns its index:
 // the number of round trips depends on timing, the checksum does not.
 //
-// The figures (roundtrips/s, p50-ns, p99-ns of the round trips) are kept per cell, in
-// this process, and reach the runner through StatsFor. Round trips count only once all
-// the spinners of the batch have started (the steady phase), so that the first
-// milliseconds, when the I/O thread may still run alone, do not flatter the result.
+// The figures (roundtrips/s, p50-ns, p99-ns of the round trips) are kept in the Local of
+// the pool (of the worker process) that ran task 0, and reach the runner through
+// Local.Stats. Round trips count only once all the spinners of the batch have started
+// (the steady phase), so that the first milliseconds, when the I/O thread may still run
+// alone, do not flatter the result.
+//
+// This file is the workload: its program, natives, twin and Setup, and task 0's client.
+// The shared flag and the figures are in convoy_cell.go, the echo peer in
+// convoy_server.go, the system calls in convoy_sock_unix.go (and their stubs, which
+// fail at run time, in convoy_sock_other.go).
 //
 // Sockets are plain blocking sockets used with system calls, as CPython's are: the I/O
 // thread and the echo peer block in the kernel, and the OS decides who runs when.
@@ -111,126 +111,6 @@ end
 	})
 }
 
-// BatchStats are figures a workload keeps about a batch beyond what the runner measures
-// (the convoy's round trips). The runner resets them before a batch and reads them
-// after it.
-type BatchStats interface {
-	ResetStats()
-	// Metrics returns the batch's figures by unit.
-	Metrics() map[string]float64
-}
-
-// StatsFor returns the batch statistics kept in this process for the cell whose Env has
-// params p, if its workload keeps any.
-func StatsFor(p Params) (BatchStats, bool) {
-	convoyCells.Lock()
-	defer convoyCells.Unlock()
-	c, ok := convoyCells.m[p["addr"]]
-	if !ok {
-		return nil, false
-	}
-	return c, true
-}
-
-// convoyCell is the state that the I/O task, the spinners and the runner share: the
-// count of finished I/O tasks and the spinner count live in a small file that every
-// process of the cell maps (the process mode's workers are other processes); the
-// batch's figures are kept in the process that ran task 0.
-type convoyCell struct {
-	mem      []byte        // the mapping of Params["shm"]
-	finished *atomic.Int32 // I/O tasks finished; a spinner stops when it changes
-	active   *atomic.Int32 // spinners running
-
-	mu       sync.Mutex
-	trips    int64
-	duration time.Duration
-	lat      []time.Duration
-}
-
-var convoyCells = struct {
-	sync.Mutex
-	m map[string]*convoyCell
-}{m: map[string]*convoyCell{}}
-
-// convoyCellFor returns the cell of p's echo server, mapping its shared words (a worker
-// process has no Env, so it maps them on first use).
-func convoyCellFor(p Params) (*convoyCell, error) {
-	addr, path := p["addr"], p["shm"]
-	if addr == "" || path == "" {
-		return nil, errors.New("convoy: no echo server address or shared file (Params[addr], Params[shm])")
-	}
-	convoyCells.Lock()
-	defer convoyCells.Unlock()
-	if c, ok := convoyCells.m[addr]; ok {
-		return c, nil
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("convoy: %w", err)
-	}
-	defer f.Close()
-	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("convoy: mapping %s: %w", path, err)
-	}
-	c := &convoyCell{
-		mem:      mem,
-		finished: (*atomic.Int32)(unsafe.Pointer(&mem[0])),
-		active:   (*atomic.Int32)(unsafe.Pointer(&mem[4])),
-	}
-	convoyCells.m[addr] = c
-	return c, nil
-}
-
-// ResetStats starts a batch's figures.
-func (c *convoyCell) ResetStats() {
-	c.mu.Lock()
-	c.trips, c.duration, c.lat = 0, 0, nil
-	c.mu.Unlock()
-}
-
-// Metrics returns roundtrips/s and the round trips' p50-ns and p99-ns.
-func (c *convoyCell) Metrics() map[string]float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.trips == 0 || c.duration <= 0 {
-		return map[string]float64{}
-	}
-	lat := slices.Clone(c.lat)
-	slices.Sort(lat)
-	at := func(q float64) float64 { return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) }
-	return map[string]float64{
-		"roundtrips/s": float64(c.trips) / c.duration.Seconds(),
-		"p50-ns":       at(0.50),
-		"p99-ns":       at(0.99),
-	}
-}
-
-// record adds one I/O task's steady phase to the batch.
-func (c *convoyCell) record(trips int64, d time.Duration, lat []time.Duration) {
-	c.mu.Lock()
-	c.trips += trips
-	c.duration += d
-	c.lat = append(c.lat, lat...)
-	c.mu.Unlock()
-}
-
-// spinning reports whether a spinner that began when gen I/O tasks had finished should
-// go on: until the next one finishes, or, as a safety net for a spinner whose I/O task
-// never comes, until deadline.
-func (c *convoyCell) spinning(gen int32, deadline time.Time, turn *int64) bool {
-	if c.finished.Load() != gen {
-		return false
-	}
-	*turn++
-	return *turn&255 != 0 || time.Now().Before(deadline)
-}
-
-// spinDeadline is when a spinner that started at start gives up waiting for task 0.
-func spinDeadline(start time.Time, size int64) time.Time {
-	return start.Add(2*time.Duration(size)*time.Millisecond + time.Second)
-}
-
 // convoyClient is task 0's connection and its record of round trips.
 type convoyClient struct {
 	fd       int
@@ -286,7 +166,7 @@ func (cl *convoyClient) recv() (bool, error) {
 // close ends the connection, records the steady phase (round trips made while as many
 // spinners ran as ever did) and lets the spinners stop.
 func (cl *convoyClient) close() error {
-	err := syscall.Close(cl.fd)
+	err := convoyCloseFd(cl.fd)
 	if trips, d, lat := steadyPhase(cl.ends, cl.lat, cl.active); trips > 0 {
 		cl.cell.record(trips, d, lat)
 	}
@@ -311,9 +191,9 @@ func steadyPhase(ends, lat []time.Duration, active []int32) (int64, time.Duratio
 	return int64(n - k), ends[n-1] - from, lat[k:]
 }
 
-func convoyNatives(p Params) ([]*interp.Native, error) {
+func convoyNatives(p Params, l *Local) ([]*interp.Native, error) {
 	addr := p["addr"]
-	cell, err := convoyCellFor(p)
+	cell, err := convoyCellFor(p, l)
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +289,11 @@ func convoyNatives(p Params) ([]*interp.Native, error) {
 
 func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 	addr := p["addr"]
-	cell, err := convoyCellFor(p)
+	l, err := localFrom(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("convoy: %w", err)
+	}
+	cell, err := convoyCellFor(p, l)
 	if err != nil {
 		return 0, err
 	}
@@ -428,7 +312,7 @@ func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 				n += int64(k)
 			}
 		}
-		convoySink.Add(n)
+		cell.sink.Add(n)
 		return i, nil
 	}
 	cl, err := dialConvoy(addr, cell, size)
@@ -452,9 +336,6 @@ func convoyTwin(ctx context.Context, p Params, i, size int64) (int64, error) {
 	return 0, cl.close()
 }
 
-// convoySink keeps the twin's spinning from being optimised away.
-var convoySink atomic.Int64
-
 // convoySetup starts the echo peer: a listening socket on 127.0.0.1 and, per
 // connection, a goroutine that echoes every request with blocking system calls.
 func convoySetup(context.Context, int64) (*Env, error) {
@@ -464,7 +345,7 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	}
 	shm, err := os.CreateTemp("", "gilbench-convoy-*")
 	if err == nil {
-		err = shm.Truncate(8)
+		err = shm.Truncate(convoyShmLen)
 		shm.Close()
 	}
 	if err != nil {
@@ -474,186 +355,5 @@ func convoySetup(context.Context, int64) (*Env, error) {
 	env := &Env{Params: Params{"addr": srv.addr, "shm": shm.Name()}}
 	env.OnClose(func() error { return os.Remove(shm.Name()) })
 	env.OnClose(srv.close)
-	if _, err := convoyCellFor(env.Params); err != nil {
-		env.Close()
-		return nil, err
-	}
-	env.OnClose(func() error {
-		convoyCells.Lock()
-		defer convoyCells.Unlock()
-		c := convoyCells.m[srv.addr]
-		delete(convoyCells.m, srv.addr)
-		return syscall.Munmap(c.mem)
-	})
 	return env, nil
-}
-
-type convoyServer struct {
-	lfd     int
-	addr    string
-	mu      sync.Mutex
-	conns   map[int]bool
-	closing bool
-	wg      sync.WaitGroup
-}
-
-func newConvoyServer() (*convoyServer, error) {
-	lfd, err := convoySocket()
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.SetsockoptInt(lfd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Bind(lfd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	if err := syscall.Listen(lfd, 64); err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	sa, err := syscall.Getsockname(lfd)
-	if err != nil {
-		syscall.Close(lfd)
-		return nil, err
-	}
-	port := sa.(*syscall.SockaddrInet4).Port
-	s := &convoyServer{lfd: lfd, addr: fmt.Sprintf("127.0.0.1:%d", port), conns: map[int]bool{}}
-	s.wg.Add(1)
-	go s.accept()
-	return s, nil
-}
-
-func (s *convoyServer) accept() {
-	defer s.wg.Done()
-	for {
-		fd, _, err := syscall.Accept(s.lfd)
-		if err == syscall.EINTR || err == syscall.ECONNABORTED {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		syscall.CloseOnExec(fd)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			syscall.Close(fd)
-			return
-		}
-		s.conns[fd] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		go s.echo(fd)
-	}
-}
-
-func (s *convoyServer) echo(fd int) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, fd)
-		s.mu.Unlock()
-		syscall.Close(fd)
-	}()
-	var buf [convoyMsgLen]byte
-	for {
-		if err := convoyReadFull(fd, buf[:]); err != nil {
-			return
-		}
-		if err := convoyWriteAll(fd, buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-// close stops accepting, ends open connections and waits for the server's goroutines.
-func (s *convoyServer) close() error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closing = true
-	for fd := range s.conns {
-		_ = syscall.Shutdown(fd, syscall.SHUT_RDWR)
-	}
-	s.mu.Unlock()
-	// Linux wakes a blocked accept on shutdown; elsewhere a connection does.
-	_ = syscall.Shutdown(s.lfd, syscall.SHUT_RDWR)
-	if fd, err := convoyDial(s.addr); err == nil {
-		syscall.Close(fd)
-	}
-	s.wg.Wait()
-	return syscall.Close(s.lfd)
-}
-
-func convoySocket() (int, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return -1, err
-	}
-	syscall.CloseOnExec(fd)
-	return fd, nil
-}
-
-// dialLoopback connects a blocking TCP socket to addr, with TCP_NODELAY and a receive
-// timeout of ioTimeout (a peer that went away fails the task instead of hanging it).
-func convoyDial(addr string) (int, error) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || !ap.Addr().Is4() {
-		return -1, fmt.Errorf("convoy: bad address %q", addr)
-	}
-	fd, err := convoySocket()
-	if err != nil {
-		return -1, err
-	}
-	for {
-		err = syscall.Connect(fd, &syscall.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())})
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("convoy: connect %s: %w", addr, err)
-	}
-	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	tv := syscall.NsecToTimeval(int64(ioTimeout))
-	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
-	return fd, nil
-}
-
-func convoyReadFull(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := syscall.Read(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("convoy: read: %w", err)
-		}
-		if n == 0 {
-			return errors.New("convoy: read: connection closed")
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
-func convoyWriteAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := syscall.Write(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("convoy: write: %w", err)
-		}
-		b = b[n:]
-	}
-	return nil
 }

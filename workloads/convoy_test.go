@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
 func TestSteadyPhase(t *testing.T) {
@@ -38,21 +39,24 @@ func TestSteadyPhase(t *testing.T) {
 
 // TestConvoyBesideSpinners runs task 0 and two spinners on three threads of a
 // lock-free interpreter, twice, as the runner would: the spinners stop when task 0 is
-// done, the figures reach StatsFor, and ResetStats starts the next batch.
+// done, the figures reach the Local's Stats, and ResetStats starts the next batch.
 func TestConvoyBesideSpinners(t *testing.T) {
 	w, err := Lookup("convoy")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const size = 50 // ms
-	withEnv(t, w, func(env *Env) {
-		stats, ok := StatsFor(env.Params)
-		if !ok {
-			t.Fatal("no statistics for the convoy's Env")
+	withEnv(t, w, func(env *Env, l *Local) {
+		if _, ok := l.Stats(); ok {
+			t.Error("statistics in a Local before the convoy used it")
 		}
-		prog, entry, err := w.Program(env.Params)
+		prog, entry, err := w.Program(env.Params, l)
 		if err != nil {
 			t.Fatal(err)
+		}
+		stats, ok := l.Stats()
+		if !ok {
+			t.Fatal("no statistics in the convoy's Local")
 		}
 		in := interp.New(prog, nil)
 		threads := []*interp.Thread{in.NewThread(), in.NewThread(), in.NewThread()}
@@ -74,7 +78,7 @@ func TestConvoyBesideSpinners(t *testing.T) {
 				t.Errorf("batch %d: results %v; want [0 1 2]", batch, results)
 			}
 			m := stats.Metrics()
-			if m["roundtrips/s"] <= 0 || m["p50-ns"] <= 0 || m["p99-ns"] < m["p50-ns"] {
+			if m[vocab.Roundtrips.Name] <= 0 || m[vocab.P50.Name] <= 0 || m[vocab.P99.Name] < m[vocab.P50.Name] {
 				t.Errorf("batch %d: metrics %v", batch, m)
 			}
 		}
@@ -83,19 +87,31 @@ func TestConvoyBesideSpinners(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range int64(3) {
 			wg.Go(func() {
-				if v, err := w.Twin(context.Background(), env.Params, i, size); err != nil || v != i {
+				if v, err := w.Twin(WithLocal(context.Background(), l), env.Params, i, size); err != nil || v != i {
 					t.Errorf("twin task %d = %d, %v", i, v, err)
 				}
 			})
 		}
 		wg.Wait()
-		if m := stats.Metrics(); m["roundtrips/s"] <= 0 {
+		if m := stats.Metrics(); m[vocab.Roundtrips.Name] <= 0 {
 			t.Errorf("twin: metrics %v", m)
 		}
+		// A spinner's pool records nothing: its figures are an empty map, so that the
+		// parent of worker processes can take the union of its workers'.
+		spinner := NewLocal()
+		defer spinner.Close()
+		if _, _, err := w.Program(env.Params, spinner); err != nil {
+			t.Fatal(err)
+		}
+		st, ok := spinner.Stats()
+		if !ok {
+			t.Fatal("no statistics in a spinner's Local")
+		}
+		st.ResetStats()
+		if m := st.Metrics(); m == nil || len(m) != 0 {
+			t.Errorf("a Local that recorded nothing: metrics %#v; want an empty map", m)
+		}
 	})
-	if _, ok := StatsFor(Params{"addr": "127.0.0.1:1"}); ok {
-		t.Error("StatsFor found a cell for an address with no Env")
-	}
 }
 
 func TestConvoyPeerGoneFailsTheTask(t *testing.T) {
@@ -105,10 +121,15 @@ func TestConvoyPeerGoneFailsTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := env.Params
+	l := NewLocal()
+	defer l.Close()
+	if _, err := convoyCellFor(params, l); err != nil { // the pool was made before
+		t.Fatal(err)
+	}
 	if err := env.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Twin(context.Background(), params, 0, 50); err == nil {
+	if _, err := w.Twin(WithLocal(context.Background(), l), params, 0, 50); err == nil {
 		t.Error("round trips to a closed echo peer succeeded")
 	}
 }

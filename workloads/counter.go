@@ -92,7 +92,7 @@ func settingsOf(p Params) (sharedSettings, error) {
 
 // settingsNatives are the natives that hand a program its settings: cs, batch and, for
 // lost-update, by_value (1 for update=value).
-func settingsNatives(p Params) ([]*interp.Native, error) {
+func settingsNatives(p Params, _ *Local) ([]*interp.Native, error) {
 	s, err := settingsOf(p)
 	if err != nil {
 		return nil, err

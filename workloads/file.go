@@ -28,7 +28,7 @@ func task i size
 	return
 end
 `,
-		Natives: func(p Params) ([]*interp.Native, error) {
+		Natives: func(p Params, _ *Local) ([]*interp.Native, error) {
 			dir := p["dir"]
 			if dir == "" {
 				return nil, errors.New(`file: Params have no "dir"`)

@@ -28,8 +28,8 @@ func init() {
 		QuickSize:    1,
 		QuickTasks:   16,
 		Source:       sumOfCalls("get"),
-		Natives: func(p Params) ([]*interp.Native, error) {
-			cl, err := httpClient(p)
+		Natives: func(p Params, l *Local) ([]*interp.Native, error) {
+			cl, err := httpClient(p, l)
 			if err != nil {
 				return nil, err
 			}
@@ -42,7 +42,11 @@ func init() {
 			}}, nil
 		},
 		Twin: func(ctx context.Context, p Params, i, size int64) (int64, error) {
-			cl, err := httpClient(p)
+			l, err := localFrom(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("http: %w", err)
+			}
+			cl, err := httpClient(p, l)
 			if err != nil {
 				return 0, err
 			}
@@ -82,7 +86,6 @@ func init() {
 				}
 				return err
 			})
-			env.OnClose(func() error { return clients.release("http " + url) })
 			return env, nil
 		},
 	})
@@ -111,8 +114,9 @@ func httpHandler(latency time.Duration) http.Handler {
 	})
 }
 
-// httpClients is this process's keep-alive client of one server, shared by every thread
-// and goroutine (as a requests.Session or an http.Client is).
+// httpClients is a pool's keep-alive client of one server, shared by every thread and
+// goroutine of the pool (as a requests.Session or an http.Client is). It lives in the
+// pool's Local.
 type httpClients struct {
 	url string
 	c   *http.Client
@@ -121,12 +125,12 @@ type httpClients struct {
 	closed atomic.Bool
 }
 
-func httpClient(p Params) (*httpClients, error) {
+func httpClient(p Params, l *Local) (*httpClients, error) {
 	url := p["url"]
 	if url == "" {
 		return nil, errors.New(`http: Params have no "url"`)
 	}
-	return get(&clients, "http "+url, func() *httpClients {
+	cl, err := localResource(l, "http "+url, func() (*httpClients, error) {
 		tr := &http.Transport{
 			// Enough idle connections that every worker keeps its own alive (the
 			// default of 2 a host would make most requests dial).
@@ -135,8 +139,12 @@ func httpClient(p Params) (*httpClients, error) {
 			IdleConnTimeout:     time.Minute,
 			DisableCompression:  true,
 		}
-		return &httpClients{url: url, tr: tr, c: &http.Client{Transport: tr, Timeout: ioTimeout}}
-	}), nil
+		return &httpClients{url: url, tr: tr, c: &http.Client{Transport: tr, Timeout: ioTimeout}}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	return cl, nil
 }
 
 func (h *httpClients) get(ctx context.Context, x int64) (int64, error) {

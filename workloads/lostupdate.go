@@ -5,11 +5,8 @@ import (
 	"fmt"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
-
-// UnitLostUpdates is the lost-update workload's figure: increments missing from the
-// counter, per task.
-const UnitLostUpdates = "lost-updates/op"
 
 func init() {
 	Register(&Workload{
@@ -116,5 +113,5 @@ func checkLostUpdates(s *interp.Shared, p Params, tasks int, size int64) (map[st
 	if int64(got) > want || got < 0 {
 		return nil, fmt.Errorf("%s = %d after %d increments: more than were made", name, got, want)
 	}
-	return map[string]float64{UnitLostUpdates: float64(want - int64(got))}, nil
+	return map[string]float64{vocab.LostUpdates.Name: float64(want - int64(got))}, nil
 }

@@ -58,7 +58,7 @@ func task i size
 	return
 end
 `,
-		Natives: func(Params) ([]*interp.Native, error) {
+		Natives: func(Params, *Local) ([]*interp.Native, error) {
 			return []*interp.Native{{
 				Name: "sha256", NArgs: 2, Releases: true,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {

@@ -37,7 +37,7 @@ func init() {
 		QuickSize:    12_288,
 		QuickTasks:   16,
 		Source:       sumOfCalls("sha256"),
-		Natives: func(Params) ([]*interp.Native, error) {
+		Natives: func(Params, *Local) ([]*interp.Native, error) {
 			return []*interp.Native{{
 				Name: "sha256", NArgs: 1, Releases: false,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {

@@ -2,11 +2,13 @@ package workloads
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
 func TestVariant(t *testing.T) {
@@ -29,11 +31,11 @@ func TestVariant(t *testing.T) {
 			}
 			seen[v.Name()] = true
 			for _, kv := range v {
-				if kv.Key == "" || strings.ContainsAny(kv.Key+kv.Value, "/= \t") || kv.Key == "workload" || kv.Key == "mode" || kv.Key == "workers" {
+				if kv.Key == "" || strings.ContainsAny(kv.Key+kv.Value, "/= \t") || slices.Contains(vocab.Reserved, kv.Key) {
 					t.Errorf("%s: bad variant part %q=%q", w.Name, kv.Key, kv.Value)
 				}
 			}
-			if _, _, err := w.Program(v.Params(nil)); err != nil {
+			if _, _, err := w.Program(v.Params(nil), nil); err != nil {
 				t.Errorf("%s %s: %v", w.Name, v.Name(), err)
 			}
 		}
@@ -45,7 +47,7 @@ func TestSettings(t *testing.T) {
 		if _, err := settingsOf(bad); err == nil {
 			t.Errorf("settings %v accepted", bad)
 		}
-		if _, _, err := mustLookup(t, "counter").Program(bad); err == nil {
+		if _, _, err := mustLookup(t, "counter").Program(bad, nil); err == nil {
 			t.Errorf("a program with settings %v", bad)
 		}
 	}
@@ -69,7 +71,7 @@ func mustLookup(t *testing.T, name string) *Workload {
 func sharedBatch(t *testing.T, w *Workload, v Variant, workers int, twin bool) (int64, map[string]float64, error) {
 	t.Helper()
 	p := v.Params(nil)
-	prog, entry, err := w.Program(p)
+	prog, entry, err := w.Program(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestCounterIsExact(t *testing.T) {
 // TestCheckCounterFailsOnLostUpdates: a counter short of its total fails the batch.
 func TestCheckCounterFailsOnLostUpdates(t *testing.T) {
 	w := mustLookup(t, "counter")
-	prog, _, err := w.Program(nil)
+	prog, _, err := w.Program(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func TestLostUpdatesAreCounted(t *testing.T) {
 			if want := w.Checksum(w.QuickTasks, w.QuickSize); sum != want {
 				t.Errorf("checksum %d; want %d", sum, want)
 			}
-			lost, ok := m[UnitLostUpdates]
+			lost, ok := m[vocab.LostUpdates.Name]
 			if !ok || lost < 0 || c.workers == 1 && lost != 0 {
 				t.Errorf("%s workers=%d twin=%v: %v", v.Name(), c.workers, c.twin, m)
 			}
@@ -162,7 +164,7 @@ func TestCounterUnderGIL(t *testing.T) {
 	w := mustLookup(t, "counter")
 	v := MakeVariant("cs", "1000", "batch", "1")
 	p := v.Params(nil)
-	prog, entry, err := w.Program(p)
+	prog, entry, err := w.Program(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestCounterUnderGIL(t *testing.T) {
 	if _, err := w.Check(in.Shared(), p, w.QuickTasks, w.QuickSize); err != nil {
 		t.Error(err)
 	}
-	st := in.Shared().LockStats()
+	st := in.Shared().ObjectStats()
 	if st.Acquisitions != int64(w.QuickTasks)*w.QuickSize {
 		t.Errorf("%d acquisitions; want one per increment", st.Acquisitions)
 	}

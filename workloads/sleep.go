@@ -25,7 +25,7 @@ func task i size
 	return
 end
 `,
-		Natives: func(Params) ([]*interp.Native, error) {
+		Natives: func(Params, *Local) ([]*interp.Native, error) {
 			return []*interp.Native{{
 				Name: "sleep", NArgs: 1, Releases: true,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	"gilbench/interp"
 )
@@ -59,8 +57,8 @@ done:
 	return
 end
 `,
-		Natives: func(p Params) ([]*interp.Native, error) {
-			cl, err := tcpClients(p)
+		Natives: func(p Params, l *Local) ([]*interp.Native, error) {
+			cl, err := tcpClients(p, l)
 			if err != nil {
 				return nil, err
 			}
@@ -82,7 +80,11 @@ end
 			}}, nil
 		},
 		Twin: func(ctx context.Context, p Params, i, size int64) (int64, error) {
-			cl, err := tcpClients(p)
+			l, err := localFrom(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("tcp: %w", err)
+			}
+			cl, err := tcpClients(p, l)
 			if err != nil {
 				return 0, err
 			}
@@ -125,7 +127,6 @@ end
 			addr := srv.ln.Addr().String()
 			env := &Env{Params: Params{"addr": addr, "latency": tcpLatency.String()}}
 			env.OnClose(srv.Close)
-			env.OnClose(func() error { return clients.release("tcp " + addr) })
 			return env, nil
 		},
 	})
@@ -244,32 +245,33 @@ func (s *echoServer) Close() error {
 	return err
 }
 
-// echoClients are this process's connections to one echo server: one per interpreter
-// thread (a Python thread keeps its own socket), and a pool of idle ones for the twin's
-// goroutines.
-//
-// A thread's connection is closed when the thread is garbage collected (the runner makes
-// new threads for every cell while one Env serves all cells of a workload), and all of
-// them when the Env closes.
+// echoClients are a pool's connections to one echo server: one per interpreter thread
+// (a Python thread keeps its own socket), and a pool of idle ones for the twin's
+// goroutines. They live in the pool's Local, whose threads live as long as it does, and
+// close with it.
 type echoClients struct {
 	addr string
 
 	mu       sync.Mutex
 	closed   bool
-	byThread map[weak.Pointer[interp.Thread]]net.Conn
+	byThread map[*interp.Thread]net.Conn
 	idle     []net.Conn
 	all      map[net.Conn]struct{}
 }
 
-// tcpClients returns this process's clients of the server in p.
-func tcpClients(p Params) (*echoClients, error) {
+// tcpClients returns the pool's clients of the server in p.
+func tcpClients(p Params, l *Local) (*echoClients, error) {
 	addr := p["addr"]
 	if addr == "" {
 		return nil, errors.New(`tcp: Params have no "addr"`)
 	}
-	return get(&clients, "tcp "+addr, func() *echoClients {
-		return &echoClients{addr: addr, byThread: map[weak.Pointer[interp.Thread]]net.Conn{}, all: map[net.Conn]struct{}{}}
-	}), nil
+	cl, err := localResource(l, "tcp "+addr, func() (*echoClients, error) {
+		return &echoClients{addr: addr, byThread: map[*interp.Thread]net.Conn{}, all: map[net.Conn]struct{}{}}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tcp: %w", err)
+	}
+	return cl, nil
 }
 
 func (c *echoClients) dial() (net.Conn, error) {
@@ -289,9 +291,8 @@ func (c *echoClients) dial() (net.Conn, error) {
 
 // forThread returns t's connection, dialling it on first use.
 func (c *echoClients) forThread(t *interp.Thread) (net.Conn, error) {
-	key := weak.Make(t)
 	c.mu.Lock()
-	conn, ok := c.byThread[key]
+	conn, ok := c.byThread[t]
 	c.mu.Unlock()
 	if ok {
 		return conn, nil
@@ -301,21 +302,9 @@ func (c *echoClients) forThread(t *interp.Thread) (net.Conn, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.byThread[key] = conn
+	c.byThread[t] = conn
 	c.mu.Unlock()
-	runtime.AddCleanup(t, c.forget, key)
 	return conn, nil
-}
-
-// forget closes the connection of a thread that is gone.
-func (c *echoClients) forget(key weak.Pointer[interp.Thread]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if conn, ok := c.byThread[key]; ok {
-		delete(c.byThread, key)
-		delete(c.all, conn)
-		conn.Close()
-	}
 }
 
 // get takes an idle connection or dials one; put gives it back.
@@ -345,10 +334,8 @@ func (c *echoClients) put(conn net.Conn) {
 func (c *echoClients) discard(t *interp.Thread, conn net.Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t != nil {
-		if key := weak.Make(t); c.byThread[key] == conn {
-			delete(c.byThread, key)
-		}
+	if t != nil && c.byThread[t] == conn {
+		delete(c.byThread, t)
 	}
 	delete(c.all, conn)
 	conn.Close()

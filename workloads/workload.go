@@ -8,7 +8,10 @@
 //
 // Programs take their natives from an Env: the per-cell resources a workload needs (a
 // loopback echo server, an HTTP server, a temp directory), described by string
-// parameters so that a worker process can connect to the same resources.
+// parameters so that a worker process can connect to the same resources. What a pool of
+// workers keeps in its own process to use them (connections, the convoy's statistics)
+// is a Local: the runner makes one per pool, binds the natives to it and closes it with
+// the pool, so no state outlives a pool or passes between pools through the package.
 //
 // Workloads of class Shared share mutable state between their workers: their programs
 // declare globals and objects (interp.Shared), which the runner makes once per cell and
@@ -27,16 +30,19 @@ import (
 	"sync"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 )
 
-// Class says what bounds a workload; it is the first part of a result's name.
-type Class string
+// Class says what bounds a workload; it is the first part of a result's name. It is
+// vocab's, so that runner and report spell it as the catalogue does.
+type Class = vocab.Class
 
+// The classes, as vocab names them.
 const (
-	CPU    Class = "CPU"    // interpreted or native computation
-	IO     Class = "IO"     // real I/O that releases the interpreter lock
-	Mixed  Class = "Mixed"  // I/O beside computation (convoy)
-	Shared Class = "Shared" // shared mutable state
+	CPU    = vocab.ClassCPU    // interpreted or native computation
+	IO     = vocab.ClassIO     // real I/O that releases the interpreter lock
+	Mixed  = vocab.ClassMixed  // I/O beside computation (convoy)
+	Shared = vocab.ClassShared // shared mutable state
 )
 
 // Params are the string parameters of an Env (addresses, paths, settings), the part of
@@ -84,11 +90,13 @@ type Workload struct {
 	// Source is the assembly of the program (see interp.Assemble). It defines
 	// `task i size` returning the task's result.
 	Source string
-	// Natives returns the natives the program calls, bound to p. Nil if none.
-	Natives func(p Params) ([]*interp.Native, error)
+	// Natives returns the natives the program calls, bound to p and to the pool's
+	// Local l (their connections live there). Nil if none.
+	Natives func(p Params, l *Local) ([]*interp.Native, error)
 	// Twin computes task i in plain Go (the `native` mode), doing the same real work.
-	// A twin of a workload with shared state finds the cell's state (the same
-	// interp.Shared the program's globals live in) with SharedFrom(ctx).
+	// A twin finds the pool's Local in ctx (WithLocal) and, for a workload with shared
+	// state, the cell's state (the same interp.Shared the program's globals live in)
+	// with SharedFrom(ctx).
 	Twin func(ctx context.Context, p Params, i, size int64) (int64, error)
 	// Want is the result task i must have, computed without side effects.
 	Want func(i, size int64) int64
@@ -101,8 +109,9 @@ type Workload struct {
 	Sweep []Variant
 	// Check inspects the cell's shared state after a batch of tasks tasks of size size
 	// (p holds the Env's and the variant's parameters). It returns the batch's figures
-	// by unit — totals for "/op" units, which the runner divides by tasks — or an error
-	// when the state is wrong (a total that must be exact is not). Nil: nothing to check.
+	// by unit, named as vocab names them — totals for "/op" units, which the runner
+	// divides by tasks — or an error when the state is wrong (a total that must be
+	// exact is not). Nil: nothing to check.
 	// The runner resets the state (interp.Shared.Reset) before every batch.
 	Check func(s *interp.Shared, p Params, tasks int, size int64) (map[string]float64, error)
 }
@@ -111,7 +120,7 @@ type Workload struct {
 type Variant []Param
 
 // A Param is one key=value part of a Variant. Keys and values must not contain '/',
-// '=' or spaces; keys must not be workload, mode or workers.
+// '=' or spaces; keys must not be one of vocab.Reserved (workload, mode, workers, procs).
 type Param struct{ Key, Value string }
 
 // MakeVariant makes a variant of key, value pairs: MakeVariant("cs", "100", "batch",
@@ -169,12 +178,14 @@ func SharedFrom(ctx context.Context) (*interp.Shared, error) {
 // EntryName is the bytecode function every workload defines.
 const EntryName = "task"
 
-// Program assembles w's program with its natives bound to p.
-func (w *Workload) Program(p Params) (*interp.Program, int, error) {
+// Program assembles w's program with its natives bound to p and l, the Local of the pool
+// that runs it. l may be nil for a workload that keeps nothing in the process (the CPU
+// workloads); a workload that needs a Local then fails.
+func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 	var natives []*interp.Native
 	if w.Natives != nil {
 		var err error
-		if natives, err = w.Natives(p); err != nil {
+		if natives, err = w.Natives(p, l); err != nil {
 			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
 	}
@@ -253,8 +264,14 @@ func All() []*Workload {
 	return ws
 }
 
+// classOrder is the order of the classes in the catalogue, unknown ones last.
 func classOrder(c Class) int {
-	return strings.Index("CPU IO Mixed Shared", string(c))
+	for k, x := range []Class{CPU, IO, Mixed, Shared} {
+		if c == x {
+			return k
+		}
+	}
+	return 4
 }
 
 func namesLocked() []string {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -27,22 +26,28 @@ func quickTasks(w *Workload) []int64 {
 	return []int64{0, 1, 2, int64(w.QuickTasks) - 1}
 }
 
-// withEnv runs f with w's Env at its quick size and checks that Close leaves nothing
-// behind: no goroutines, no temp directory, no listening server.
-func withEnv(t *testing.T, w *Workload, f func(env *Env)) {
+// withEnv runs f with w's Env at its quick size and a pool's Local, and checks that
+// closing them (the Local first, as a pool closes before the Env) leaves nothing behind:
+// no goroutines, no temp directory, no listening server.
+func withEnv(t *testing.T, w *Workload, f func(env *Env, l *Local)) {
 	t.Helper()
 	env, err := w.NewEnv(context.Background(), w.QuickSize)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := NewLocal()
 	closed := false
 	defer func() {
 		if !closed {
+			l.Close()
 			env.Close()
 		}
 	}()
-	f(env)
+	f(env, l)
 	closed = true
+	if err := l.Close(); err != nil {
+		t.Fatalf("Local.Close: %v", err)
+	}
 	if err := env.Close(); err != nil {
 		t.Fatalf("Env.Close: %v", err)
 	}
@@ -103,8 +108,8 @@ func TestWorkloads(t *testing.T) {
 	for _, w := range All() {
 		t.Run(w.Name, func(t *testing.T) {
 			size := w.QuickSize
-			withEnv(t, w, func(env *Env) {
-				prog, entry, err := w.Program(env.Params)
+			withEnv(t, w, func(env *Env, l *Local) {
+				prog, entry, err := w.Program(env.Params, l)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -118,7 +123,7 @@ func TestWorkloads(t *testing.T) {
 					if int64(v) != want {
 						t.Errorf("interpreted task %d = %d; want %d", i, v, want)
 					}
-					got, err := w.Twin(WithShared(context.Background(), in.Shared()), env.Params, i, size)
+					got, err := w.Twin(WithLocal(WithShared(context.Background(), in.Shared()), l), env.Params, i, size)
 					if err != nil {
 						t.Fatalf("twin task %d: %v", i, err)
 					}
@@ -139,8 +144,8 @@ func TestConcurrent(t *testing.T) {
 	for _, w := range All() {
 		t.Run(w.Name, func(t *testing.T) {
 			size, tasks := w.QuickSize, w.QuickTasks
-			withEnv(t, w, func(env *Env) {
-				prog, entry, err := w.Program(env.Params)
+			withEnv(t, w, func(env *Env, l *Local) {
+				prog, entry, err := w.Program(env.Params, l)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -157,7 +162,7 @@ func TestConcurrent(t *testing.T) {
 						}
 					}(),
 					"twin": func(_ int, i int64) (int64, error) {
-						return w.Twin(WithShared(context.Background(), in.Shared()), env.Params, i, size)
+						return w.Twin(WithLocal(WithShared(context.Background(), in.Shared()), l), env.Params, i, size)
 					},
 				}
 				for name, f := range do {
@@ -212,10 +217,12 @@ func TestMissingParams(t *testing.T) {
 			continue
 		}
 		t.Run(w.Name, func(t *testing.T) {
-			if _, _, err := w.Program(Params{}); err == nil {
+			l := NewLocal()
+			defer l.Close()
+			if _, _, err := w.Program(Params{}, l); err == nil {
 				t.Error("Program(empty Params) succeeded")
 			}
-			if _, err := w.Twin(context.Background(), Params{}, 0, w.QuickSize); err == nil {
+			if _, err := w.Twin(WithLocal(context.Background(), l), Params{}, 0, w.QuickSize); err == nil {
 				t.Error("Twin(empty Params) succeeded")
 			}
 		})
@@ -233,7 +240,9 @@ func BenchmarkTask(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer env.Close()
-			prog, entry, err := w.Program(env.Params)
+			l := NewLocal()
+			defer l.Close()
+			prog, entry, err := w.Program(env.Params, l)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -249,7 +258,7 @@ func BenchmarkTask(b *testing.B) {
 			})
 			b.Run("impl=twin", func(b *testing.B) {
 				var i int64
-				ctx := WithShared(context.Background(), interp.New(prog, nil).Shared())
+				ctx := WithLocal(WithShared(context.Background(), interp.New(prog, nil).Shared()), l)
 				for b.Loop() {
 					if _, err := w.Twin(ctx, env.Params, i%int64(w.DefaultTasks), size); err != nil {
 						b.Fatal(err)
@@ -272,7 +281,9 @@ func BenchmarkBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer env.Close()
-			prog, entry, err := w.Program(env.Params)
+			l := NewLocal()
+			defer l.Close()
+			prog, entry, err := w.Program(env.Params, l)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -295,42 +306,99 @@ func BenchmarkBatch(b *testing.B) {
 	}
 }
 
-// TestTCPConnFollowsThread: a thread's connection closes when the thread is collected,
-// so that the threads of earlier cells do not keep sockets open until the Env closes.
-func TestTCPConnFollowsThread(t *testing.T) {
-	w, err := Lookup("tcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	withEnv(t, w, func(env *Env) {
-		prog, entry, err := w.Program(env.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := tcpClients(env.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		open := func() int {
-			cl.mu.Lock()
-			defer cl.mu.Unlock()
-			return len(cl.all)
-		}
-		func() {
-			th := interp.New(prog, nil).NewThread()
-			if _, err := th.Call(entry, 0, 1); err != nil {
+// TestLocalClose: closing a pool's Local closes the connections its threads and twins
+// opened, and later tasks of that pool fail instead of dialling again, while another
+// pool's Local of the same Env is unaffected.
+func TestLocalClose(t *testing.T) {
+	for _, name := range []string{"tcp", "http"} {
+		t.Run(name, func(t *testing.T) {
+			w, err := Lookup(name)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}()
-		if n := open(); n != 1 {
-			t.Fatalf("%d connections open after one task; want 1", n)
+			withEnv(t, w, func(env *Env, other *Local) {
+				l := NewLocal()
+				prog, entry, err := w.Program(env.Params, l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				th := interp.New(prog, nil).NewThread()
+				if _, err := th.Call(entry, 0, 1); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := w.Twin(WithLocal(context.Background(), l), env.Params, 0, 1); err != nil {
+					t.Fatal(err)
+				}
+				if name == "tcp" {
+					cl, err := tcpClients(env.Params, l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer func() {
+						cl.mu.Lock()
+						defer cl.mu.Unlock()
+						if n := len(cl.all); n != 0 {
+							t.Errorf("%d connections open after Close", n)
+						}
+					}()
+				}
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := l.Close(); err != nil {
+					t.Errorf("second Close: %v", err)
+				}
+				if _, err := th.Call(entry, 0, 1); !errors.Is(err, errClosed) {
+					t.Errorf("task after Close: %v; want %v", err, errClosed)
+				}
+				if _, err := w.Twin(WithLocal(context.Background(), l), env.Params, 0, 1); !errors.Is(err, errClosed) {
+					t.Errorf("twin after Close: %v; want %v", err, errClosed)
+				}
+				if _, err := w.Twin(WithLocal(context.Background(), other), env.Params, 0, 1); err != nil {
+					t.Errorf("another pool's Local: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestNoLocal: a workload that keeps connections says so when it gets no Local; a nil
+// Local holds nothing.
+func TestNoLocal(t *testing.T) {
+	var none *Local
+	if _, ok := none.Stats(); ok {
+		t.Error("a nil Local has statistics")
+	}
+	if err := none.Close(); err != nil {
+		t.Errorf("closing a nil Local: %v", err)
+	}
+	for _, name := range []string{"tcp", "http", "convoy"} {
+		w := mustLookup(t, name)
+		p := Params{"addr": "127.0.0.1:1", "url": "http://127.0.0.1:1/v", "shm": "x"}
+		if _, _, err := w.Program(p, nil); !errors.Is(err, errNoLocal) {
+			t.Errorf("%s: Program without a Local: %v", name, err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); open() > 0; {
-			if time.Now().After(deadline) {
-				t.Fatal("the connection of a collected thread is still open")
-			}
-			runtime.GC()
-			runtime.Gosched()
+		if _, err := w.Twin(context.Background(), p, 0, 1); !errors.Is(err, errNoLocal) {
+			t.Errorf("%s: Twin without a Local: %v", name, err)
 		}
-	})
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	lat := make([]time.Duration, 200)
+	for k := range lat {
+		lat[k] = time.Duration(200 - k) // descending: Percentiles sorts a copy
+	}
+	if p50, p99 := Percentiles(lat); p50 != 101 || p99 != 199 {
+		t.Errorf("Percentiles(200..1) = %d, %d; want 101, 199", p50, p99)
+	}
+	if lat[0] != 200 {
+		t.Error("Percentiles sorted its argument")
+	}
+	if p50, p99 := Percentiles([]time.Duration{7}); p50 != 7 || p99 != 7 {
+		t.Errorf("one latency: %d, %d", p50, p99)
+	}
+	if p50, p99 := Percentiles(nil); p50 != 0 || p99 != 0 {
+		t.Errorf("none: %d, %d", p50, p99)
+	}
 }
