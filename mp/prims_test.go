@@ -90,3 +90,14 @@ func check(ok bool, format string, args ...any) error {
 }
 
 var errStop = errors.New("stop")
+
+// mustPipe returns the ends of a new pipe, closed when the test ends.
+func mustPipe(tb testing.TB, duplex bool) (*Connection, *Connection) {
+	tb.Helper()
+	a, b, err := Pipe(duplex)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
