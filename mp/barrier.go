@@ -166,9 +166,10 @@ func (b *Barrier) wait(w wait) (int, error) {
 		return -1, b.p.errorf("wait", w.mutexErr(err))
 	}
 	defer b.mu.Release()
-	// Wait while the barrier drains or resets.
+	// Wait while the barrier drains or resets: as in Python, without the
+	// timeout, since the parties still leaving end it soon.
 	for s := atomic.LoadUint32(b.state()); s == barrierDraining || s == barrierResetting; s = atomic.LoadUint32(b.state()) {
-		if _, err := b.core.wait(&b.mu, w); err != nil {
+		if _, err := b.core.wait(&b.mu, wait{ctx: w.ctx}); err != nil {
 			return -1, b.p.errorf("wait", err)
 		}
 	}
