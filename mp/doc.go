@@ -1,9 +1,11 @@
 // Package mp is Python's multiprocessing for Go: worker OS processes
 // (Process), queues shared by any number of processes (Queue,
-// JoinableQueue, SimpleQueue), and a lock and a typed value in shared memory
-// (Lock, Value). It runs on Linux and imports nothing of gilbench; on other
-// systems it builds, with the same API, and every call that needs a child
-// process or shared memory fails with ErrUnsupported.
+// JoinableQueue, SimpleQueue), pipes (Pipe, Connection), and in shared
+// memory locks, synchronisation primitives and typed data (Lock, RLock,
+// Semaphore, Event, Condition, Barrier, Value, Array). It runs on Linux and
+// imports nothing of gilbench; on other systems it builds, with the same API,
+// and every call that needs a child process or shared memory fails with
+// ErrUnsupported.
 //
 // # Mapping to Python
 //
@@ -24,6 +26,14 @@
 //	current_process().name, active_children()   CurrentName, Args.Name; ActiveChildren
 //	atexit: stop daemons, join the others       Shutdown (called for you in children)
 //	sys.exit(n) in a target                     return SystemExit(n)
+//	RLock, Semaphore(n), BoundedSemaphore(n)    NewRLock, NewSemaphore(n), NewBoundedSemaphore(n)
+//	sem.release() past the bound (ValueError)   ErrReleasedTooManyTimes
+//	Event: set clear is_set wait(t)             NewEvent; Set, Clear, IsSet, Wait / WaitTimeout / WaitContext
+//	Condition(lock): wait wait_for notify(n)    NewCondition(lock or nil); Wait..., WaitFor..., Notify(n), NotifyAll
+//	Barrier(parties, action, timeout)           NewBarrier; Wait..., Reset, Abort, NWaiting, Broken (ErrBrokenBarrier)
+//	Pipe(duplex): send recv poll recv_bytes     Pipe(duplex); Send, Recv, Poll, SendBytes, RecvBytes (io.EOF at EOF)
+//	Array(typecode, n), RawArray                NewArray[T](n) / NewArrayFrom, NewRawArray[T]; Load, Store, Update
+//	ValueError: negative timeout                ErrNegativeTimeout
 //
 // # Processes
 //
@@ -167,6 +177,29 @@
 // whatever process; Join sleeps on that word until it is zero. TaskDone
 // with no unfinished task fails with "task_done() called too many times".
 //
+// # Synchronisation primitives
+//
+// RLock, Semaphore, Event, Condition, Barrier and Array live in a memfd
+// like Lock and Value: words changed with atomic instructions and slept on
+// with shared futexes, as the POSIX semaphores under CPython's versions.
+// They travel to a child as handles of Lock's kind, told apart by their
+// type name, and a Condition's lock (like a Connection's socket) is the
+// handle's second descriptor. Condition is CPython's algorithm (semaphores
+// counting sleepers, woken waiters and wake-ups, so that Notify(n) wakes
+// exactly n); Barrier is threading.Barrier's state machine over such a
+// condition. Python's owner of an RLock is a (process, thread) pair; here
+// it is the handle, one per process, plus one per NewHandle for goroutines
+// that must exclude each other. A Barrier's action cannot travel: each
+// process sets it on its handle (SetAction). A process killed while it
+// holds a lock, or while it sleeps in a Condition, leaves it so, as in
+// Python.
+//
+// Every blocking call of these has a timeout and a context form and leaves
+// the state unchanged when it gives up, with two exceptions Python
+// dictates: a Condition wait returns holding its lock again, and a Barrier
+// wait that gives up breaks the barrier. Connection.Send writes a whole
+// message and cannot be cancelled (a pipe buffers at least 64 KiB).
+//
 // # The join-before-drain pitfall
 //
 // In Python a process that has put items cannot exit until its feeder thread
@@ -204,6 +237,11 @@
 //     joined.
 //   - Lock is not owned (any process may release it), like Python's
 //     multiprocessing.Lock; a process that dies holding it leaves it held.
+//   - Every timeout must be zero or more (ErrNegativeTimeout), where
+//     multiprocessing's semaphores treat a negative one as zero;
+//     Connection.Poll keeps Python's behaviour (a negative timeout looks
+//     once).
+//   - A Connection message is gob, not pickle; Recv decodes into a pointer.
 //
 // # Limits
 //

@@ -145,8 +145,8 @@ func (l *Lock) share(pl *plan) (*handleSpec, error) {
 
 func (*Lock) bind(s *handleSpec, obj any) (any, error) {
 	m, ok := obj.(*shm)
-	if !ok || s.Kind != handleLock {
-		return nil, fmt.Errorf("is a %s, not a Lock", handleKindName(s.Kind))
+	if !ok || s.Kind != handleLock || s.Type != "" {
+		return nil, fmt.Errorf("is a %s, not a Lock", sharedKindName(s))
 	}
 	return &Lock{mem: m, word: m.word(offLock), id: s.ID}, nil
 }
@@ -157,6 +157,7 @@ func openShared(s *handleSpec, f *os.File) (*shm, error) {
 		f.Close()
 		return nil, fmt.Errorf("mp: shared memory size %d out of range", s.Size)
 	}
+	keepExtraFile(s)
 	return mapShm(f, s.Size)
 }
 
@@ -347,7 +348,7 @@ func (v *Value[T]) share(pl *plan) (*handleSpec, error) {
 func (*Value[T]) bind(s *handleSpec, obj any) (any, error) {
 	m, ok := obj.(*shm)
 	if !ok || s.Kind != handleValue {
-		return nil, fmt.Errorf("is a %s, not a Value", handleKindName(s.Kind))
+		return nil, fmt.Errorf("is a %s, not a Value", sharedKindName(s))
 	}
 	if want := typeName[T](); s.Type != want {
 		return nil, fmt.Errorf("is a Value of %s, not of %s", s.Type, want)

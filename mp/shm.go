@@ -134,7 +134,7 @@ func waitTimeout(d time.Duration) (wait, error) {
 	return wait{deadline: time.Now().Add(d)}, nil
 }
 
-var errNegativeTimeout = errors.New("mp: negative timeout")
+var errNegativeTimeout = ErrNegativeTimeout
 
 // expired reports whether the wait is over, and why: timedOut for a
 // deadline or nowait, else the context's cause.

@@ -4,6 +4,7 @@ package mp
 // memfd and futexes. sys_other.go has the stubs for other systems.
 
 import (
+	"fmt"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -116,4 +117,21 @@ func futexWait(addr *uint32, val uint32, d time.Duration) {
 // futexWake wakes up to n waiters on addr, in any process.
 func futexWake(addr *uint32, n int) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
+}
+
+// pipeFds makes the two non-blocking, close-on-exec descriptors of a Pipe: a
+// socket pair for a duplex pipe, else a pipe (reader first).
+func pipeFds(duplex bool) ([2]int, error) {
+	var fds [2]int
+	if duplex {
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+		if err != nil {
+			return fds, fmt.Errorf("socketpair: %w", err)
+		}
+		return p, nil
+	}
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return fds, fmt.Errorf("pipe2: %w", err)
+	}
+	return fds, nil
 }

@@ -17,6 +17,8 @@ func socketpair() ([2]int, error) { return [2]int{-1, -1}, ErrUnsupported }
 
 func memfdCreate(string) (int, error) { return -1, ErrUnsupported }
 
+func pipeFds(bool) ([2]int, error) { return [2]int{-1, -1}, ErrUnsupported }
+
 func startCmd(*exec.Cmd) (func(), error) { return nil, ErrUnsupported }
 
 // Unreachable: no shared memory exists to wait on.

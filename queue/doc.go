@@ -15,6 +15,7 @@
 //	qsize() empty() full() maxsize      Size() Empty() Full() MaxSize()
 //	task_done() join()                  TaskDone() Join()
 //	shutdown(immediate)                 Shutdown(immediate)
+//	is_shutdown unfinished_tasks        IsShutdown() UnfinishedTasks()
 //
 // The behaviour is Python's. A maxsize of zero or less means unbounded, and
 // Full reports 0 < maxsize <= Size. Every Put counts a task; Join waits until

@@ -383,6 +383,23 @@ func (q *Queue[T]) Shutdown(immediate bool) {
 	q.putters.wakeAll()
 }
 
+// IsShutdown reports whether Shutdown has been called: Python 3.13's
+// is_shutdown.
+func (q *Queue[T]) IsShutdown() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.shutdown
+}
+
+// UnfinishedTasks returns the number of items put and not yet marked done
+// with TaskDone: Python's unfinished_tasks. Join returns once it is zero.
+// Like Size, the answer may be stale by the time the caller acts on it.
+func (q *Queue[T]) UnfinishedTasks() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.unfinished
+}
+
 // Size returns the number of items in the queue: Python's qsize. Like
 // Python's, the answer may be stale by the time the caller acts on it.
 func (q *Queue[T]) Size() int {
