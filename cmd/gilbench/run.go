@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out        string
 		noiseProbe time.Duration
 		results    string
+		verbose    bool
 	)
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
 	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
@@ -48,6 +51,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&noiseProbe, "noise-probe", time.Second, "how long to watch the idle machine before the run (0: not at all)")
 	fs.StringVar(&out, "out", "", "the run's directory (default: RESULTS/<date-time>)")
 	fs.StringVar(&results, "results", "results", "where runs are written when -out is not given")
+	fs.BoolVar(&verbose, "v", false, "also print every raw result on stdout")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -78,11 +82,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer raw.Close()
 
+	tee := &lineTee{file: raw}
+	if verbose {
+		tee.out = stdout
+	}
 	opt := runner.Options{
 		// Each record reaches raw.txt in one write, so an interrupted run leaves only
-		// whole lines; stdout gets the same lines.
-		Raw:      &lineTee{file: raw, out: stdout},
-		Progress: progress(stderr, len(cells)*cfg.Count),
+		// whole lines; with -v stdout gets the same lines.
+		Raw:      tee,
+		Progress: progress(stderr, cells, cfg.Count),
 	}
 	// The noise guard: a second of the idle machine before the run, then each workload.
 	var busy []string
@@ -104,7 +112,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg.Settings.Trace {
 		opt.TraceDir = out
 	}
-	fmt.Fprintf(stderr, "gilbench: %d cells, results in %s\n", len(cells), rawPath)
+	fmt.Fprintf(stderr, "gilbench: %s; results in %s\n", planLine(cells, cfg), rawPath)
 	err = runner.Run(ctx, cfg, opt)
 	if cerr := raw.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("closing %s: %w", rawPath, cerr)
@@ -188,13 +196,56 @@ func (t *lineTee) Write(p []byte) (int, error) {
 	if _, err := t.file.Write(chunk); err != nil {
 		return 0, err
 	}
-	_, _ = t.out.Write(chunk)
+	if t.out != nil {
+		_, _ = t.out.Write(chunk)
+	}
 	return len(p), nil
 }
 
-// progress reports on stderr: a bar of repetitions on a terminal, a line per finished
-// cell otherwise.
-func progress(stderr io.Writer, steps int) func(runner.Progress) {
+// planLine says what the run will do: "3 workloads, 7 modes, 1,2,4,8 workers: 75 cells,
+// 6 repetitions each, interleaved, a process per cell".
+func planLine(cells []runner.Cell, cfg runner.Config) string {
+	var ws, ms []string
+	var ns []int
+	for _, c := range cells {
+		if !slices.Contains(ws, c.Workload.Name) {
+			ws = append(ws, c.Workload.Name)
+		}
+		if !slices.Contains(ms, c.Mode.Name()) {
+			ms = append(ms, c.Mode.Name())
+		}
+		if !slices.Contains(ns, c.Workers) {
+			ns = append(ns, c.Workers)
+		}
+	}
+	slices.Sort(ns)
+	var wn []string
+	for _, n := range ns {
+		wn = append(wn, strconv.Itoa(n))
+	}
+	order, iso := "interleaved", "a process per cell"
+	if cfg.Sequential {
+		order = "back to back"
+	}
+	if cfg.Shared {
+		iso = "all in this process"
+	}
+	return fmt.Sprintf("%s, %s, %s workers: %d cells, %d repetitions each, %s, %s",
+		plural(len(ws), "workload"), plural(len(ms), "mode"), strings.Join(wn, ","), len(cells), cfg.Count, order, iso)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// progress reports on stderr: a bar of repetitions on a terminal; otherwise a line per
+// workload when its cells are over, and a line per failed cell, so that a piped run
+// stays short.
+func progress(stderr io.Writer, cells []runner.Cell, count int) func(runner.Progress) {
+	steps := len(cells) * count
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions(steps,
 			progressbar.OptionSetWriter(stderr),
@@ -208,22 +259,46 @@ func progress(stderr io.Writer, steps int) func(runner.Progress) {
 		return func(p runner.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
+			if p.Finished && p.Err != nil && !errors.Is(p.Err, context.Canceled) {
+				_ = bar.Clear()
+				fmt.Fprintf(stderr, "gilbench: FAILED %s: %v\n", cellLabel(p.Cell), p.Err)
+			}
 			bar.Describe(cellLabel(p.Cell))
 			_ = bar.Set(p.Step)
 		}
 	}
+	left := map[string]int{} // cells of each workload not over yet
+	var order []string
+	for _, c := range cells {
+		if left[c.Workload.Name] == 0 {
+			order = append(order, c.Workload.Name)
+		}
+		left[c.Workload.Name]++
+	}
+	failed := map[string]int{}
+	start := time.Now()
+	done := 0
 	return func(p runner.Progress) {
 		if !p.Finished {
 			return
 		}
-		status := p.Median + "/op"
+		w := p.Cell.Workload.Name
 		switch {
 		case errors.Is(p.Err, context.Canceled):
-			status = "interrupted"
+			return
 		case p.Err != nil:
-			status = "FAILED"
+			failed[w]++
+			fmt.Fprintf(stderr, "gilbench: FAILED %s: %v\n", cellLabel(p.Cell), p.Err)
 		}
-		fmt.Fprintf(stderr, "[%d/%d] %s %s\n", p.Ended, p.Cells, cellLabel(p.Cell), status)
+		if left[w]--; left[w] == 0 {
+			done++
+			status := "ok"
+			if failed[w] > 0 {
+				status = plural(failed[w], "failed cell")
+			}
+			fmt.Fprintf(stderr, "[%d/%d] %s: %s (%d of %d cells done, %s)\n", done, len(order), w, status,
+				p.Ended, p.Cells, time.Since(start).Round(time.Second))
+		}
 	}
 }
 

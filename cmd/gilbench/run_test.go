@@ -65,7 +65,7 @@ func TestRunUnwritableOut(t *testing.T) {
 
 func TestRunWritesRawAndStdout(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	stdout, stderr, code := runCmd(t, "run", "-quick", "-count", "2", "-workloads", "countdown", "-modes", "sequential,goroutine,process", "-workers", "1,2", "-out", out)
+	stdout, stderr, code := runCmd(t, "run", "-v", "-quick", "-count", "2", "-workloads", "countdown", "-modes", "sequential,goroutine,process", "-workers", "1,2", "-out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -89,7 +89,7 @@ func TestRunWritesRawAndStdout(t *testing.T) {
 	if n != 10 { // 5 cells × 2
 		t.Errorf("%d results in raw.txt; want 10", n)
 	}
-	if !strings.Contains(stderr, "[5/5]") {
+	if !strings.Contains(stderr, "[1/1] countdown: ok (5 of 5 cells done") {
 		t.Errorf("no progress lines on stderr: %q", stderr)
 	}
 }
