@@ -166,7 +166,8 @@ func TestWriteAtomicAndCancel(t *testing.T) {
 	}
 }
 
-// TestNoRunnerImport keeps the dependency rule of ARCHITECTURE.md.
+// TestNoRunnerImport keeps the dependency rule of ARCHITECTURE.md: of the
+// project, the report imports only the leaf package vocab.
 func TestNoRunnerImport(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
@@ -175,7 +176,7 @@ func TestNoRunnerImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, im := range af.Imports {
-			if strings.HasPrefix(strings.Trim(im.Path.Value, `"`), "gilbench/") {
+			if p := strings.Trim(im.Path.Value, `"`); strings.HasPrefix(p, "gilbench/") && p != "gilbench/vocab" {
 				t.Errorf("%s imports %s; the report reads result files only", f, im.Path.Value)
 			}
 		}

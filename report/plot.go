@@ -21,6 +21,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"gilbench/vocab"
 )
 
 // A Plot is one chart, drawn as PNG and SVG.
@@ -122,7 +124,7 @@ func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 		t := primary(ts)
 		jobs = append(jobs, func() (*Plot, error) { return speedupPlot(t) })
 		for _, t := range ts {
-			if isRate(t.Unit) && !t.Derived {
+			if vocab.IsRate(t.Unit) && !t.Derived {
 				jobs = append(jobs, func() (*Plot, error) { return throughputPlot(t) })
 			}
 		}

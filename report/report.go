@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"gilbench/vocab"
 )
 
 // Options configures Build. The zero value of every field but Inputs
@@ -206,10 +208,10 @@ func primary(ts []*Table) *Table {
 	for _, want := range []func(*Table) bool{
 		// A workload's own rate (convoy's roundtrips/s) says more than the time
 		// of its tasks, which it fixes.
-		func(t *Table) bool { return isRate(t.Unit) && t.Unit != unitTasks },
-		func(t *Table) bool { return t.Unit == unitTime },
-		func(t *Table) bool { return t.Unit == unitTasks },
-		func(t *Table) bool { return isRate(t.Unit) },
+		func(t *Table) bool { return vocab.IsRate(t.Unit) && t.Unit != vocab.Tasks.Tidy() },
+		func(t *Table) bool { return t.Unit == vocab.Time.Tidy() },
+		func(t *Table) bool { return t.Unit == vocab.Tasks.Tidy() },
+		func(t *Table) bool { return vocab.IsRate(t.Unit) },
 		func(t *Table) bool { return !t.Derived && t.Better != 0 },
 		func(t *Table) bool { return !t.Derived },
 	} {
@@ -225,15 +227,10 @@ func primary(ts []*Table) *Table {
 	return nil
 }
 
-// isRate reports whether unit is per second ("tasks/s", "B/s").
-func isRate(unit string) bool {
-	return strings.HasSuffix(unit, "/s") || strings.HasSuffix(unit, "/sec")
-}
-
 // speedupUnit reports whether a unit's comparisons read as speed-ups
 // (time per task, or a rate), rather than as percentage changes.
 func speedupUnit(t *Table) bool {
-	return t.Better != 0 && (t.Unit == unitTime || isRate(t.Unit))
+	return t.Better != 0 && (t.Unit == vocab.Time.Tidy() || vocab.IsRate(t.Unit))
 }
 
 // SelectTables returns the tables for the given units (as written in the
@@ -262,7 +259,7 @@ func (r *Result) SelectTables(units []string) []*Table {
 	}
 	want := map[string]bool{}
 	for _, u := range units {
-		want[tidyUnit(u)] = true
+		want[vocab.Tidy(u)] = true
 	}
 	var out []*Table
 	for _, g := range r.Groups() {

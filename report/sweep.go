@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"gilbench/vocab"
 )
 
 // Sweeps: a workload run at several critical-section lengths has one group per length
@@ -23,13 +25,6 @@ import (
 
 // sweepKey is the name key on the x axis of the sweep plots.
 const sweepKey = "cs"
-
-// Units of the lock objects' statistics, as benchfmt tidies them.
-const (
-	unitObjLockWait = "lock-wait-sec/op"
-	unitObjLockAcq  = "lock-acquisitions/op"
-	unitObjLockCont = "lock-contended/op"
-)
 
 // A sweepFamily is the tables of one unit whose groups differ only in the swept key.
 type sweepFamily struct {
@@ -114,10 +109,10 @@ func sweepJobs(ts []*Table) []func() (*Plot, error) {
 	var jobs []func() (*Plot, error)
 	for _, name := range names {
 		us := byName[name]
-		tput := us[unitTasks]
+		tput := us[vocab.Tasks.Tidy()]
 		if tput == nil {
 			for _, f := range fams {
-				if f.name == name && isRate(f.unit) {
+				if f.name == name && vocab.IsRate(f.unit) {
 					tput = f
 					break
 				}
@@ -126,12 +121,12 @@ func sweepJobs(ts []*Table) []func() (*Plot, error) {
 		if tput != nil {
 			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("throughput", tput.unit, []*sweepFamily{tput}) })
 		}
-		if f := us[unitObjLockWait]; f != nil {
+		if f := us[vocab.ObjLockWait.Tidy()]; f != nil {
 			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-wait", "lock wait (s/op)", []*sweepFamily{f}) })
 		}
-		if f := us[unitObjLockAcq]; f != nil {
+		if f := us[vocab.ObjLockAcquisitions.Tidy()]; f != nil {
 			fs := []*sweepFamily{f}
-			if c := us[unitObjLockCont]; c != nil {
+			if c := us[vocab.ObjLockContended.Tidy()]; c != nil {
 				fs = append(fs, c)
 			}
 			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-acquisitions", "lock acquisitions per op", fs) })

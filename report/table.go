@@ -10,6 +10,8 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchproc"
+
+	"gilbench/vocab"
 )
 
 // A Layout chooses what the columns of the tables are and what each
@@ -48,14 +50,6 @@ const (
 	// UnitLockWait is gil-wait-ns/op ÷ (ns/op × workers): the share
 	// of the workers' wall time spent waiting for the lock.
 	UnitLockWait = "lock-wait-share"
-)
-
-// Units as benchfmt tidies them (ns becomes sec).
-const (
-	unitTime     = "sec/op"
-	unitCPU      = "cpu-sec/op"
-	unitLockWait = "gil-wait-sec/op"
-	unitTasks    = "tasks/s"
 )
 
 // A Table summarizes one metric of one workload.
@@ -203,14 +197,22 @@ type projectionExprs struct {
 	RowKey, ColKey          string
 }
 
+// The name keys the projections use, as benchproc spells them.
+var (
+	keyWorkload = "/" + vocab.KeyWorkload
+	keyMode     = "/" + vocab.KeyMode
+	keyWorkers  = "/" + vocab.KeyWorkers
+)
+
 func layoutExprs(l Layout) projectionExprs {
+	table := keyWorkload + ",.fullname"
 	switch l {
 	case ByInput:
-		return projectionExprs{Table: "/workload,.fullname", Row: "/mode,/workers@num", Col: ".file",
-			Ignore: "/gomaxprocs", RowKey: "mode/workers", ColKey: "file"}
+		return projectionExprs{Table: table, Row: keyMode + "," + keyWorkers + "@num", Col: ".file",
+			Ignore: "/gomaxprocs", RowKey: vocab.KeyMode + "/" + vocab.KeyWorkers, ColKey: "file"}
 	default:
-		return projectionExprs{Table: "/workload,.fullname", Row: "/workers@num", Col: "/mode",
-			Ignore: "/gomaxprocs", RowKey: "workers", ColKey: "mode"}
+		return projectionExprs{Table: table, Row: keyWorkers + "@num", Col: keyMode,
+			Ignore: "/gomaxprocs", RowKey: vocab.KeyWorkers, ColKey: vocab.KeyMode}
 	}
 }
 
@@ -289,15 +291,15 @@ func (b *builder) add(r *benchfmt.Result) {
 // withDerived returns r with the derived metrics appended, or r itself
 // when it has none. r is owned by the caller.
 func withDerived(r *benchfmt.Result) *benchfmt.Result {
-	wall, ok := r.Value(unitTime)
+	wall, ok := r.Value(vocab.Time.Tidy())
 	if !ok || wall <= 0 {
 		return r
 	}
 	w := float64(workersOf(r))
-	if cpu, ok := r.Value(unitCPU); ok {
+	if cpu, ok := r.Value(vocab.CPU.Tidy()); ok {
 		r.Values = append(r.Values, benchfmt.Value{Value: cpu / (wall * w), Unit: UnitCPUUtil})
 	}
-	if wait, ok := r.Value(unitLockWait); ok {
+	if wait, ok := r.Value(vocab.LockWait.Tidy()); ok {
 		r.Values = append(r.Values, benchfmt.Value{Value: wait / (wall * w), Unit: UnitLockWait})
 	}
 	return r
@@ -316,7 +318,7 @@ func nameKey(r *benchfmt.Result, key string) string {
 }
 
 func workersOf(r *benchfmt.Result) int {
-	n, err := strconv.Atoi(nameKey(r, "workers"))
+	n, err := strconv.Atoi(nameKey(r, vocab.KeyWorkers))
 	if err != nil || n < 1 {
 		return 1
 	}
@@ -424,13 +426,14 @@ func (b *builder) finish(o tableOpts) []*Table {
 }
 
 // defaultBetter is the direction of a unit without "better" metadata:
-// the Go convention, lower is better (ns/op, B/op), except for rates
-// (tasks/s), where higher is; CPU utilisation has no direction.
+// the project's own (vocab.BetterOf), else the Go convention, lower is
+// better (ns/op, B/op), except for rates (tasks/s), where higher is; CPU
+// utilisation has no direction.
 func defaultBetter(unit string) int {
-	switch {
-	case unit == UnitCPUUtil:
+	if unit == UnitCPUUtil {
 		return 0
-	case isRate(unit):
+	}
+	if vocab.BetterOf(unit) == vocab.Higher {
 		return +1
 	}
 	return -1
@@ -581,7 +584,7 @@ func fieldValue(k benchproc.Key, name string) (string, bool) {
 
 // groupOf names a table from its key's /workload and .fullname fields.
 func groupOf(k benchproc.Key) (group, workload, class string) {
-	workload, _ = fieldValue(k, "/workload")
+	workload, _ = fieldValue(k, keyWorkload)
 	full, ok := fieldValue(k, ".fullname")
 	if !ok {
 		// A custom projection (the benchstat test): use the whole key.
@@ -608,8 +611,8 @@ func groupOf(k benchproc.Key) (group, workload, class string) {
 
 func rowOf(k benchproc.Key) Row {
 	r := Row{Label: strings.ReplaceAll(k.StringValues(), " ", "/")}
-	r.Mode, _ = fieldValue(k, "/mode")
-	if w, ok := fieldValue(k, "/workers"); ok {
+	r.Mode, _ = fieldValue(k, keyMode)
+	if w, ok := fieldValue(k, keyWorkers); ok {
 		r.Workers, _ = strconv.Atoi(w)
 	}
 	return r

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"gilbench/vocab"
 )
 
 // A WarnKind classifies a Warning.
@@ -63,7 +65,7 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 	}
 	cpu := map[cellID]*Cell{}
 	for _, t := range tables {
-		if t.Unit != unitCPU {
+		if t.Unit != vocab.CPU.Tidy() {
 			continue
 		}
 		for _, row := range t.Cells {
@@ -78,9 +80,9 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 		if t.Derived {
 			continue
 		}
-		perf := t.Unit == unitTime || isRate(t.Unit)
+		perf := t.Unit == vocab.Time.Tidy() || vocab.IsRate(t.Unit)
 		// tasks/s is the inverse of sec/op: one variance warning is enough.
-		checkVar := t.Unit == unitTime || (isRate(t.Unit) && t.Unit != unitTasks)
+		checkVar := t.Unit == vocab.Time.Tidy() || (vocab.IsRate(t.Unit) && t.Unit != vocab.Tasks.Tidy())
 		for _, row := range t.Cells {
 			for _, c := range row {
 				if c == nil {
@@ -95,7 +97,7 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 						add(Warning{WarnVariance, w, fmt.Sprintf("%s varies by ±%.0f%% (%.0f%% CI); rerun on a quieter machine or with more repetitions", t.Unit, 100*h, 100*o.Confidence)})
 					}
 				}
-				if t.Unit == unitTime && t.Class == "CPU" {
+				if t.Unit == vocab.Time.Tidy() && vocab.Class(t.Class).CPUBound() {
 					if cc := cpu[cellID{t.Group, t.Rows[c.Row].Label, t.Cols[c.Col].Label}]; cc != nil && cc.Summary.Center > 0 {
 						if ratio := c.Summary.Center / cc.Summary.Center; ratio > o.WallCPURatio {
 							add(Warning{WarnWallCPU, w, fmt.Sprintf("wall time per task is %.1f× the CPU time in a CPU-bound workload (machine busy or throttled?)", ratio)})
