@@ -25,6 +25,9 @@ type InputError struct {
 	Path string // file or directory
 	Line int    // 1-based line, 0 when the error is about the whole file
 	Msg  string
+	// Err is the cause, when there is one (an *fs.PathError, benchfmt's
+	// reading error); its text is already part of Msg.
+	Err error
 }
 
 func (e *InputError) Error() string {
@@ -36,6 +39,9 @@ func (e *InputError) Error() string {
 
 // Is reports whether target is [ErrInput].
 func (e *InputError) Is(target error) bool { return target == ErrInput }
+
+// Unwrap returns the cause, or nil.
+func (e *InputError) Unwrap() error { return e.Err }
 
 // RawFile is the name of the result file inside a run directory.
 const RawFile = "raw.txt"
@@ -115,9 +121,9 @@ func resolve(in Input) (raw, label string, err error) {
 	st, err := os.Stat(in.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", "", &InputError{Path: in.Path, Msg: "no such file or directory"}
+			return "", "", &InputError{Path: in.Path, Msg: "no such file or directory", Err: err}
 		}
-		return "", "", &InputError{Path: in.Path, Msg: err.Error()}
+		return "", "", &InputError{Path: in.Path, Msg: err.Error(), Err: err}
 	}
 	raw = in.Path
 	label = in.Label
@@ -161,7 +167,7 @@ func load(inputs []Input) (*dataset, error) {
 		seenLabel[label]++
 		data, err := os.ReadFile(raw)
 		if err != nil {
-			return nil, &InputError{Path: raw, Msg: err.Error()}
+			return nil, &InputError{Path: raw, Msg: err.Error(), Err: err}
 		}
 		run := RunInfo{Label: label, Raw: raw, Dir: filepath.Dir(raw)}
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -207,7 +213,7 @@ func load(inputs []Input) (*dataset, error) {
 			}
 		}
 		if err := rd.Err(); err != nil {
-			return nil, &InputError{Path: raw, Msg: fmt.Sprintf("reading: %v (not Go benchmark format?)", err)}
+			return nil, &InputError{Path: raw, Msg: fmt.Sprintf("reading: %v (not Go benchmark format?)", err), Err: err}
 		}
 		if run.Results == 0 {
 			return nil, &InputError{Path: raw, Msg: "no benchmark results (not Go benchmark format?)"}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,22 +26,26 @@ func TestBadInputs(t *testing.T) {
 		name  string
 		input Input
 		want  string
+		cause error // also wrapped, when set
 	}{
-		{"empty directory", Input{Path: empty}, "no raw.txt here (not a run directory?)"},
-		{"missing", Input{Path: filepath.Join(empty, "nope")}, "no such file or directory"},
-		{"empty file", Input{Path: emptyRaw}, "empty file"},
-		{"binary", Input{Path: binary}, "not Go benchmark format?"},
-		{"long line", Input{Path: longLine}, "not Go benchmark format?"},
-		{"not benchmark format", Input{Path: "testdata/bad-notbench.txt"}, "no benchmark results (not Go benchmark format?)"},
-		{"mixed units", Input{Path: "testdata/bad-mixedunits.txt"}, "bad-mixedunits.txt:6: mixed units for one metric: p99-ms here, p99-ns at testdata/bad-mixedunits.txt:4"},
-		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:4: parsing measurement"},
-		{"no path", Input{Label: "x"}, "empty path"},
+		{"empty directory", Input{Path: empty}, "no raw.txt here (not a run directory?)", nil},
+		{"missing", Input{Path: filepath.Join(empty, "nope")}, "no such file or directory", fs.ErrNotExist},
+		{"empty file", Input{Path: emptyRaw}, "empty file", nil},
+		{"binary", Input{Path: binary}, "not Go benchmark format?", nil},
+		{"long line", Input{Path: longLine}, "not Go benchmark format?", nil},
+		{"not benchmark format", Input{Path: "testdata/bad-notbench.txt"}, "no benchmark results (not Go benchmark format?)", nil},
+		{"mixed units", Input{Path: "testdata/bad-mixedunits.txt"}, "bad-mixedunits.txt:6: mixed units for one metric: p99-ms here, p99-ns at testdata/bad-mixedunits.txt:4", nil},
+		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:4: parsing measurement", nil},
+		{"no path", Input{Label: "x"}, "empty path", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			_, err := Build(context.Background(), Options{Inputs: []Input{tc.input}, OutDir: out})
 			if !errors.Is(err, ErrInput) {
 				t.Fatalf("err = %v; want one wrapping ErrInput", err)
+			}
+			if tc.cause != nil && !errors.Is(err, tc.cause) {
+				t.Errorf("err = %v; want it to wrap %v", err, tc.cause)
 			}
 			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "report: ") {
 				t.Errorf("err = %q; want it to start with \"report: \" and say %q", err, tc.want)
@@ -156,6 +161,10 @@ func TestWriteAtomicAndCancel(t *testing.T) {
 	for _, f := range files {
 		if strings.HasPrefix(f.Name(), ".") {
 			t.Errorf("temporary file %s left behind", f.Name())
+		}
+		// The report is for people to open and share, whatever the umask.
+		if st, err := os.Stat(filepath.Join(dir, f.Name())); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644", f.Name(), st.Mode().Perm(), err)
 		}
 	}
 	if len(files) != len(r.Files) {

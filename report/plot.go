@@ -387,7 +387,7 @@ func render(name, kind, group, alt string, p *plot.Plot, leg *plot.Legend) (*Plo
 	var buf bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(&buf, img.Image()); err != nil {
-		return nil, fmt.Errorf("report: plot %s: %v", name, err)
+		return nil, fmt.Errorf("report: plot %s: %w", name, err)
 	}
 	out.PNG = buf.Bytes()
 	b := img.Image().Bounds()
@@ -396,7 +396,7 @@ func render(name, kind, group, alt string, p *plot.Plot, leg *plot.Legend) (*Plo
 	drawOn(svg)
 	var sbuf bytes.Buffer
 	if _, err := svg.WriteTo(&sbuf); err != nil {
-		return nil, fmt.Errorf("report: plot %s: %v", name, err)
+		return nil, fmt.Errorf("report: plot %s: %w", name, err)
 	}
 	out.SVG = sbuf.Bytes()
 	return out, nil

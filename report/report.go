@@ -276,7 +276,7 @@ func (r *Result) SelectTables(units []string) []*Table {
 func (r *Result) write(ctx context.Context) error {
 	dir := r.Options.OutDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	put := func(name string, data []byte) error {
 		if err := ctx.Err(); err != nil {
@@ -327,7 +327,7 @@ func (r *Result) write(ctx context.Context) error {
 func writeFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -336,16 +336,16 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: writing %s: %v", path, err)
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: writing %s: %v", path, err)
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

@@ -224,17 +224,17 @@ func newProjection(e projectionExprs) (*projection, error) {
 	}
 	p := &projection{rowKey: e.RowKey, colKey: e.ColKey}
 	if p.table, p.unitField, err = parser.ParseWithUnit(e.Table, filter); err != nil {
-		return nil, fmt.Errorf("report: table projection %q: %v", e.Table, err)
+		return nil, fmt.Errorf("report: table projection %q: %w", e.Table, err)
 	}
 	if p.row, err = parser.Parse(e.Row, filter); err != nil {
-		return nil, fmt.Errorf("report: row projection %q: %v", e.Row, err)
+		return nil, fmt.Errorf("report: row projection %q: %w", e.Row, err)
 	}
 	if p.col, err = parser.Parse(e.Col, filter); err != nil {
-		return nil, fmt.Errorf("report: column projection %q: %v", e.Col, err)
+		return nil, fmt.Errorf("report: column projection %q: %w", e.Col, err)
 	}
 	if e.Ignore != "" {
 		if _, err = parser.Parse(e.Ignore, filter); err != nil {
-			return nil, fmt.Errorf("report: ignore projection %q: %v", e.Ignore, err)
+			return nil, fmt.Errorf("report: ignore projection %q: %w", e.Ignore, err)
 		}
 	}
 	p.residue = parser.Residue()
