@@ -112,8 +112,10 @@ type Cell struct {
 	Base *Cell
 	// Cmp is the comparison with Base (valid when Base != nil).
 	Cmp benchmath.Comparison
-	// Warnings about this cell (sample size, interval, residue).
-	Warnings []string
+	// Warnings are the statistics warnings about this cell, as values:
+	// a *ResidueWarning, a *SampleSizeWarning, or another of
+	// benchmath's warnings as benchmath gives it (see statsWarnings).
+	Warnings []error
 }
 
 // N is the number of repetitions.
@@ -388,11 +390,11 @@ func (b *builder) finish(o tableOpts) []*Table {
 				}
 				c.Summary = t.assumption.Summary(c.Sample, o.confidence)
 				if nsk := benchproc.NonSingularFields(sortedKeys(bc.residue)); len(nsk) > 0 {
-					var names []string
+					w := &ResidueWarning{}
 					for _, f := range nsk {
-						names = append(names, f.Name)
+						w.Fields = append(w.Fields, f.Name)
 					}
-					c.Warnings = append(c.Warnings, "benchmarks vary in "+strings.Join(names, ", "))
+					c.Warnings = append(c.Warnings, w)
 				}
 				t.Cells[ri][ci] = c
 			}
@@ -406,17 +408,7 @@ func (b *builder) finish(o tableOpts) []*Table {
 				if c.Base != nil {
 					c.Cmp = t.assumption.Compare(c.Base.Sample, c.Sample)
 				}
-				for _, w := range c.Sample.Warnings {
-					c.Warnings = append(c.Warnings, w.Error())
-				}
-				for _, w := range c.Summary.Warnings {
-					c.Warnings = append(c.Warnings, w.Error())
-				}
-				if c.Base != nil {
-					for _, w := range c.Cmp.Warnings {
-						c.Warnings = append(c.Warnings, w.Error())
-					}
-				}
+				c.Warnings = append(c.Warnings, statsWarnings(c)...)
 			}
 		}
 		t.Geomean = geomeans(t, o.layout == ByMode)
