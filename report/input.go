@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchunit"
+
+	"gilbench/vocab"
 )
 
 // ErrInput is the error that every bad-input failure wraps: a path that
@@ -82,6 +84,9 @@ type RunInfo struct {
 	// the order they first appear. A key whose value changes within
 	// the file lists every distinct value.
 	Config []ConfigLine `json:"config"`
+	// Modes are the modes the file's mode lines declare ("mode-gil:
+	// rival"), in their order; nil for a file without them.
+	Modes []vocab.ModeInfo `json:"modes,omitempty"`
 	// Results is the number of result lines read.
 	Results int `json:"results"`
 	// Truncated is set when the file ended in the middle of a line
@@ -111,6 +116,8 @@ type dataset struct {
 	results  []*benchfmt.Result // owned clones, in input order
 	units    benchfmt.UnitMetadataMap
 	warnings []Warning
+	// modes are the /mode values of the results, in order of appearance.
+	modes []string
 }
 
 // resolve turns an Input into the path of its result file and a label.
@@ -156,6 +163,7 @@ func load(inputs []Input) (*dataset, error) {
 	var rd benchfmt.Reader
 	units := newUnitChecker()
 	seenLabel := make(map[string]int)
+	seenMode := make(map[string]bool)
 	for _, in := range inputs {
 		raw, label, err := resolve(in)
 		if err != nil {
@@ -208,6 +216,10 @@ func load(inputs []Input) (*dataset, error) {
 					return nil, err
 				}
 				cfg.add(rec)
+				if m := nameKey(rec, vocab.KeyMode); m != "" && !seenMode[m] {
+					seenMode[m] = true
+					ds.modes = append(ds.modes, m)
+				}
 				ds.results = append(ds.results, rec.Clone())
 				run.Results++
 			}
@@ -219,6 +231,9 @@ func load(inputs []Input) (*dataset, error) {
 			return nil, &InputError{Path: raw, Msg: "no benchmark results (not Go benchmark format?)"}
 		}
 		run.Config = cfg.lines
+		if run.Modes, err = declaredModes(raw, data, run.Config); err != nil {
+			return nil, err
+		}
 		ds.runs = append(ds.runs, run)
 	}
 	ds.units = rd.Units()

@@ -47,42 +47,40 @@ const (
 	plotDPI    = 96
 )
 
-// Colors of the modes, fixed so that a mode looks the same everywhere.
-var modeColors = map[string]color.RGBA{
-	"sequential": {0x70, 0x70, 0x70, 0xff},
-	"gil":        {0xd6, 0x27, 0x28, 0xff},
-	"gil-legacy": {0xff, 0x7f, 0x0e, 0xff},
-	"subinterp":  {0x94, 0x67, 0xbd, 0xff},
-	"goroutine":  {0x2c, 0xa0, 0x2c, 0xff},
-	"process":    {0x1f, 0x77, 0xb4, 0xff},
-	"native":     {0x8c, 0x56, 0x4b, 0xff},
+// modePalette is the colours of the modes by their position in the run's
+// mode order (Result.Modes), so that a mode looks the same in every plot
+// of a report: grey for the first (the baseline, as runs list it), then
+// the rest; it wraps around after the last.
+var modePalette = []color.RGBA{
+	{0x70, 0x70, 0x70, 0xff}, {0xd6, 0x27, 0x28, 0xff}, {0xff, 0x7f, 0x0e, 0xff},
+	{0x94, 0x67, 0xbd, 0xff}, {0x2c, 0xa0, 0x2c, 0xff}, {0x1f, 0x77, 0xb4, 0xff},
+	{0x8c, 0x56, 0x4b, 0xff}, {0xe3, 0x77, 0xc2, 0xff}, {0x17, 0xbe, 0xcf, 0xff},
+	{0xbc, 0xbd, 0x22, 0xff}, {0x1a, 0x1a, 0x1a, 0xff}, {0x7f, 0x7f, 0xff, 0xff},
 }
 
-var extraColors = []color.RGBA{
-	{0xe3, 0x77, 0xc2, 0xff}, {0x17, 0xbe, 0xcf, 0xff}, {0xbc, 0xbd, 0x22, 0xff},
-	{0x1a, 0x1a, 0x1a, 0xff}, {0x7f, 0x7f, 0xff, 0xff},
-}
-
-// palette hands out colors: known modes get theirs, others in order.
+// palette gives each mode its colour. It is not changed after
+// newPalette, so the plots, drawn concurrently, share one.
 type palette struct {
-	next int
-	got  map[string]color.RGBA
+	index map[string]int
 }
 
-func (p *palette) color(name string) color.RGBA {
-	if c, ok := modeColors[name]; ok {
-		return c
+// newPalette numbers the modes in order.
+func newPalette(modes []string) *palette {
+	p := &palette{index: make(map[string]int, len(modes))}
+	for i, m := range modes {
+		p.index[m] = i
 	}
-	if p.got == nil {
-		p.got = map[string]color.RGBA{}
+	return p
+}
+
+// color is mode's colour; a mode outside the order (none, when the
+// palette is the Result's) gets the last one.
+func (p *palette) color(mode string) color.RGBA {
+	i, ok := p.index[mode]
+	if !ok {
+		i = len(modePalette) - 1
 	}
-	if c, ok := p.got[name]; ok {
-		return c
-	}
-	c := extraColors[p.next%len(extraColors)]
-	p.next++
-	p.got[name] = c
-	return c
+	return modePalette[i%len(modePalette)]
 }
 
 // seqColor is the i-th of n shades of blue (for worker counts, inputs).
@@ -114,6 +112,7 @@ var percentileUnit = regexp.MustCompile(`^p([0-9]+(?:\.[0-9]+)?)-sec$`)
 // goroutines (all of them finished when it returns), in a fixed order.
 func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 	var jobs []func() (*Plot, error)
+	pal := newPalette(modeNames(r.Modes))
 	for _, g := range r.Groups() {
 		ts := r.GroupTables(g)
 		if r.Options.Layout == ByInput {
@@ -122,7 +121,7 @@ func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 			continue
 		}
 		t := primary(ts)
-		jobs = append(jobs, func() (*Plot, error) { return speedupPlot(t) })
+		jobs = append(jobs, func() (*Plot, error) { return speedupPlot(t, pal) })
 		for _, t := range ts {
 			if vocab.IsRate(t.Unit) && !t.Derived {
 				jobs = append(jobs, func() (*Plot, error) { return throughputPlot(t) })
@@ -134,22 +133,22 @@ func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 				pct = append(pct, t)
 			}
 		}
-		jobs = append(jobs, func() (*Plot, error) { return latencyPlot(pct) })
+		jobs = append(jobs, func() (*Plot, error) { return latencyPlot(pct, pal) })
 		for _, t := range ts {
 			switch t.Unit {
 			case UnitLockWait:
 				jobs = append(jobs, func() (*Plot, error) {
-					return sharePlot(t, "lock-wait", "share of time waiting for the lock", "lock wait (% of workers × wall time)")
+					return sharePlot(t, pal, "lock-wait", "share of time waiting for the lock", "lock wait (% of workers × wall time)")
 				})
 			case UnitCPUUtil:
 				jobs = append(jobs, func() (*Plot, error) {
-					return sharePlot(t, "cpu", "CPU utilisation", "CPU time (% of workers × wall time)")
+					return sharePlot(t, pal, "cpu", "CPU utilisation", "CPU time (% of workers × wall time)")
 				})
 			}
 		}
 	}
 	if r.Options.Layout == ByMode {
-		jobs = append(jobs, sweepJobs(r.Tables)...)
+		jobs = append(jobs, sweepJobs(r.Tables, pal)...)
 	}
 	plots := make([]*Plot, len(jobs))
 	errs := make([]error, len(jobs))
@@ -404,11 +403,10 @@ func render(name, kind, group, alt string, p *plot.Plot, leg *plot.Legend) (*Plo
 
 // speedupPlot: speed-up over the baseline against workers, a line per
 // mode with its interval, and the ideal line.
-func speedupPlot(t *Table) (*Plot, error) {
+func speedupPlot(t *Table, pal *palette) (*Plot, error) {
 	if t == nil || t.Baseline == "" || t.Better == 0 || t.ColKey != "mode" {
 		return nil, nil
 	}
-	var pal palette
 	var ss []series
 	for ci, col := range t.Cols {
 		s := series{label: col.Label, color: pal.color(col.Label)}
@@ -639,7 +637,7 @@ func throughputPlot(t *Table) (*Plot, error) {
 
 // latencyPlot: latency percentiles against workers, a color per mode, a
 // dash pattern per percentile.
-func latencyPlot(ts []*Table) (*Plot, error) {
+func latencyPlot(ts []*Table, pal *palette) (*Plot, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
@@ -649,7 +647,6 @@ func latencyPlot(ts []*Table) (*Plot, error) {
 		return a > b
 	})
 	dashes := [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}, {vg.Points(1), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
-	var pal palette
 	var ss []series
 	var modes []string
 	ymin, ymax := math.Inf(1), math.Inf(-1)
@@ -745,8 +742,7 @@ func trimZeros(s string) string {
 }
 
 // sharePlot: a fraction (derived metric) in percent against workers.
-func sharePlot(t *Table, kind, what, yLabel string) (*Plot, error) {
-	var pal palette
+func sharePlot(t *Table, pal *palette, kind, what, yLabel string) (*Plot, error) {
 	var ss []series
 	for ci, col := range t.Cols {
 		s := series{label: col.Label, color: pal.color(col.Label)}

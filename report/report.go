@@ -30,7 +30,9 @@ type Options struct {
 	OutDir string
 
 	// Baseline is the mode every cell is compared with in the ByMode
-	// layout. Default "sequential".
+	// layout. Default: the mode whose mode line gives it the role
+	// baseline ("mode-sequential: baseline"); in a file without mode
+	// lines, the first mode to appear.
 	Baseline string
 
 	// Confidence is the level of the intervals. Default 0.95.
@@ -55,9 +57,10 @@ type Options struct {
 
 	// Reference lists modes that are yardsticks rather than contenders:
 	// the verdict does not pick them as the winner (they stay in the
-	// tables and plots). Default ["native"] (the Go twin of a
-	// workload, which wins every time and says nothing about Python's
-	// choices).
+	// tables and plots). Default (nil): the modes whose mode lines give
+	// them the role reference (the Go twin of a workload, which wins
+	// every time and says nothing about Python's choices); none in a
+	// file without mode lines. A non-nil empty list means none.
 	Reference []string
 
 	// Title heads the HTML report. Default: "gilbench report: " and
@@ -66,9 +69,6 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Baseline == "" {
-		o.Baseline = "sequential"
-	}
 	if o.Confidence == 0 {
 		o.Confidence = 0.95
 	}
@@ -81,9 +81,6 @@ func (o Options) withDefaults() Options {
 	if o.HighVariance == 0 {
 		o.HighVariance = 0.10
 	}
-	if o.Reference == nil {
-		o.Reference = []string{"native"}
-	}
 	if o.WallCPURatio == 0 {
 		o.WallCPURatio = 2
 	}
@@ -92,7 +89,12 @@ func (o Options) withDefaults() Options {
 
 // Result is a built report.
 type Result struct {
-	Options Options // with defaults filled in
+	// Options are the options with defaults filled in, Baseline and
+	// Reference as the inputs' mode lines give them.
+	Options Options
+	// Modes are the inputs' modes in their order, which is also their
+	// colour order in the plots, with the role each plays here.
+	Modes []vocab.ModeInfo
 	// Runs describes the inputs in order.
 	Runs []RunInfo
 	// Tables are the summaries, one per workload and metric, in the
@@ -155,16 +157,19 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	for _, res := range ds.results {
 		b.add(withDerived(res.Clone()))
 	}
-	r := &Result{Options: opts, Runs: ds.runs, Warnings: ds.warnings}
+	mr := resolveModes(ds.runs, ds.modes, opts)
+	opts.Baseline, opts.Reference = mr.baseline, mr.reference
+	r := &Result{Options: opts, Modes: mr.modes, Runs: ds.runs, Warnings: append(ds.warnings, mr.warnings...)}
 	r.Tables = b.finish(tableOpts{
 		layout:     opts.Layout,
 		baseline:   opts.Baseline,
+		modeOrder:  modeNames(mr.modes),
 		confidence: opts.Confidence,
 		thresholds: &thr,
 		units:      ds.units,
 	})
 	r.Warnings = append(r.Warnings, cellWarnings(r.Tables, opts)...)
-	r.Verdict = verdict(r.Tables, opts)
+	r.Verdict = verdict(r.Tables, opts, firstRival(r.Modes))
 	return r, nil
 }
 

@@ -95,7 +95,7 @@ func sweepFamilies(ts []*Table) []*sweepFamily {
 }
 
 // sweepJobs returns the jobs that draw the sweep plots of ts.
-func sweepJobs(ts []*Table) []func() (*Plot, error) {
+func sweepJobs(ts []*Table, pal *palette) []func() (*Plot, error) {
 	fams := sweepFamilies(ts)
 	byName := map[string]map[string]*sweepFamily{} // name -> unit -> family
 	var names []string
@@ -119,17 +119,17 @@ func sweepJobs(ts []*Table) []func() (*Plot, error) {
 			}
 		}
 		if tput != nil {
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("throughput", tput.unit, []*sweepFamily{tput}) })
+			jobs = append(jobs, func() (*Plot, error) { return sweepPlot(pal, "throughput", tput.unit, []*sweepFamily{tput}) })
 		}
 		if f := us[vocab.ObjLockWait.Tidy()]; f != nil {
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-wait", "lock wait (s/op)", []*sweepFamily{f}) })
+			jobs = append(jobs, func() (*Plot, error) { return sweepPlot(pal, "lock-wait", "lock wait (s/op)", []*sweepFamily{f}) })
 		}
 		if f := us[vocab.ObjLockAcquisitions.Tidy()]; f != nil {
 			fs := []*sweepFamily{f}
 			if c := us[vocab.ObjLockContended.Tidy()]; c != nil {
 				fs = append(fs, c)
 			}
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-acquisitions", "lock acquisitions per op", fs) })
+			jobs = append(jobs, func() (*Plot, error) { return sweepPlot(pal, "lock-acquisitions", "lock acquisitions per op", fs) })
 		}
 	}
 	return jobs
@@ -149,7 +149,7 @@ func sweepWorkers(fs []*sweepFamily) int {
 }
 
 // sweepCell is mode's cell of t at workers, or at the mode's largest worker count if it
-// has none there (sequential runs one worker).
+// has none there (the baseline runs one worker).
 func sweepCell(t *Table, mode string, workers int) *Cell {
 	ci := t.ColIndex(mode)
 	if ci < 0 {
@@ -173,12 +173,11 @@ func sweepCell(t *Table, mode string, workers int) *Cell {
 
 // sweepPlot draws the families' values against the swept key, a line per mode (a
 // color) and per family (a dash pattern: the first solid).
-func sweepPlot(kind, yLabel string, fs []*sweepFamily) (*Plot, error) {
+func sweepPlot(pal *palette, kind, yLabel string, fs []*sweepFamily) (*Plot, error) {
 	f0 := fs[0]
 	workers := sweepWorkers(fs)
 	dashes := [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}}
 	var (
-		pal   palette
 		ss    []series
 		modes []string
 	)
@@ -256,7 +255,7 @@ func sweepPlot(kind, yLabel string, fs []*sweepFamily) (*Plot, error) {
 	for _, f := range fs {
 		units = append(units, f.unit)
 	}
-	alt := fmt.Sprintf("%s of %s against the critical-section length %s (%s), a line per mode at %s (sequential: 1 worker), with intervals.",
+	alt := fmt.Sprintf("%s of %s against the critical-section length %s (%s), a line per mode at %s (or at its most, for a mode run with fewer), with intervals.",
 		strings.Join(units, " and "), f0.name, sweepKey, strings.Join(f0.xs, ", "), plural(workers, "worker"))
 	return render("sweep-"+kind+"-"+fileName(f0.name), "sweep", f0.group, alt, p, leg)
 }

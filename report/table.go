@@ -21,8 +21,8 @@ type Layout int
 const (
 	// ByMode is the layout of one run: a table per workload and
 	// metric, a row per worker count, a column per mode. Every cell
-	// is compared with the baseline mode (Options.Baseline, normally
-	// "sequential") at its lowest worker count.
+	// is compared with the baseline mode (Options.Baseline: the mode
+	// the run's mode lines call baseline) at its lowest worker count.
 	ByMode Layout = iota
 	// ByInput is the layout of a comparison of runs: a table per
 	// workload and metric, a row per mode and worker count, a column
@@ -330,7 +330,8 @@ func workersOf(r *benchfmt.Result) int {
 // tableOpts are the statistics settings.
 type tableOpts struct {
 	layout     Layout
-	baseline   string // ByMode: baseline column label
+	baseline   string   // ByMode: baseline column label
+	modeOrder  []string // ByMode: the order of the other columns
 	confidence float64
 	thresholds *benchmath.Thresholds
 	units      benchfmt.UnitMetadataMap
@@ -363,10 +364,22 @@ func (b *builder) finish(o tableOpts) []*Table {
 		rowKeys := sortedKeys(bt.rows)
 		colKeys := sortedKeys(bt.cols)
 		if o.layout == ByMode {
-			// The baseline mode goes first, the rest keep their order.
-			sort.SliceStable(colKeys, func(i, j int) bool {
-				return colKeys[i].StringValues() == o.baseline && colKeys[j].StringValues() != o.baseline
-			})
+			// The baseline mode goes first, the rest in the run's mode
+			// order (their colour order); modes outside it keep the order
+			// they appear in, after it.
+			rank := func(k benchproc.Key) int {
+				m := k.StringValues()
+				if m == o.baseline {
+					return -1
+				}
+				for i, n := range o.modeOrder {
+					if n == m {
+						return i
+					}
+				}
+				return len(o.modeOrder)
+			}
+			sort.SliceStable(colKeys, func(i, j int) bool { return rank(colKeys[i]) < rank(colKeys[j]) })
 		}
 		for _, rk := range rowKeys {
 			t.Rows = append(t.Rows, rowOf(rk))

@@ -35,9 +35,10 @@ func badReportInput(err error) error {
 const reportUsage = `usage: gilbench report [-o DIR] [-format text|csv] [-units LIST] RUN_DIR|raw.txt
 
 Reads a run's raw results, prints benchstat-style tables (median ± 95% CI,
-speed-up against sequential, ~ when the difference is not significant) and
-writes report.html, the plots (*.png, *.svg), summary.csv and summary.json
-into the run directory (or DIR). The path of report.html is printed last.
+speed-up against the run's baseline mode, ~ when the difference is not
+significant) and writes report.html, the plots (*.png, *.svg), summary.csv
+and summary.json into the run directory (or DIR). The path of report.html
+is printed last.
 `
 
 const compareUsage = `usage: gilbench compare [-o DIR] [-format text|csv] [-units LIST] [label=]RUN_DIR|raw.txt ...
