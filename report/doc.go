@@ -20,15 +20,17 @@
 // in the order its modes first appear, the first as the baseline and none
 // as a reference, and one input warning says so.
 //
-// Reading is strict, because the files are written by a program: a path that is neither a
-// run directory nor a result file, a file with no result line, a
-// malformed line, a metric reported in two units (p99-ns here, p99-ms
-// there) are errors wrapping [ErrInput], one line that says what and
-// where. The one exception is the mark of an interrupted run, a last line
-// cut in the middle: it is dropped, the rest is reported, and a warning
-// says so. benchfmt tidies ns to sec and MB to B (so tables say "sec/op",
-// as benchstat does); the report also tidies zeros, which benchfmt leaves
-// in their original unit.
+// Reading is strict, because the files are written by a program: a path
+// that is neither a run directory nor a result file, a file with no
+// readable result line, a metric reported in two units (p99-ns here,
+// p99-ms there) are errors wrapping [ErrInput], one line that says what
+// and where. Two kinds of damage are not: a malformed line (benchfmt's
+// SyntaxError) is skipped with a warning that gives its file and line, as
+// benchstat does, and the mark of an interrupted run, a last line cut in
+// the middle, is dropped, the rest reported, and a warning says so.
+// benchfmt tidies ns to sec and MB to B (so tables say "sec/op", as
+// benchstat does); the report also tidies zeros, which benchfmt leaves in
+// their original unit.
 //
 // # Statistics
 //

@@ -231,6 +231,9 @@ func (r *Result) links() []htmlLink {
 		if run.Truncated {
 			note = strings.TrimSpace(note + " (cut short: an interrupted run)")
 		}
+		if run.Malformed > 0 {
+			note = strings.TrimSpace(note + " (" + plural(run.Malformed, "malformed line") + " skipped)")
+		}
 		out = append(out, htmlLink{Href: rel(run.Raw), Text: filepath.Base(run.Raw), Note: note})
 		// trace.json, or the runner's per-cell trace-<cell>.json files.
 		traces, _ := filepath.Glob(filepath.Join(run.Dir, "trace*.json"))

@@ -17,7 +17,8 @@ import (
 
 // ErrInput is the error that every bad-input failure wraps: a path that
 // is not a run directory or a result file, a file that is not in the Go
-// benchmark format, a malformed line, a metric reported in two units.
+// benchmark format or none of whose result lines can be read, a metric
+// reported in two units.
 // Commands map errors.Is(err, ErrInput) to exit status 2.
 var ErrInput = errors.New("bad input")
 
@@ -89,6 +90,9 @@ type RunInfo struct {
 	Modes []vocab.ModeInfo `json:"modes,omitempty"`
 	// Results is the number of result lines read.
 	Results int `json:"results"`
+	// Malformed is the number of result lines that could not be read
+	// (each is a warning); they were skipped.
+	Malformed int `json:"malformed,omitempty"`
 	// Truncated is set when the file ended in the middle of a line
 	// (an interrupted run); that line was ignored.
 	Truncated bool `json:"truncated,omitempty"`
@@ -197,10 +201,21 @@ func load(inputs []Input) (*dataset, error) {
 		rd.Reset(bytes.NewReader(data), raw, ".file", label)
 		cfg := newConfigCollector()
 		dupWarned := map[string]bool{}
+		var firstBad *benchfmt.SyntaxError
 		for rd.Scan() {
 			switch rec := rd.Result().(type) {
 			case *benchfmt.SyntaxError:
-				return nil, &InputError{Path: rec.FileName, Line: rec.Line, Msg: rec.Msg}
+				// A damaged line: say where, skip it and read on, as
+				// benchstat does; one bad line costs one sample, not the run.
+				if firstBad == nil {
+					firstBad = rec
+				}
+				run.Malformed++
+				ds.warnings = append(ds.warnings, Warning{
+					Kind:  WarnInput,
+					Where: fmt.Sprintf("%s:%d", rec.FileName, rec.Line),
+					Msg:   rec.Msg + "; line ignored",
+				})
 			case *benchfmt.Result:
 				tidyZeros(rec)
 				if dup := dropDuplicateUnits(rec); dup != "" && !dupWarned[dup] {
@@ -226,6 +241,9 @@ func load(inputs []Input) (*dataset, error) {
 		}
 		if err := rd.Err(); err != nil {
 			return nil, &InputError{Path: raw, Msg: fmt.Sprintf("reading: %v (not Go benchmark format?)", err), Err: err}
+		}
+		if run.Results == 0 && firstBad != nil {
+			return nil, &InputError{Path: firstBad.FileName, Line: firstBad.Line, Msg: firstBad.Msg + " (no result line could be read)", Err: firstBad}
 		}
 		if run.Results == 0 {
 			return nil, &InputError{Path: raw, Msg: "no benchmark results (not Go benchmark format?)"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -35,7 +36,7 @@ func TestBadInputs(t *testing.T) {
 		{"long line", Input{Path: longLine}, "not Go benchmark format?", nil},
 		{"not benchmark format", Input{Path: "testdata/bad-notbench.txt"}, "no benchmark results (not Go benchmark format?)", nil},
 		{"mixed units", Input{Path: "testdata/bad-mixedunits.txt"}, "bad-mixedunits.txt:6: mixed units for one metric: p99-ms here, p99-ns at testdata/bad-mixedunits.txt:4", nil},
-		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:4: parsing measurement", nil},
+		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:3: parsing measurement: invalid syntax (no result line could be read)", nil},
 		{"no path", Input{Label: "x"}, "empty path", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +80,40 @@ func TestCutFile(t *testing.T) {
 	complete := bytes.Count(data, []byte("\nBenchmark"))
 	if r.Runs[0].Results != complete-1 {
 		t.Errorf("read %d results; want %d (every complete line)", r.Runs[0].Results, complete-1)
+	}
+}
+
+// TestCorruptLine: one malformed line in the middle of a file is reported
+// with its place and skipped, and the rest is used, as benchstat does.
+func TestCorruptLine(t *testing.T) {
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/corrupt.txt"}}})
+	if err != nil {
+		t.Fatalf("one malformed line made the whole file unusable: %v", err)
+	}
+	data, _ := os.ReadFile("testdata/corrupt.txt")
+	lines := strings.Split(string(data), "\n")
+	bad := 0
+	for i, l := range lines {
+		if strings.Contains(l, "O ns/op") {
+			bad = i + 1
+		}
+	}
+	if bad == 0 {
+		t.Fatal("testdata/corrupt.txt has no corrupt line")
+	}
+	var ws []string
+	for _, w := range r.Warnings {
+		if w.Kind == WarnInput {
+			ws = append(ws, w.String())
+		}
+	}
+	want := fmt.Sprintf("testdata/corrupt.txt:%d: parsing measurement: invalid syntax; line ignored", bad)
+	if len(ws) != 1 || ws[0] != want {
+		t.Errorf("input warnings %q; want exactly %q", ws, want)
+	}
+	complete := strings.Count(string(data), "\nBenchmark")
+	if r.Runs[0].Results != complete-1 || r.Runs[0].Malformed != 1 {
+		t.Errorf("read %d results, %d malformed; want %d and 1", r.Runs[0].Results, r.Runs[0].Malformed, complete-1)
 	}
 }
 
