@@ -268,8 +268,15 @@ func overallFindings(ts []*Table) []Finding {
 			g = 1 / g
 		}
 		f := Finding{Winner: label, Other: base, Speedup: g}
-		f.Text = fmt.Sprintf("overall: %s is %s× %s than %s (geomean over %d cells; %d faster, %d slower, %d without significant difference)",
-			label, fmtX(g), word, base, len(logs), faster, slower, same)
+		if faster+slower == 0 {
+			// A geomean of noise is not a speed-up: say only what the
+			// tests say.
+			f.Text = fmt.Sprintf("overall: nothing differs significantly between %s and %s (%s, none significant)",
+				label, base, plural(len(logs), "cell"))
+		} else {
+			f.Text = fmt.Sprintf("overall: %s is %s× %s than %s (geomean over %d cells; %d faster, %d slower, %d without significant difference)",
+				label, fmtX(g), word, base, len(logs), faster, slower, same)
+		}
 		out = append(out, f)
 	}
 	return out
