@@ -166,17 +166,28 @@ func load(inputs []Input) (*dataset, error) {
 	ds := &dataset{}
 	var rd benchfmt.Reader
 	units := newUnitChecker()
-	seenLabel := make(map[string]int)
+	labelOf := make(map[string]string) // label -> the input that has it
 	seenMode := make(map[string]bool)
 	for _, in := range inputs {
 		raw, label, err := resolve(in)
 		if err != nil {
 			return nil, err
 		}
-		if n := seenLabel[label]; n > 0 && in.Label == "" {
-			label = fmt.Sprintf("%s#%d", label, n)
+		// A label names a column; two inputs under one label would be
+		// merged into it. A label made from a path gets a #n to tell
+		// it apart; one given twice is a mistake.
+		if prev, taken := labelOf[label]; taken {
+			if in.Label != "" {
+				return nil, &InputError{Path: in.Path, Msg: fmt.Sprintf(
+					"label %q is already the label of %s; give each input its own label", label, prev)}
+			}
+			base := label
+			for n := 1; taken; n++ {
+				label = fmt.Sprintf("%s#%d", base, n)
+				_, taken = labelOf[label]
+			}
 		}
-		seenLabel[label]++
+		labelOf[label] = in.Path
 		data, err := os.ReadFile(raw)
 		if err != nil {
 			return nil, &InputError{Path: raw, Msg: err.Error(), Err: err}

@@ -148,3 +148,20 @@ func TestCmdCompare(t *testing.T) {
 		t.Errorf("compare with one run: err = %v; want ErrInput", err)
 	}
 }
+
+// TestCmdCompareDuplicateLabels: two inputs under one label would be
+// merged into one column; compare refuses them (exit status 2).
+func TestCmdCompareDuplicateLabels(t *testing.T) {
+	td := filepath.Join("..", "..", "report", "testdata")
+	var stdout, stderr bytes.Buffer
+	err := cmdCompare([]string{"x=" + filepath.Join(td, "compare-a.txt"), "x=" + filepath.Join(td, "compare-b.txt")}, &stdout, &stderr)
+	if !errors.Is(err, report.ErrInput) || !errors.Is(err, runner.ErrUsage) {
+		t.Fatalf("err = %v; want one wrapping report.ErrInput (exit status 2)", err)
+	}
+	if !strings.Contains(err.Error(), `label "x"`) || !strings.Contains(err.Error(), "compare-a.txt") {
+		t.Errorf("err = %q; want it to name the label and the input that has it", err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %q", stdout.String())
+	}
+}
