@@ -22,8 +22,10 @@ import (
 // Commands map errors.Is(err, ErrInput) to exit status 2.
 var ErrInput = errors.New("bad input")
 
-// An InputError says what is wrong with an input and where.
-// It wraps [ErrInput].
+// An InputError says what is wrong with an input and where, as
+// "path:line: msg" (benchfmt's SyntaxError reads the same); the command
+// that reads the input puts its name in front ("compare: …"). It wraps
+// [ErrInput].
 type InputError struct {
 	Path string // file or directory
 	Line int    // 1-based line, 0 when the error is about the whole file
@@ -35,9 +37,9 @@ type InputError struct {
 
 func (e *InputError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("report: %s:%d: %s", e.Path, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("report: %s: %s", e.Path, e.Msg)
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
 
 // Is reports whether target is [ErrInput].

@@ -165,3 +165,21 @@ func TestCmdCompareDuplicateLabels(t *testing.T) {
 		t.Errorf("stdout: %q", stdout.String())
 	}
 }
+
+// TestCmdCompareMissing: an error of compare says compare, not report.
+func TestCmdCompareMissing(t *testing.T) {
+	td := filepath.Join("..", "..", "report", "testdata")
+	missing := filepath.Join(t.TempDir(), "nope")
+	var stdout, stderr bytes.Buffer
+	err := cmdCompare([]string{filepath.Join(td, "compare-a.txt"), missing}, &stdout, &stderr)
+	if !errors.Is(err, report.ErrInput) {
+		t.Fatalf("err = %v; want ErrInput", err)
+	}
+	if want := "compare: " + missing + ": no such file or directory"; err.Error() != want {
+		t.Errorf("err = %q; want %q", err, want)
+	}
+	err = cmdReport([]string{missing}, &stdout, &stderr)
+	if want := "report: " + missing + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("report: err = %v; want %q", err, want)
+	}
+}
