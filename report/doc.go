@@ -81,7 +81,10 @@
 // /cs name key (a critical-section sweep) throughput, lock wait and lock
 // acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
-// URIs, all text escaped by html/template, verdict first. [Result]
+// URIs, all text escaped by html/template, verdict first. The charts are
+// a table (plot.go): each entry names its kind, the tables it selects (by
+// unit, or the primary table) and the function that draws them, over a
+// few drawing primitives (draw.go, bars.go, ticks.go). [Result]
 // prints the same tables for a terminal with tablewriter. A test opens
 // the report in headless Chromium and checks that every image loads and
 // the console stays clean.
