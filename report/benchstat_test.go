@@ -26,6 +26,8 @@ import (
 	"testing"
 
 	"golang.org/x/perf/benchmath"
+
+	"gilbench/vocab"
 )
 
 // bsCell is one cell of a benchstat CSV table.
@@ -135,7 +137,7 @@ func checkCells(t *testing.T, bs []*bsTable, ours []*Table, compareRows func(row
 	t.Helper()
 	checked := 0
 	for _, b := range bs {
-		if tidyUnit(b.unit) != b.unit {
+		if vocab.Tidy(b.unit) != b.unit {
 			continue // benchfmt's untidied zeros; see the comment above
 		}
 		o := tableFor(ours, b.workload, b.unit)

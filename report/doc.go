@@ -6,17 +6,31 @@
 // The only input is the Go benchmark format of docs/RESULTS.md, read with
 // golang.org/x/perf/benchfmt: results/<run>/raw.txt, or any raw file, or
 // several of them, each optionally labeled ("label=path", as benchstat
-// takes them). The package never imports the runner; whatever units and
-// modes a file contains are what the report shows. Reading is strict,
-// because the files are written by a program: a path that is neither a
-// run directory nor a result file, a file with no result line, a
-// malformed line, a metric reported in two units (p99-ns here, p99-ms
-// there) are errors wrapping [ErrInput], one line that says what and
-// where. The one exception is the mark of an interrupted run, a last line
-// cut in the middle: it is dropped, the rest is reported, and a warning
-// says so. benchfmt tidies ns to sec and MB to B (so tables say "sec/op",
-// as benchstat does); the report also tidies zeros, which benchfmt leaves
-// in their original unit.
+// takes them). The package never imports the runner (of the project it
+// imports only the leaf package vocab, the result vocabulary both share);
+// whatever units and modes a file contains are what the report shows.
+//
+// The report knows no mode by name. A run writes one configuration line
+// per mode before its first result, in its mode order ("mode-gil:
+// rival"; vocab.ParseModeConfig): the mode with the role baseline is what
+// every cell is compared with, reference modes are yardsticks the verdict
+// never names the winner, the rest are rivals, and the order is the
+// colour order of the plots (a fixed palette, by position) and the column
+// order of the tables. A file without these lines (an older run) is read
+// in the order its modes first appear, the first as the baseline and none
+// as a reference, and one input warning says so.
+//
+// Reading is strict, because the files are written by a program: a path
+// that is neither a run directory nor a result file, a file with no
+// readable result line, a metric reported in two units (p99-ns here,
+// p99-ms there) are errors wrapping [ErrInput], one line that says what
+// and where. Two kinds of damage are not: a malformed line (benchfmt's
+// SyntaxError) is skipped with a warning that gives its file and line, as
+// benchstat does, and the mark of an interrupted run, a last line cut in
+// the middle, is dropped, the rest reported, and a warning says so.
+// benchfmt tidies ns to sec and MB to B (so tables say "sec/op", as
+// benchstat does); the report also tidies zeros, which benchfmt leaves in
+// their original unit.
 //
 // # Statistics
 //
@@ -30,8 +44,8 @@
 //
 //   - [ByMode], one run (gilbench report): a table per workload and
 //     metric, rows are worker counts, columns are modes; every cell is
-//     compared with the baseline mode, sequential, at its one worker
-//     count, and time and rate differences read as speed-ups.
+//     compared with the baseline mode at its one worker count, and time
+//     and rate differences read as speed-ups.
 //   - [ByInput], several runs (gilbench compare): rows are mode and worker
 //     count, columns are the runs; each cell is compared with the first
 //     run's cell in its row — benchstat's own comparison.
@@ -39,19 +53,23 @@
 // Two derived metrics are computed per result line, so they get an
 // interval too: CPU utilisation, cpu-ns/op ÷ (ns/op × workers), and the
 // share of time waiting for the lock, gil-wait-ns/op ÷ (ns/op × workers).
-// Units without "better" metadata are lower-is-better, except rates.
+// Units without "better" metadata take vocab's direction (vocab.BetterOf):
+// the project's own, else lower-is-better except for rates.
 //
 // # Verdict and warnings
 //
 // The verdict puts first the comparisons a reader came for. For a run:
-// per workload, at the highest worker count, the best mode against gil
-// (or the runner-up), leaving out yardstick modes (native Go); only a
+// per workload, at the highest worker count, the best rival against the
+// status quo, the first rival in the run's mode order (or, when the status
+// quo wins, against the runner-up), leaving out reference modes; only a
 // significant difference is stated as a win, with its factor and p-value.
 // For a comparison of runs: an overall geomean line per run, then each
 // workload's largest significant change. Warnings are values, not log
 // lines: fewer than 6 samples, an interval wider than ±10%, wall time
-// more than twice the CPU time in a CPU-bound workload, benchmath's own
-// warnings, and a cut file.
+// more than twice the CPU time in a CPU-bound workload (vocab.Class's
+// CPUBound), benchmath's own warnings, and a cut file. benchmath's and
+// benchproc's warnings stay values too, classified by type, never by
+// their text (see SampleSizeWarning).
 //
 // # Output
 //
@@ -63,7 +81,10 @@
 // /cs name key (a critical-section sweep) throughput, lock wait and lock
 // acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
-// URIs, all text escaped by html/template, verdict first. [Result]
+// URIs, all text escaped by html/template, verdict first. The charts are
+// a table (plot.go): each entry names its kind, the tables it selects (by
+// unit, or the primary table) and the function that draws them, over a
+// few drawing primitives (draw.go, bars.go, ticks.go). [Result]
 // prints the same tables for a terminal with tablewriter. A test opens
 // the report in headless Chromium and checks that every image loads and
 // the console stays clean.

@@ -49,7 +49,7 @@ func (r *Result) WriteCSV(w io.Writer) error {
 				} else {
 					rec = append(rec, "", "", "", "", "", "")
 				}
-				rec = append(rec, strings.Join(c.Warnings, "; "))
+				rec = append(rec, strings.Join(errorTexts(c.Warnings), "; "))
 				if err := cw.Write(rec); err != nil {
 					return err
 				}
@@ -58,6 +58,15 @@ func (r *Result) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// errorTexts is the text of each error, nil for none.
+func errorTexts(errs []error) []string {
+	var out []string
+	for _, err := range errs {
+		out = append(out, err.Error())
+	}
+	return out
 }
 
 func itoa0(n int) string {
@@ -155,7 +164,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 					Row: row.Label, Col: col.Label, Mode: c.Mode, Workers: c.Workers,
 					N: c.N(), Values: c.Sample.Values,
 					Median: jnum(c.Summary.Center), Lo: jnum(c.Summary.Lo), Hi: jnum(c.Summary.Hi),
-					Confidence: c.Summary.Confidence, Warnings: c.Warnings,
+					Confidence: c.Summary.Confidence, Warnings: errorTexts(c.Warnings),
 				}
 				if c.Base != nil {
 					jc.Base = baseLabel(t, c.Base)

@@ -35,6 +35,7 @@ var goldenCases = []goldenCase{
 	{name: "synthetic-run"},
 	{name: "synthetic-primes", units: []string{"all"}},
 	{name: "cut"},
+	{name: "corrupt"},
 	{name: "compare", layout: ByInput, inputs: []Input{
 		{Label: "A", Path: "testdata/compare-a.txt"},
 		{Label: "B", Path: "testdata/compare-b.txt"},
@@ -89,6 +90,27 @@ func TestSyntheticInputs(t *testing.T) {
 	data := buf.Bytes()
 	cut := bytes.IndexByte(data[len(data)*2/3:], '\n') + len(data)*2/3 + 40
 	checkGolden(t, filepath.Join("testdata", "cut.txt"), data[:cut])
+	checkGolden(t, filepath.Join("testdata", "corrupt.txt"), corrupt(data))
+}
+
+// corrupt is data with one result line in the middle made unreadable, a
+// letter O for a zero in its time, as a damaged file has it.
+func corrupt(data []byte) []byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	i := len(lines) / 2
+	for !bytes.HasPrefix(lines[i], []byte("Benchmark")) {
+		i++
+	}
+	out := bytes.Clone(data[:0])
+	for j, l := range lines {
+		if j == i {
+			if k := bytes.Index(l, []byte(" ns/op")); k > 0 {
+				l = append(append(bytes.Clone(l[:k-1]), 'O'), l[k:]...)
+			}
+		}
+		out = append(out, l...)
+	}
+	return out
 }
 
 func TestGolden(t *testing.T) {

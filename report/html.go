@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"gilbench/vocab"
 )
 
 //go:embed report.html.tmpl
@@ -120,18 +122,29 @@ func (r *Result) htmlPage() *htmlPage {
 		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
 	}
 
-	// Machine and settings: the configuration lines of every input.
+	// Machine and settings: the configuration lines of every input, the
+	// mode lines as one row.
 	pg.Meta.Cols = labels
 	index := map[string]int{}
+	set := func(key string, run int, value string) {
+		i, ok := index[key]
+		if !ok {
+			i = len(pg.Meta.Rows)
+			index[key] = i
+			pg.Meta.Rows = append(pg.Meta.Rows, htmlMetaRow{Key: key, Values: make([]string, len(r.Runs))})
+		}
+		pg.Meta.Rows[i].Values[run] = value
+	}
 	for ri, run := range r.Runs {
 		for _, c := range run.Config {
-			i, ok := index[c.Key]
-			if !ok {
-				i = len(pg.Meta.Rows)
-				index[c.Key] = i
-				pg.Meta.Rows = append(pg.Meta.Rows, htmlMetaRow{Key: c.Key, Values: make([]string, len(r.Runs))})
+			if !strings.HasPrefix(c.Key, vocab.ModeConfigPrefix) {
+				set(c.Key, ri, strings.Join(c.Values, ", "))
 			}
-			pg.Meta.Rows[i].Values[ri] = strings.Join(c.Values, ", ")
+		}
+	}
+	for ri, run := range r.Runs {
+		if len(run.Modes) > 0 {
+			set("modes", ri, describeModes(run.Modes))
 		}
 	}
 
@@ -217,6 +230,9 @@ func (r *Result) links() []htmlLink {
 		}
 		if run.Truncated {
 			note = strings.TrimSpace(note + " (cut short: an interrupted run)")
+		}
+		if run.Malformed > 0 {
+			note = strings.TrimSpace(note + " (" + plural(run.Malformed, "malformed line") + " skipped)")
 		}
 		out = append(out, htmlLink{Href: rel(run.Raw), Text: filepath.Base(run.Raw), Note: note})
 		// trace.json, or the runner's per-cell trace-<cell>.json files.

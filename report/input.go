@@ -11,31 +11,42 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchunit"
+
+	"gilbench/vocab"
 )
 
 // ErrInput is the error that every bad-input failure wraps: a path that
 // is not a run directory or a result file, a file that is not in the Go
-// benchmark format, a malformed line, a metric reported in two units.
+// benchmark format or none of whose result lines can be read, a metric
+// reported in two units.
 // Commands map errors.Is(err, ErrInput) to exit status 2.
 var ErrInput = errors.New("bad input")
 
-// An InputError says what is wrong with an input and where.
-// It wraps [ErrInput].
+// An InputError says what is wrong with an input and where, as
+// "path:line: msg" (benchfmt's SyntaxError reads the same); the command
+// that reads the input puts its name in front ("compare: …"). It wraps
+// [ErrInput].
 type InputError struct {
 	Path string // file or directory
 	Line int    // 1-based line, 0 when the error is about the whole file
 	Msg  string
+	// Err is the cause, when there is one (an *fs.PathError, benchfmt's
+	// reading error); its text is already part of Msg.
+	Err error
 }
 
 func (e *InputError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("report: %s:%d: %s", e.Path, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("report: %s: %s", e.Path, e.Msg)
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
 
 // Is reports whether target is [ErrInput].
 func (e *InputError) Is(target error) bool { return target == ErrInput }
+
+// Unwrap returns the cause, or nil.
+func (e *InputError) Unwrap() error { return e.Err }
 
 // RawFile is the name of the result file inside a run directory.
 const RawFile = "raw.txt"
@@ -76,8 +87,14 @@ type RunInfo struct {
 	// the order they first appear. A key whose value changes within
 	// the file lists every distinct value.
 	Config []ConfigLine `json:"config"`
+	// Modes are the modes the file's mode lines declare ("mode-gil:
+	// rival"), in their order; nil for a file without them.
+	Modes []vocab.ModeInfo `json:"modes,omitempty"`
 	// Results is the number of result lines read.
 	Results int `json:"results"`
+	// Malformed is the number of result lines that could not be read
+	// (each is a warning); they were skipped.
+	Malformed int `json:"malformed,omitempty"`
 	// Truncated is set when the file ended in the middle of a line
 	// (an interrupted run); that line was ignored.
 	Truncated bool `json:"truncated,omitempty"`
@@ -105,6 +122,8 @@ type dataset struct {
 	results  []*benchfmt.Result // owned clones, in input order
 	units    benchfmt.UnitMetadataMap
 	warnings []Warning
+	// modes are the /mode values of the results, in order of appearance.
+	modes []string
 }
 
 // resolve turns an Input into the path of its result file and a label.
@@ -115,9 +134,9 @@ func resolve(in Input) (raw, label string, err error) {
 	st, err := os.Stat(in.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", "", &InputError{Path: in.Path, Msg: "no such file or directory"}
+			return "", "", &InputError{Path: in.Path, Msg: "no such file or directory", Err: err}
 		}
-		return "", "", &InputError{Path: in.Path, Msg: err.Error()}
+		return "", "", &InputError{Path: in.Path, Msg: err.Error(), Err: err}
 	}
 	raw = in.Path
 	label = in.Label
@@ -149,19 +168,31 @@ func load(inputs []Input) (*dataset, error) {
 	ds := &dataset{}
 	var rd benchfmt.Reader
 	units := newUnitChecker()
-	seenLabel := make(map[string]int)
+	labelOf := make(map[string]string) // label -> the input that has it
+	seenMode := make(map[string]bool)
 	for _, in := range inputs {
 		raw, label, err := resolve(in)
 		if err != nil {
 			return nil, err
 		}
-		if n := seenLabel[label]; n > 0 && in.Label == "" {
-			label = fmt.Sprintf("%s#%d", label, n)
+		// A label names a column; two inputs under one label would be
+		// merged into it. A label made from a path gets a #n to tell
+		// it apart; one given twice is a mistake.
+		if prev, taken := labelOf[label]; taken {
+			if in.Label != "" {
+				return nil, &InputError{Path: in.Path, Msg: fmt.Sprintf(
+					"label %q is already the label of %s; give each input its own label", label, prev)}
+			}
+			base := label
+			for n := 1; taken; n++ {
+				label = fmt.Sprintf("%s#%d", base, n)
+				_, taken = labelOf[label]
+			}
 		}
-		seenLabel[label]++
+		labelOf[label] = in.Path
 		data, err := os.ReadFile(raw)
 		if err != nil {
-			return nil, &InputError{Path: raw, Msg: err.Error()}
+			return nil, &InputError{Path: raw, Msg: err.Error(), Err: err}
 		}
 		run := RunInfo{Label: label, Raw: raw, Dir: filepath.Dir(raw)}
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -183,10 +214,21 @@ func load(inputs []Input) (*dataset, error) {
 		rd.Reset(bytes.NewReader(data), raw, ".file", label)
 		cfg := newConfigCollector()
 		dupWarned := map[string]bool{}
+		var firstBad *benchfmt.SyntaxError
 		for rd.Scan() {
 			switch rec := rd.Result().(type) {
 			case *benchfmt.SyntaxError:
-				return nil, &InputError{Path: rec.FileName, Line: rec.Line, Msg: rec.Msg}
+				// A damaged line: say where, skip it and read on, as
+				// benchstat does; one bad line costs one sample, not the run.
+				if firstBad == nil {
+					firstBad = rec
+				}
+				run.Malformed++
+				ds.warnings = append(ds.warnings, Warning{
+					Kind:  WarnInput,
+					Where: fmt.Sprintf("%s:%d", rec.FileName, rec.Line),
+					Msg:   rec.Msg + "; line ignored",
+				})
 			case *benchfmt.Result:
 				tidyZeros(rec)
 				if dup := dropDuplicateUnits(rec); dup != "" && !dupWarned[dup] {
@@ -202,17 +244,27 @@ func load(inputs []Input) (*dataset, error) {
 					return nil, err
 				}
 				cfg.add(rec)
+				if m := nameKey(rec, vocab.KeyMode); m != "" && !seenMode[m] {
+					seenMode[m] = true
+					ds.modes = append(ds.modes, m)
+				}
 				ds.results = append(ds.results, rec.Clone())
 				run.Results++
 			}
 		}
 		if err := rd.Err(); err != nil {
-			return nil, &InputError{Path: raw, Msg: fmt.Sprintf("reading: %v (not Go benchmark format?)", err)}
+			return nil, &InputError{Path: raw, Msg: fmt.Sprintf("reading: %v (not Go benchmark format?)", err), Err: err}
+		}
+		if run.Results == 0 && firstBad != nil {
+			return nil, &InputError{Path: firstBad.FileName, Line: firstBad.Line, Msg: firstBad.Msg + " (no result line could be read)", Err: firstBad}
 		}
 		if run.Results == 0 {
 			return nil, &InputError{Path: raw, Msg: "no benchmark results (not Go benchmark format?)"}
 		}
 		run.Config = cfg.lines
+		if run.Modes, err = declaredModes(raw, data, run.Config); err != nil {
+			return nil, err
+		}
 		ds.runs = append(ds.runs, run)
 	}
 	ds.units = rd.Units()

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,16 +27,17 @@ func TestBadInputs(t *testing.T) {
 		name  string
 		input Input
 		want  string
+		cause error // also wrapped, when set
 	}{
-		{"empty directory", Input{Path: empty}, "no raw.txt here (not a run directory?)"},
-		{"missing", Input{Path: filepath.Join(empty, "nope")}, "no such file or directory"},
-		{"empty file", Input{Path: emptyRaw}, "empty file"},
-		{"binary", Input{Path: binary}, "not Go benchmark format?"},
-		{"long line", Input{Path: longLine}, "not Go benchmark format?"},
-		{"not benchmark format", Input{Path: "testdata/bad-notbench.txt"}, "no benchmark results (not Go benchmark format?)"},
-		{"mixed units", Input{Path: "testdata/bad-mixedunits.txt"}, "bad-mixedunits.txt:6: mixed units for one metric: p99-ms here, p99-ns at testdata/bad-mixedunits.txt:4"},
-		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:4: parsing measurement"},
-		{"no path", Input{Label: "x"}, "empty path"},
+		{"empty directory", Input{Path: empty}, "no raw.txt here (not a run directory?)", nil},
+		{"missing", Input{Path: filepath.Join(empty, "nope")}, "no such file or directory", fs.ErrNotExist},
+		{"empty file", Input{Path: emptyRaw}, "empty file", nil},
+		{"binary", Input{Path: binary}, "not Go benchmark format?", nil},
+		{"long line", Input{Path: longLine}, "not Go benchmark format?", nil},
+		{"not benchmark format", Input{Path: "testdata/bad-notbench.txt"}, "no benchmark results (not Go benchmark format?)", nil},
+		{"mixed units", Input{Path: "testdata/bad-mixedunits.txt"}, "bad-mixedunits.txt:6: mixed units for one metric: p99-ms here, p99-ns at testdata/bad-mixedunits.txt:4", nil},
+		{"syntax", Input{Path: "testdata/bad-syntax.txt"}, "bad-syntax.txt:3: parsing measurement: invalid syntax (no result line could be read)", nil},
+		{"no path", Input{Label: "x"}, "empty path", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
@@ -42,8 +45,11 @@ func TestBadInputs(t *testing.T) {
 			if !errors.Is(err, ErrInput) {
 				t.Fatalf("err = %v; want one wrapping ErrInput", err)
 			}
-			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "report: ") {
-				t.Errorf("err = %q; want it to start with \"report: \" and say %q", err, tc.want)
+			if tc.cause != nil && !errors.Is(err, tc.cause) {
+				t.Errorf("err = %v; want it to wrap %v", err, tc.cause)
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.HasPrefix(err.Error(), "report: ") {
+				t.Errorf("err = %q; want it to say %q, and to leave the command's name to the command", err, tc.want)
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("err is more than one line: %q", err)
@@ -74,6 +80,40 @@ func TestCutFile(t *testing.T) {
 	complete := bytes.Count(data, []byte("\nBenchmark"))
 	if r.Runs[0].Results != complete-1 {
 		t.Errorf("read %d results; want %d (every complete line)", r.Runs[0].Results, complete-1)
+	}
+}
+
+// TestCorruptLine: one malformed line in the middle of a file is reported
+// with its place and skipped, and the rest is used, as benchstat does.
+func TestCorruptLine(t *testing.T) {
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/corrupt.txt"}}})
+	if err != nil {
+		t.Fatalf("one malformed line made the whole file unusable: %v", err)
+	}
+	data, _ := os.ReadFile("testdata/corrupt.txt")
+	lines := strings.Split(string(data), "\n")
+	bad := 0
+	for i, l := range lines {
+		if strings.Contains(l, "O ns/op") {
+			bad = i + 1
+		}
+	}
+	if bad == 0 {
+		t.Fatal("testdata/corrupt.txt has no corrupt line")
+	}
+	var ws []string
+	for _, w := range r.Warnings {
+		if w.Kind == WarnInput {
+			ws = append(ws, w.String())
+		}
+	}
+	want := fmt.Sprintf("testdata/corrupt.txt:%d: parsing measurement: invalid syntax; line ignored", bad)
+	if len(ws) != 1 || ws[0] != want {
+		t.Errorf("input warnings %q; want exactly %q", ws, want)
+	}
+	complete := strings.Count(string(data), "\nBenchmark")
+	if r.Runs[0].Results != complete-1 || r.Runs[0].Malformed != 1 {
+		t.Errorf("read %d results, %d malformed; want %d and 1", r.Runs[0].Results, r.Runs[0].Malformed, complete-1)
 	}
 }
 
@@ -157,6 +197,10 @@ func TestWriteAtomicAndCancel(t *testing.T) {
 		if strings.HasPrefix(f.Name(), ".") {
 			t.Errorf("temporary file %s left behind", f.Name())
 		}
+		// The report is for people to open and share, whatever the umask.
+		if st, err := os.Stat(filepath.Join(dir, f.Name())); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644", f.Name(), st.Mode().Perm(), err)
+		}
 	}
 	if len(files) != len(r.Files) {
 		t.Errorf("%d files in the directory; Build reports %d", len(files), len(r.Files))
@@ -166,7 +210,8 @@ func TestWriteAtomicAndCancel(t *testing.T) {
 	}
 }
 
-// TestNoRunnerImport keeps the dependency rule of ARCHITECTURE.md.
+// TestNoRunnerImport keeps the dependency rule of ARCHITECTURE.md: of the
+// project, the report imports only the leaf package vocab.
 func TestNoRunnerImport(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
@@ -175,7 +220,7 @@ func TestNoRunnerImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, im := range af.Imports {
-			if strings.HasPrefix(strings.Trim(im.Path.Value, `"`), "gilbench/") {
+			if p := strings.Trim(im.Path.Value, `"`); strings.HasPrefix(p, "gilbench/") && p != "gilbench/vocab" {
 				t.Errorf("%s imports %s; the report reads result files only", f, im.Path.Value)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"gilbench/vocab"
 )
 
 // Options configures Build. The zero value of every field but Inputs
@@ -28,7 +30,9 @@ type Options struct {
 	OutDir string
 
 	// Baseline is the mode every cell is compared with in the ByMode
-	// layout. Default "sequential".
+	// layout. Default: the mode whose mode line gives it the role
+	// baseline ("mode-sequential: baseline"); in a file without mode
+	// lines, the first mode to appear.
 	Baseline string
 
 	// Confidence is the level of the intervals. Default 0.95.
@@ -53,9 +57,10 @@ type Options struct {
 
 	// Reference lists modes that are yardsticks rather than contenders:
 	// the verdict does not pick them as the winner (they stay in the
-	// tables and plots). Default ["native"] (the Go twin of a
-	// workload, which wins every time and says nothing about Python's
-	// choices).
+	// tables and plots). Default (nil): the modes whose mode lines give
+	// them the role reference (the Go twin of a workload, which wins
+	// every time and says nothing about Python's choices); none in a
+	// file without mode lines. A non-nil empty list means none.
 	Reference []string
 
 	// Title heads the HTML report. Default: "gilbench report: " and
@@ -64,9 +69,6 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Baseline == "" {
-		o.Baseline = "sequential"
-	}
 	if o.Confidence == 0 {
 		o.Confidence = 0.95
 	}
@@ -79,9 +81,6 @@ func (o Options) withDefaults() Options {
 	if o.HighVariance == 0 {
 		o.HighVariance = 0.10
 	}
-	if o.Reference == nil {
-		o.Reference = []string{"native"}
-	}
 	if o.WallCPURatio == 0 {
 		o.WallCPURatio = 2
 	}
@@ -90,7 +89,12 @@ func (o Options) withDefaults() Options {
 
 // Result is a built report.
 type Result struct {
-	Options Options // with defaults filled in
+	// Options are the options with defaults filled in, Baseline and
+	// Reference as the inputs' mode lines give them.
+	Options Options
+	// Modes are the inputs' modes in their order, which is also their
+	// colour order in the plots, with the role each plays here.
+	Modes []vocab.ModeInfo
 	// Runs describes the inputs in order.
 	Runs []RunInfo
 	// Tables are the summaries, one per workload and metric, in the
@@ -153,16 +157,19 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	for _, res := range ds.results {
 		b.add(withDerived(res.Clone()))
 	}
-	r := &Result{Options: opts, Runs: ds.runs, Warnings: ds.warnings}
+	mr := resolveModes(ds.runs, ds.modes, opts)
+	opts.Baseline, opts.Reference = mr.baseline, mr.reference
+	r := &Result{Options: opts, Modes: mr.modes, Runs: ds.runs, Warnings: append(ds.warnings, mr.warnings...)}
 	r.Tables = b.finish(tableOpts{
 		layout:     opts.Layout,
 		baseline:   opts.Baseline,
+		modeOrder:  modeNames(mr.modes),
 		confidence: opts.Confidence,
 		thresholds: &thr,
 		units:      ds.units,
 	})
 	r.Warnings = append(r.Warnings, cellWarnings(r.Tables, opts)...)
-	r.Verdict = verdict(r.Tables, opts)
+	r.Verdict = verdict(r.Tables, opts, firstRival(r.Modes))
 	return r, nil
 }
 
@@ -206,10 +213,10 @@ func primary(ts []*Table) *Table {
 	for _, want := range []func(*Table) bool{
 		// A workload's own rate (convoy's roundtrips/s) says more than the time
 		// of its tasks, which it fixes.
-		func(t *Table) bool { return isRate(t.Unit) && t.Unit != unitTasks },
-		func(t *Table) bool { return t.Unit == unitTime },
-		func(t *Table) bool { return t.Unit == unitTasks },
-		func(t *Table) bool { return isRate(t.Unit) },
+		func(t *Table) bool { return vocab.IsRate(t.Unit) && t.Unit != vocab.Tasks.Tidy() },
+		func(t *Table) bool { return t.Unit == vocab.Time.Tidy() },
+		func(t *Table) bool { return t.Unit == vocab.Tasks.Tidy() },
+		func(t *Table) bool { return vocab.IsRate(t.Unit) },
 		func(t *Table) bool { return !t.Derived && t.Better != 0 },
 		func(t *Table) bool { return !t.Derived },
 	} {
@@ -225,15 +232,10 @@ func primary(ts []*Table) *Table {
 	return nil
 }
 
-// isRate reports whether unit is per second ("tasks/s", "B/s").
-func isRate(unit string) bool {
-	return strings.HasSuffix(unit, "/s") || strings.HasSuffix(unit, "/sec")
-}
-
 // speedupUnit reports whether a unit's comparisons read as speed-ups
 // (time per task, or a rate), rather than as percentage changes.
 func speedupUnit(t *Table) bool {
-	return t.Better != 0 && (t.Unit == unitTime || isRate(t.Unit))
+	return t.Better != 0 && (t.Unit == vocab.Time.Tidy() || vocab.IsRate(t.Unit))
 }
 
 // SelectTables returns the tables for the given units (as written in the
@@ -262,7 +264,7 @@ func (r *Result) SelectTables(units []string) []*Table {
 	}
 	want := map[string]bool{}
 	for _, u := range units {
-		want[tidyUnit(u)] = true
+		want[vocab.Tidy(u)] = true
 	}
 	var out []*Table
 	for _, g := range r.Groups() {
@@ -279,7 +281,7 @@ func (r *Result) SelectTables(units []string) []*Table {
 func (r *Result) write(ctx context.Context) error {
 	dir := r.Options.OutDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	put := func(name string, data []byte) error {
 		if err := ctx.Err(); err != nil {
@@ -330,7 +332,7 @@ func (r *Result) write(ctx context.Context) error {
 func writeFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -339,16 +341,16 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: writing %s: %v", path, err)
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: writing %s: %v", path, err)
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: %v", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

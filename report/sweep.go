@@ -24,13 +24,6 @@ import (
 // sweepKey is the name key on the x axis of the sweep plots.
 const sweepKey = "cs"
 
-// Units of the lock objects' statistics, as benchfmt tidies them.
-const (
-	unitObjLockWait = "lock-wait-sec/op"
-	unitObjLockAcq  = "lock-acquisitions/op"
-	unitObjLockCont = "lock-contended/op"
-)
-
 // A sweepFamily is the tables of one unit whose groups differ only in the swept key.
 type sweepFamily struct {
 	name   string   // the group without the swept part: "counter batch=1"
@@ -99,45 +92,45 @@ func sweepFamilies(ts []*Table) []*sweepFamily {
 	return out
 }
 
-// sweepJobs returns the jobs that draw the sweep plots of ts.
-func sweepJobs(ts []*Table) []func() (*Plot, error) {
-	fams := sweepFamilies(ts)
-	byName := map[string]map[string]*sweepFamily{} // name -> unit -> family
-	var names []string
-	for _, f := range fams {
-		if byName[f.name] == nil {
-			byName[f.name] = map[string]*sweepFamily{}
-			names = append(names, f.name)
+// sweepSelect selects, for each swept workload (in the order of its first
+// table), the tables of one family: the first family whose unit passes
+// the first of want that any family passes, then the families of extra
+// units when there are (the contended acquisitions beside all of them).
+// Each selection is one sweep plot.
+func sweepSelect(want []func(unit string) bool, extra ...string) func([]*Table) [][]*Table {
+	return func(ts []*Table) [][]*Table {
+		fams := sweepFamilies(ts)
+		var names []string
+		for _, f := range fams {
+			if !contains(names, f.name) {
+				names = append(names, f.name)
+			}
 		}
-		byName[f.name][f.unit] = f
-	}
-	var jobs []func() (*Plot, error)
-	for _, name := range names {
-		us := byName[name]
-		tput := us[unitTasks]
-		if tput == nil {
-			for _, f := range fams {
-				if f.name == name && isRate(f.unit) {
-					tput = f
-					break
+		var out [][]*Table
+		for _, name := range names {
+			var main *sweepFamily
+			for _, ok := range want {
+				for _, f := range fams {
+					if main == nil && f.name == name && ok(f.unit) {
+						main = f
+					}
 				}
 			}
-		}
-		if tput != nil {
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("throughput", tput.unit, []*sweepFamily{tput}) })
-		}
-		if f := us[unitObjLockWait]; f != nil {
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-wait", "lock wait (s/op)", []*sweepFamily{f}) })
-		}
-		if f := us[unitObjLockAcq]; f != nil {
-			fs := []*sweepFamily{f}
-			if c := us[unitObjLockCont]; c != nil {
-				fs = append(fs, c)
+			if main == nil {
+				continue
 			}
-			jobs = append(jobs, func() (*Plot, error) { return sweepPlot("lock-acquisitions", "lock acquisitions per op", fs) })
+			sel := append([]*Table(nil), main.tables...)
+			for _, u := range extra {
+				for _, f := range fams {
+					if f.name == name && f.unit == u {
+						sel = append(sel, f.tables...)
+					}
+				}
+			}
+			out = append(out, sel)
 		}
+		return out
 	}
-	return jobs
 }
 
 // sweepWorkers is the largest worker count in the families' tables.
@@ -154,7 +147,7 @@ func sweepWorkers(fs []*sweepFamily) int {
 }
 
 // sweepCell is mode's cell of t at workers, or at the mode's largest worker count if it
-// has none there (sequential runs one worker).
+// has none there (the baseline runs one worker).
 func sweepCell(t *Table, mode string, workers int) *Cell {
 	ci := t.ColIndex(mode)
 	if ci < 0 {
@@ -178,12 +171,19 @@ func sweepCell(t *Table, mode string, workers int) *Cell {
 
 // sweepPlot draws the families' values against the swept key, a line per mode (a
 // color) and per family (a dash pattern: the first solid).
-func sweepPlot(kind, yLabel string, fs []*sweepFamily) (*Plot, error) {
+func sweepPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
+	fs := sweepFamilies(ts)
+	if len(fs) == 0 {
+		return nil, nil
+	}
 	f0 := fs[0]
+	yLabel := ch.yLabel
+	if yLabel == "" {
+		yLabel = f0.unit
+	}
 	workers := sweepWorkers(fs)
 	dashes := [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}}
 	var (
-		pal   palette
 		ss    []series
 		modes []string
 	)
@@ -261,7 +261,7 @@ func sweepPlot(kind, yLabel string, fs []*sweepFamily) (*Plot, error) {
 	for _, f := range fs {
 		units = append(units, f.unit)
 	}
-	alt := fmt.Sprintf("%s of %s against the critical-section length %s (%s), a line per mode at %s (sequential: 1 worker), with intervals.",
+	alt := fmt.Sprintf("%s of %s against the critical-section length %s (%s), a line per mode at %s (or at its most, for a mode run with fewer), with intervals.",
 		strings.Join(units, " and "), f0.name, sweepKey, strings.Join(f0.xs, ", "), plural(workers, "worker"))
-	return render("sweep-"+kind+"-"+fileName(f0.name), "sweep", f0.group, alt, p, leg)
+	return render(ch.kind+"-"+ch.name+"-"+fileName(f0.name), ch.kind, f0.group, alt, p, leg)
 }

@@ -76,25 +76,30 @@ func TestSweepPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sweeps []string
+	// Each group shows its sweep plots in the order of the chart table.
+	sweeps := map[string][]string{}
 	for _, p := range r.Plots {
 		if p.Kind == "sweep" {
-			sweeps = append(sweeps, p.Name+" @ "+p.Group)
+			sweeps[p.Group] = append(sweeps[p.Group], p.Name)
 			if len(p.PNG) == 0 || len(p.SVG) == 0 || !strings.Contains(p.Alt, "0, 10, 100, 1000") {
 				t.Errorf("%s: empty image or alt %q", p.Name, p.Alt)
 			}
 		}
 	}
-	want := []string{
-		"sweep-throughput-counter_batch_1 @ counter cs=0 batch=1",
-		"sweep-lock-wait-counter_batch_1 @ counter cs=0 batch=1",
-		"sweep-lock-acquisitions-counter_batch_1 @ counter cs=0 batch=1",
-		"sweep-throughput-counter_batch_64 @ counter cs=0 batch=64",
-		"sweep-lock-wait-counter_batch_64 @ counter cs=0 batch=64",
-		"sweep-lock-acquisitions-counter_batch_64 @ counter cs=0 batch=64",
+	want := map[string][]string{
+		"counter cs=0 batch=1": {
+			"sweep-throughput-counter_batch_1",
+			"sweep-lock-wait-counter_batch_1",
+			"sweep-lock-acquisitions-counter_batch_1",
+		},
+		"counter cs=0 batch=64": {
+			"sweep-throughput-counter_batch_64",
+			"sweep-lock-wait-counter_batch_64",
+			"sweep-lock-acquisitions-counter_batch_64",
+		},
 	}
-	if strings.Join(sweeps, "\n") != strings.Join(want, "\n") {
-		t.Errorf("sweep plots:\n%s\nwant:\n%s", strings.Join(sweeps, "\n"), strings.Join(want, "\n"))
+	if fmt.Sprint(sweeps) != fmt.Sprint(want) {
+		t.Errorf("sweep plots by group:\n%v\nwant:\n%v", sweeps, want)
 	}
 	html, err := os.ReadFile(r.HTML)
 	if err != nil {

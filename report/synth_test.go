@@ -42,7 +42,13 @@ type synthConfig struct {
 	seed      uint64
 	noise     float64            // relative noise (σ of a log-normal)
 	speed     map[string]float64 // per-mode CPU cost factor (1 if absent)
+	// noModeLines leaves out the mode lines, as runs did before they
+	// were written.
+	noModeLines bool
 }
+
+// synthRoles are the roles the runner gives the modes.
+var synthRoles = map[string]string{"sequential": "baseline", "native": "reference"}
 
 func defaultMatrix() synthConfig {
 	return synthConfig{
@@ -61,6 +67,16 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	fmt.Fprintf(&b, "tasks: default\nsize: default\nswitch-interval: 5ms\ncheck-interval: 100\nscaling: strong\n")
 	// Like the runner: metadata only where higher is better.
 	fmt.Fprintf(&b, "Unit tasks/s better=higher\nUnit roundtrips/s better=higher\n")
+	if !c.noModeLines {
+		// Like the runner: one line per mode, in the run's order.
+		for _, mode := range c.modes {
+			role := synthRoles[mode]
+			if role == "" {
+				role = "rival"
+			}
+			fmt.Fprintf(&b, "mode-%s: %s\n", mode, role)
+		}
+	}
 	const cores = 2.0
 	const tasks = 200
 	for _, wn := range c.workloads {

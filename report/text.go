@@ -12,12 +12,6 @@ import (
 	"golang.org/x/perf/benchunit"
 )
 
-// tidyUnit returns unit as benchfmt stores it ("ns/op" → "sec/op").
-func tidyUnit(unit string) string {
-	_, u := benchunit.Tidy(1, unit)
-	return u
-}
-
 // rowScalers returns, per row, the common scale benchstat uses for the
 // centers of that row.
 func rowScalers(t *Table) []benchunit.Scaler {

@@ -32,16 +32,22 @@ type Finding struct {
 }
 
 // verdict picks the comparisons to state first. In the ByMode layout,
-// for each workload group, at the highest worker count that has two or
-// more modes besides the baseline: the mode with the best median against
-// gil (the default a Python programmer has) or, when gil is the best or
-// absent, against the runner-up; modes listed in Options.Reference
-// (native Go) are not contenders. Significant findings, sorted by
-// speed-up, come first. In the ByInput layout, for each group and each
-// input after the first: the largest significant change, and one
-// overall line per input with the geomean and the counts of faster,
-// slower and unchanged cells.
-func verdict(tables []*Table, o Options) []Finding {
+// for each workload group, at the highest worker count that has a mode
+// besides the baseline: the rival with the best median against the
+// status quo, or, when the status quo is the best or has no cell there,
+// against the runner-up (the best of the other rivals); a lone contender
+// is compared with the baseline. The status quo is the first rival in
+// the run's mode order: runs list their rivals starting with what a
+// Python programmer has without choosing (threads under the GIL), and
+// "how much better than what I have?" is the question the verdict
+// answers; when the status quo wins, its margin over the next best is.
+// Reference modes (Options.Reference: native Go) are not contenders
+// unless there is no rival. Significant findings, sorted by speed-up,
+// come first. In the ByInput layout, for each group and each input after
+// the first: the largest significant change, and one overall line per
+// input with the geomean and the counts of faster, slower and unchanged
+// cells.
+func verdict(tables []*Table, o Options, statusQuo string) []Finding {
 	groups := map[string][]*Table{}
 	var order []string
 	for _, t := range tables {
@@ -57,7 +63,7 @@ func verdict(tables []*Table, o Options) []Finding {
 			if t == nil || t.Better == 0 {
 				continue
 			}
-			if f, ok := modeFinding(t, o); ok {
+			if f, ok := modeFinding(t, o, statusQuo); ok {
 				out = append(out, f)
 			}
 		}
@@ -94,8 +100,12 @@ func better(t *Table, a, b *Cell) bool {
 	return a.Summary.Center < b.Summary.Center
 }
 
-func modeFinding(t *Table, o Options) (Finding, bool) {
+func modeFinding(t *Table, o Options, statusQuo string) (Finding, bool) {
 	bc := t.ColIndex(o.Baseline)
+	sq := -1
+	if statusQuo != "" && statusQuo != o.Baseline && !contains(o.Reference, statusQuo) {
+		sq = t.ColIndex(statusQuo)
+	}
 	for r := len(t.Rows) - 1; r >= 0; r-- {
 		var cands, refs []*Cell
 		for ci, c := range t.Cells[r] {
@@ -116,8 +126,8 @@ func modeFinding(t *Table, o Options) (Finding, bool) {
 		sort.SliceStable(cands, func(i, j int) bool { return better(t, cands[i], cands[j]) })
 		best := cands[0]
 		var other *Cell
-		if gi := t.ColIndex("gil"); gi >= 0 && gi != best.Col && t.Cell(r, gi) != nil {
-			other = t.Cell(r, gi)
+		if c := t.Cell(r, sq); c != nil && c != best {
+			other = c
 		} else if len(cands) > 1 {
 			other = cands[1]
 		} else if best.Base != nil {
@@ -258,8 +268,15 @@ func overallFindings(ts []*Table) []Finding {
 			g = 1 / g
 		}
 		f := Finding{Winner: label, Other: base, Speedup: g}
-		f.Text = fmt.Sprintf("overall: %s is %s× %s than %s (geomean over %d cells; %d faster, %d slower, %d without significant difference)",
-			label, fmtX(g), word, base, len(logs), faster, slower, same)
+		if faster+slower == 0 {
+			// A geomean of noise is not a speed-up: say only what the
+			// tests say.
+			f.Text = fmt.Sprintf("overall: nothing differs significantly between %s and %s (%s, none significant)",
+				label, base, plural(len(logs), "cell"))
+		} else {
+			f.Text = fmt.Sprintf("overall: %s is %s× %s than %s (geomean over %d cells; %d faster, %d slower, %d without significant difference)",
+				label, fmtX(g), word, base, len(logs), faster, slower, same)
+		}
 		out = append(out, f)
 	}
 	return out

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/aclements/go-moremath/stats"
+
+	"gilbench/vocab"
 )
 
 // A WarnKind classifies a Warning.
@@ -63,7 +68,7 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 	}
 	cpu := map[cellID]*Cell{}
 	for _, t := range tables {
-		if t.Unit != unitCPU {
+		if t.Unit != vocab.CPU.Tidy() {
 			continue
 		}
 		for _, row := range t.Cells {
@@ -78,9 +83,9 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 		if t.Derived {
 			continue
 		}
-		perf := t.Unit == unitTime || isRate(t.Unit)
+		perf := t.Unit == vocab.Time.Tidy() || vocab.IsRate(t.Unit)
 		// tasks/s is the inverse of sec/op: one variance warning is enough.
-		checkVar := t.Unit == unitTime || (isRate(t.Unit) && t.Unit != unitTasks)
+		checkVar := t.Unit == vocab.Time.Tidy() || (vocab.IsRate(t.Unit) && t.Unit != vocab.Tasks.Tidy())
 		for _, row := range t.Cells {
 			for _, c := range row {
 				if c == nil {
@@ -95,24 +100,28 @@ func cellWarnings(tables []*Table, o Options) []Warning {
 						add(Warning{WarnVariance, w, fmt.Sprintf("%s varies by ±%.0f%% (%.0f%% CI); rerun on a quieter machine or with more repetitions", t.Unit, 100*h, 100*o.Confidence)})
 					}
 				}
-				if t.Unit == unitTime && t.Class == "CPU" {
+				if t.Unit == vocab.Time.Tidy() && vocab.Class(t.Class).CPUBound() {
 					if cc := cpu[cellID{t.Group, t.Rows[c.Row].Label, t.Cols[c.Col].Label}]; cc != nil && cc.Summary.Center > 0 {
 						if ratio := c.Summary.Center / cc.Summary.Center; ratio > o.WallCPURatio {
 							add(Warning{WarnWallCPU, w, fmt.Sprintf("wall time per task is %.1f× the CPU time in a CPU-bound workload (machine busy or throttled?)", ratio)})
 						}
 					}
 				}
-				for _, m := range c.Warnings {
+				for _, err := range c.Warnings {
+					var (
+						residue *ResidueWarning
+						few     *SampleSizeWarning
+					)
 					switch {
-					case strings.HasPrefix(m, "benchmarks vary in"):
-						add(Warning{WarnStats, w, m})
+					case errors.As(err, &residue):
+						add(Warning{WarnStats, w, err.Error()})
 					case !perf:
 						// Lock counters and sizes are often constant
 						// or zero; their statistics warnings are noise.
-					case c.N() < o.MinSamples && strings.HasPrefix(m, "need "):
+					case errors.As(err, &few) && c.N() < o.MinSamples:
 						// Already said by the WarnSamples warning.
 					default:
-						add(Warning{WarnStats, w + " (" + t.Unit + ")", m})
+						add(Warning{WarnStats, w + " (" + t.Unit + ")", err.Error()})
 					}
 				}
 			}
@@ -139,4 +148,76 @@ func halfWidth(center, lo, hi float64) float64 {
 		return math.Inf(1)
 	}
 	return math.Max(hi/center-1, 1-lo/center)
+}
+
+// Statistics warnings are kept as the values benchproc and benchmath give,
+// each wrapped once, where it enters the report (Table building and
+// statsWarnings), in a type that says what it is about, so that nothing
+// downstream has to read their text.
+
+// A ResidueWarning says that a cell pools results that differ in
+// something its table does not show: the fields that benchproc's
+// NonSingularFields finds in the cell's residue. benchproc returns the
+// fields, not an error; the text is benchstat's.
+type ResidueWarning struct {
+	Fields []string // ".fullname", "/gomaxprocs", a config key
+}
+
+func (w *ResidueWarning) Error() string {
+	return "benchmarks vary in " + strings.Join(w.Fields, ", ")
+}
+
+// A SampleSizeWarning is benchmath's warning that a cell has too few
+// values: for a finite confidence interval (For == "interval"), or for
+// the test to detect any difference at all (For == "test"). Err is
+// benchmath's warning, whose text is the message.
+//
+// benchmath makes these with fmt.Errorf, without a type or a sentinel, so
+// statsWarnings recognises them by where they come from rather than by
+// their text: the summary of a sample that cannot bound its median warns
+// only about the sample size (its interval is then infinite), and a
+// comparison's warning that is not the test's own failure (one of the
+// statistics package's sentinel errors, such as all values being equal)
+// is the warning that the samples are too small.
+type SampleSizeWarning struct {
+	For string // "interval" or "test"
+	Err error
+}
+
+func (w *SampleSizeWarning) Error() string { return w.Err.Error() }
+func (w *SampleSizeWarning) Unwrap() error { return w.Err }
+
+// statsWarnings collects benchmath's warnings about c: its sample's, its
+// summary's and its comparison's (when it has a baseline), the sample-size
+// ones wrapped in a *SampleSizeWarning, the others as benchmath gives them.
+func statsWarnings(c *Cell) []error {
+	out := append([]error(nil), c.Sample.Warnings...)
+	infinite := math.IsInf(c.Summary.Lo, 0) || math.IsInf(c.Summary.Hi, 0)
+	for _, err := range c.Summary.Warnings {
+		if infinite {
+			err = &SampleSizeWarning{For: "interval", Err: err}
+		}
+		out = append(out, err)
+	}
+	if c.Base == nil {
+		return out
+	}
+	for _, err := range c.Cmp.Warnings {
+		if !testFailed(err) {
+			err = &SampleSizeWarning{For: "test", Err: err}
+		}
+		out = append(out, err)
+	}
+	return out
+}
+
+// testFailed reports whether err is a statistical test's own failure
+// rather than a warning about the samples' size.
+func testFailed(err error) bool {
+	for _, target := range []error{stats.ErrSamplesEqual, stats.ErrSampleSize, stats.ErrZeroVariance, stats.ErrMismatchedSamples} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

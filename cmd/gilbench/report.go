@@ -22,12 +22,15 @@ type reportInputError struct{ err error }
 func (e reportInputError) Error() string   { return e.err.Error() }
 func (e reportInputError) Unwrap() []error { return []error{e.err, runner.ErrUsage, report.ErrInput} }
 
-func badReportInput(err error) error {
+// badReportInput marks bad input to the command name as such, its
+// message starting with the command's name ("compare: DIR: no such file
+// or directory"); other errors pass unchanged.
+func badReportInput(name string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
 	if errors.Is(err, report.ErrInput) {
-		return reportInputError{err}
+		return reportInputError{fmt.Errorf("%s: %w", name, err)}
 	}
 	return err
 }
@@ -35,9 +38,10 @@ func badReportInput(err error) error {
 const reportUsage = `usage: gilbench report [-o DIR] [-format text|csv] [-units LIST] RUN_DIR|raw.txt
 
 Reads a run's raw results, prints benchstat-style tables (median ± 95% CI,
-speed-up against sequential, ~ when the difference is not significant) and
-writes report.html, the plots (*.png, *.svg), summary.csv and summary.json
-into the run directory (or DIR). The path of report.html is printed last.
+speed-up against the run's baseline mode, ~ when the difference is not
+significant) and writes report.html, the plots (*.png, *.svg), summary.csv
+and summary.json into the run directory (or DIR). The path of report.html
+is printed last.
 `
 
 const compareUsage = `usage: gilbench compare [-o DIR] [-format text|csv] [-units LIST] [label=]RUN_DIR|raw.txt ...
@@ -118,7 +122,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			out = filepath.Dir(out)
 		}
 	}
-	return build(ctx, report.Options{Inputs: []report.Input{in}, Layout: report.ByMode, OutDir: out}, f, stdout, stderr)
+	return build(ctx, "report", report.Options{Inputs: []report.Input{in}, Layout: report.ByMode, OutDir: out}, f, stdout, stderr)
 }
 
 // cmdCompare is `gilbench compare`.
@@ -142,13 +146,14 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, a := range rest {
 		ins = append(ins, report.ParseInput(a))
 	}
-	return build(ctx, report.Options{Inputs: ins, Layout: report.ByInput, OutDir: f.out}, f, stdout, stderr)
+	return build(ctx, "compare", report.Options{Inputs: ins, Layout: report.ByInput, OutDir: f.out}, f, stdout, stderr)
 }
 
-func build(ctx context.Context, opts report.Options, f *reportFlags, stdout, stderr io.Writer) error {
+// build runs report.Build for the command name and prints its result.
+func build(ctx context.Context, name string, opts report.Options, f *reportFlags, stdout, stderr io.Writer) error {
 	r, err := report.Build(ctx, opts)
 	if err != nil {
-		return badReportInput(err)
+		return badReportInput(name, err)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)

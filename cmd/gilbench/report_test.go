@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,4 +150,148 @@ func TestCmdCompare(t *testing.T) {
 	if !errors.Is(err, report.ErrInput) {
 		t.Errorf("compare with one run: err = %v; want ErrInput", err)
 	}
+}
+
+// TestCmdCompareDuplicateLabels: two inputs under one label would be
+// merged into one column; compare refuses them (exit status 2).
+func TestCmdCompareDuplicateLabels(t *testing.T) {
+	td := filepath.Join("..", "..", "report", "testdata")
+	var stdout, stderr bytes.Buffer
+	err := cmdCompare([]string{"x=" + filepath.Join(td, "compare-a.txt"), "x=" + filepath.Join(td, "compare-b.txt")}, &stdout, &stderr)
+	if !errors.Is(err, report.ErrInput) || !errors.Is(err, runner.ErrUsage) {
+		t.Fatalf("err = %v; want one wrapping report.ErrInput (exit status 2)", err)
+	}
+	if !strings.Contains(err.Error(), `label "x"`) || !strings.Contains(err.Error(), "compare-a.txt") {
+		t.Errorf("err = %q; want it to name the label and the input that has it", err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %q", stdout.String())
+	}
+}
+
+// TestCmdCompareMissing: an error of compare says compare, not report.
+func TestCmdCompareMissing(t *testing.T) {
+	td := filepath.Join("..", "..", "report", "testdata")
+	missing := filepath.Join(t.TempDir(), "nope")
+	var stdout, stderr bytes.Buffer
+	err := cmdCompare([]string{filepath.Join(td, "compare-a.txt"), missing}, &stdout, &stderr)
+	if !errors.Is(err, report.ErrInput) {
+		t.Fatalf("err = %v; want ErrInput", err)
+	}
+	if want := "compare: " + missing + ": no such file or directory"; err.Error() != want {
+		t.Errorf("err = %q; want %q", err, want)
+	}
+	err = cmdReport([]string{missing}, &stdout, &stderr)
+	if want := "report: " + missing + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("report: err = %v; want %q", err, want)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the command-line goldens in testdata")
+
+// A cliCase is one command line and its expected exit status; its output
+// is testdata/<name>.stdout and testdata/<name>.stderr. $OUT in args is a
+// fresh directory, and stands for it in the output.
+type cliCase struct {
+	name string
+	code int // exit status, as exitCode maps the error
+	args []string
+}
+
+var cliCases = []cliCase{
+	{"report", 0, []string{"report", "-o", "$OUT", "testdata/run.txt"}},
+	{"report-units", 0, []string{"report", "-o", "$OUT", "-units", "tasks/s,cpu-ns/op", "testdata/run.txt"}},
+	{"report-csv", 0, []string{"report", "-o", "$OUT", "-format", "csv", "testdata/run.txt"}},
+	{"report-old", 0, []string{"report", "-o", "$OUT", "testdata/old-run.txt"}},
+	{"report-corrupt", 0, []string{"report", "-o", "$OUT", "testdata/corrupt.txt"}},
+	{"report-cut", 0, []string{"report", "-o", "$OUT", "testdata/cut.txt"}},
+	{"report-missing", 2, []string{"report", "-o", "$OUT", "testdata/nope"}},
+	{"report-mixed-units", 2, []string{"report", "-o", "$OUT", "testdata/mixed-units.txt"}},
+	{"report-two", 2, []string{"report", "testdata/run.txt", "testdata/old-run.txt"}},
+	{"compare", 0, []string{"compare", "old=testdata/compare-a.txt", "new=testdata/compare-b.txt"}},
+	{"compare-same", 0, []string{"compare", "a=testdata/run.txt", "b=testdata/run.txt"}},
+	{"compare-duplicate-label", 2, []string{"compare", "x=testdata/compare-a.txt", "x=testdata/compare-b.txt"}},
+	{"compare-missing", 2, []string{"compare", "testdata/compare-a.txt", "testdata/nope"}},
+	{"compare-one", 2, []string{"compare", "testdata/compare-a.txt"}},
+}
+
+// TestCLIGolden runs each case in-process, as main does (run, then
+// exitCode, which prints the error), and compares the output with the
+// goldens, benchstat's way.
+func TestCLIGolden(t *testing.T) {
+	for _, tc := range cliCases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "$OUT", out)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, &stdout, &stderr)
+			if code := exitCode(err, &stderr); code != tc.code {
+				t.Errorf("gilbench %s: exit status %d; want %d (err = %v)", strings.Join(tc.args, " "), code, tc.code, err)
+			}
+			clean := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(out), []byte("$OUT")) }
+			checkCLIGolden(t, tc.name, clean(stdout.Bytes()), clean(stderr.Bytes()))
+		})
+	}
+}
+
+// checkCLIGolden compares the streams with testdata/<name>.stdout and
+// .stderr (a missing file is empty). On a mismatch it writes
+// testdata/<name>.got with both streams and says got/want at the first
+// line that differs; with -update it rewrites the goldens.
+func checkCLIGolden(t *testing.T, name string, stdout, stderr []byte) {
+	t.Helper()
+	base := filepath.Join("testdata", name)
+	if *update {
+		for ext, got := range map[string][]byte{".stdout": stdout, ".stderr": stderr} {
+			if len(got) == 0 {
+				if err := os.Remove(base + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if err := os.WriteFile(base+ext, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	bad := false
+	for _, s := range []struct {
+		ext string
+		got []byte
+	}{{".stdout", stdout}, {".stderr", stderr}} {
+		want, err := os.ReadFile(base + s.ext)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if bytes.Equal(s.got, want) {
+			continue
+		}
+		bad = true
+		gl, wl := strings.Split(string(s.got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Errorf("%s%s differs at line %d:\ngot  %q\nwant %q", base, s.ext, i+1, g, w)
+				break
+			}
+		}
+	}
+	if !bad {
+		return
+	}
+	got := "-- stdout --\n" + string(stdout) + "-- stderr --\n" + string(stderr)
+	if err := os.WriteFile(base+".got", []byte(got), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Errorf("got written to %s.got; go test ./cmd/gilbench -run CLIGolden -update rewrites the goldens", base)
 }

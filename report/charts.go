@@ -1,0 +1,217 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"gilbench/vocab"
+)
+
+// The charts' draw functions (see the table in plot.go): each turns its
+// selection of tables into series or bars and renders them.
+
+// percentileUnit matches a latency percentile as benchfmt tidies it ("p99-sec").
+var percentileUnit = regexp.MustCompile(`^p([0-9]+(?:\.[0-9]+)?)-sec$`)
+
+// speedupPlot: speed-up over the baseline against workers, a line per
+// mode with its interval, and the ideal line.
+func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
+	t := ts[0]
+	if t.Baseline == "" || t.Better == 0 || t.ColKey != vocab.KeyMode {
+		return nil, nil
+	}
+	var ss []series
+	for ci, col := range t.Cols {
+		s := series{label: col.Label, color: pal.color(col.Label)}
+		for r := range t.Rows {
+			c := t.Cell(r, ci)
+			if c == nil || c.Base == nil || c.Workers == 0 {
+				continue
+			}
+			b := c.Base.Summary.Center
+			y := Speedup(c.Summary.Center/b, t.Better)
+			lo := Speedup(c.Summary.Lo/b, t.Better)
+			hi := Speedup(c.Summary.Hi/b, t.Better)
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			s.pts = append(s.pts, point{float64(c.Workers), y, lo, hi})
+		}
+		if len(s.pts) > 0 {
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	title := fmt.Sprintf("%s: speed-up over %s", t.Group, t.Baseline)
+	p, leg, err := lineChart(lineOpts{
+		title: title, xLabel: "workers", yLabel: "speed-up (×)",
+		ideal: true, yMin: 0, yMax: math.NaN(), log2Y: true,
+		yTicks: scaledTicks{benchunit.Decimal},
+	}, ss)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	alt := fmt.Sprintf("Speed-up of each mode over %s against the number of workers for %s, with intervals and the ideal linear line.",
+		t.Baseline, t.Group)
+	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}
+
+// throughputPlot: a rate by mode, a bar per worker count.
+func throughputPlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
+	t := ts[0]
+	if len(t.Cols) == 0 || len(t.Rows) == 0 {
+		return nil, nil
+	}
+	var groups []string
+	for _, c := range t.Cols {
+		groups = append(groups, c.Label)
+	}
+	var ss []barSeries
+	for ri, row := range t.Rows {
+		s := barSeries{label: row.Label, color: seqColor(ri, len(t.Rows))}
+		if row.Workers > 0 {
+			s.label = plural(row.Workers, "worker")
+		}
+		for ci := range t.Cols {
+			s.add(t.Cell(ri, ci))
+		}
+		ss = append(ss, s)
+	}
+	title := fmt.Sprintf("%s: %s by mode", t.Group, t.Unit)
+	p, leg := barChart(title, t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
+	alt := fmt.Sprintf("Bar chart of %s for each mode of %s, one bar per worker count, with intervals.", t.Unit, t.Group)
+	return render(ch.kind+"-"+fileName(t.Unit)+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}
+
+// latencyPlot: latency percentiles against workers, a color per mode, a
+// dash pattern per percentile.
+func latencyPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
+	sort.SliceStable(ts, func(i, j int) bool {
+		a, _ := strconv.ParseFloat(percentileUnit.FindStringSubmatch(ts[i].Unit)[1], 64)
+		b, _ := strconv.ParseFloat(percentileUnit.FindStringSubmatch(ts[j].Unit)[1], 64)
+		return a > b
+	})
+	dashes := [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}, {vg.Points(1), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+	var ss []series
+	var modes []string
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for ti, t := range ts {
+		for ci, col := range t.Cols {
+			s := series{color: pal.color(col.Label), dashes: dashes[ti%len(dashes)]}
+			for r := range t.Rows {
+				c := t.Cell(r, ci)
+				if c == nil || c.Workers == 0 {
+					continue
+				}
+				s.pts = append(s.pts, point{float64(c.Workers), c.Summary.Center, c.Summary.Lo, c.Summary.Hi})
+				if c.Summary.Center > 0 {
+					ymin, ymax = math.Min(ymin, c.Summary.Center), math.Max(ymax, c.Summary.Center)
+				}
+			}
+			if len(s.pts) == 0 {
+				continue
+			}
+			if !contains(modes, col.Label) {
+				modes = append(modes, col.Label)
+			}
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	group := ts[0].Group
+	var names []string
+	for _, t := range ts {
+		names = append(names, strings.TrimSuffix(t.Unit, "-sec"))
+	}
+	p, leg, err := lineChart(lineOpts{
+		title:  fmt.Sprintf("%s: latency %s", group, strings.Join(names, ", ")),
+		xLabel: "workers", yLabel: "latency (s)",
+		yMin: 0, yMax: math.NaN(), logY: ymax/ymin > 30,
+		yTicks: scaledTicks{benchunit.Decimal},
+	}, ss)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	if ymax/ymin > 30 {
+		p.Y.Tick.Marker = logScaledTicks{benchunit.Decimal}
+	}
+	// Legend: a solid line per mode, then a gray line per percentile.
+	for _, m := range modes {
+		l := plotter.Line{LineStyle: draw.LineStyle{Color: pal.color(m), Width: vg.Points(1.5)}}
+		leg.Add(m, &l)
+	}
+	for ti, n := range names {
+		l := plotter.Line{LineStyle: draw.LineStyle{Color: color.Gray{0x40}, Width: vg.Points(1.5), Dashes: dashes[ti%len(dashes)]}}
+		leg.Add(n, &l)
+	}
+	alt := fmt.Sprintf("Latency percentiles (%s) of %s against the number of workers, a line per mode.", strings.Join(names, ", "), group)
+	return render(ch.kind+"-"+fileName(group), ch.kind, group, alt, p, leg)
+}
+
+// sharePlot: a fraction (derived metric) in percent against workers.
+func sharePlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
+	t, what := ts[0], ch.title
+	var ss []series
+	for ci, col := range t.Cols {
+		s := series{label: col.Label, color: pal.color(col.Label)}
+		for r := range t.Rows {
+			c := t.Cell(r, ci)
+			if c == nil || c.Workers == 0 {
+				continue
+			}
+			s.pts = append(s.pts, point{float64(c.Workers), 100 * c.Summary.Center, 100 * c.Summary.Lo, 100 * c.Summary.Hi})
+		}
+		if len(s.pts) > 0 {
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	p, leg, err := lineChart(lineOpts{
+		title: t.Group + ": " + what, xLabel: "workers", yLabel: ch.yLabel,
+		yMin: 0, yMax: 100,
+	}, ss)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	alt := fmt.Sprintf("%s of %s against the number of workers, a line per mode, with intervals.", what, t.Group)
+	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, strings.ToUpper(alt[:1])+alt[1:], p, leg)
+}
+
+// comparePlot: the primary metric of each row, a bar per input.
+func comparePlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
+	t := ts[0]
+	if len(t.Cols) < 2 {
+		return nil, nil
+	}
+	var groups []string
+	for _, r := range t.Rows {
+		groups = append(groups, r.Label)
+	}
+	var ss []barSeries
+	for ci, col := range t.Cols {
+		s := barSeries{label: col.Label, color: seqColor(ci, len(t.Cols))}
+		for r := range t.Rows {
+			s.add(t.Cell(r, ci))
+		}
+		ss = append(ss, s)
+	}
+	p, leg := barChart(fmt.Sprintf("%s: %s by input", t.Group, t.Unit), t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
+	alt := fmt.Sprintf("Bar chart of %s for each mode and worker count of %s, one bar per input, with intervals.", t.Unit, t.Group)
+	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}

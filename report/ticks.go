@@ -1,0 +1,90 @@
+package report
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+	"gonum.org/v1/plot"
+)
+
+// scaledTicks labels ticks with benchunit's SI or binary prefixes.
+type scaledTicks struct{ cls benchunit.Class }
+
+func (s scaledTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	var vals []float64
+	for _, t := range ticks {
+		if t.Label != "" {
+			vals = append(vals, t.Value)
+		}
+	}
+	sc := benchunit.CommonScale(vals, s.cls)
+	for i, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if t.Value == 0 {
+			ticks[i].Label = "0"
+			continue
+		}
+		l := strconv.FormatFloat(t.Value/sc.Factor, 'f', -1, 64)
+		if len(l) > 6 {
+			l = strconv.FormatFloat(t.Value/sc.Factor, 'g', 4, 64)
+		}
+		ticks[i].Label = l + sc.Prefix
+	}
+	return ticks
+}
+
+// logScaledTicks mark 1, 2, 5 × 10ⁿ on a log axis, labeled with SI (or
+// binary) prefixes; only powers of ten are labeled when the range is
+// wide.
+type logScaledTicks struct{ cls benchunit.Class }
+
+func (s logScaledTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	wide := max/min > 1e3
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || !wide {
+				t.Label = trimZeros(benchunit.CommonScale([]float64{v}, s.cls).Format(v))
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+func trimZeros(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
+	num, suffix := s, ""
+	if i >= 0 {
+		num, suffix = s[:i], s[i:]
+	}
+	if strings.Contains(num, ".") {
+		num = strings.TrimRight(strings.TrimRight(num, "0"), ".")
+	}
+	return num + suffix
+}
+
+// pow2Ticks marks powers of two (…, 0.5, 1, 2, 4, …) on a log axis.
+type pow2Ticks struct{}
+
+func (pow2Ticks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log2(min)); e <= math.Ceil(math.Log2(max)); e++ {
+		v := math.Pow(2, e)
+		if v < min || v > max {
+			continue
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+	}
+	return ticks
+}
