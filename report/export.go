@@ -125,6 +125,8 @@ type jsonCell struct {
 	P           *float64  `json:"p,omitempty"`
 	Significant bool      `json:"significant,omitempty"`
 	Warnings    []string  `json:"warnings,omitempty"`
+	Status      string    `json:"status,omitempty"` // failed or interrupted: the repetitions are incomplete
+	Reason      string    `json:"reason,omitempty"`
 }
 
 type jsonGeomean struct {
@@ -165,6 +167,9 @@ func (r *Result) WriteJSON(w io.Writer) error {
 					N: c.N(), Values: c.Sample.Values,
 					Median: jnum(c.Summary.Center), Lo: jnum(c.Summary.Lo), Hi: jnum(c.Summary.Hi),
 					Confidence: c.Summary.Confidence, Warnings: errorTexts(c.Warnings),
+				}
+				if c.Incomplete() {
+					jc.Status, jc.Reason = string(c.Status), c.Reason
 				}
 				if c.Base != nil {
 					jc.Base = baseLabel(t, c.Base)

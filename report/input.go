@@ -98,6 +98,12 @@ type RunInfo struct {
 	// Truncated is set when the file ended in the middle of a line
 	// (an interrupted run); that line was ignored.
 	Truncated bool `json:"truncated,omitempty"`
+	// Incomplete counts the cells the file says failed or were interrupted.
+	Incomplete int `json:"incomplete,omitempty"`
+	// NoiseBefore is the noise guard's look at the machine before the run, and
+	// Noise its measure of each workload (nil in older files).
+	NoiseBefore *vocab.Load    `json:"noise_before,omitempty"`
+	Noise       []workloadLoad `json:"noise,omitempty"`
 }
 
 // A ConfigLine is one file configuration key and its values.
@@ -124,6 +130,8 @@ type dataset struct {
 	warnings []Warning
 	// modes are the /mode values of the results, in order of appearance.
 	modes []string
+	// records are each input's outcome and noise records, by label.
+	records map[string]runRecords
 }
 
 // resolve turns an Input into the path of its result file and a label.
@@ -165,7 +173,7 @@ func load(inputs []Input) (*dataset, error) {
 	if len(inputs) == 0 {
 		return nil, &InputError{Path: ".", Msg: "no input given"}
 	}
-	ds := &dataset{}
+	ds := &dataset{records: map[string]runRecords{}}
 	var rd benchfmt.Reader
 	units := newUnitChecker()
 	labelOf := make(map[string]string) // label -> the input that has it
@@ -265,6 +273,15 @@ func load(inputs []Input) (*dataset, error) {
 		if run.Modes, err = declaredModes(raw, data, run.Config); err != nil {
 			return nil, err
 		}
+		rr := readRecords(data)
+		ds.records[label] = rr
+		run.NoiseBefore, run.Noise = rr.before, rr.noise
+		for _, o := range rr.outcomes {
+			if o.Status == vocab.Failed || o.Status == vocab.Interrupted {
+				run.Incomplete++
+			}
+		}
+		ds.warnings = append(ds.warnings, recordWarnings(run, rr)...)
 		ds.runs = append(ds.runs, run)
 	}
 	ds.units = rd.Units()

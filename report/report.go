@@ -154,6 +154,7 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	thr := benchmath.DefaultThresholds
 	thr.CompareAlpha = opts.Alpha
 	b := newBuilder(proj)
+	b.statusOf = ds.statusOf
 	for _, res := range ds.results {
 		b.add(withDerived(res.Clone()))
 	}

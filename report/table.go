@@ -1,6 +1,7 @@
 package report
 
 import (
+	"gilbench/vocab"
 	"math"
 	"strconv"
 
@@ -109,7 +110,14 @@ type Cell struct {
 	// a *ResidueWarning, a *SampleSizeWarning, or another of
 	// benchmath's warnings as benchmath gives it (see statsWarnings).
 	Warnings []error
+	// Status is how the run says the cell ended: vocab.Failed or Interrupted for
+	// a cell whose repetitions are incomplete, with Reason; "" or Completed else.
+	Status vocab.Status
+	Reason string
 }
+
+// Incomplete reports whether the run says the cell failed or was interrupted.
+func (c *Cell) Incomplete() bool { return c.Status == vocab.Failed || c.Status == vocab.Interrupted }
 
 // N is the number of repetitions.
 func (c *Cell) N() int { return len(c.Sample.Values) }

@@ -43,10 +43,10 @@ func layoutExprs(l Layout) projectionExprs {
 	switch l {
 	case ByInput:
 		return projectionExprs{Table: table, Row: keyMode + "," + keyWorkers + "@num", Col: ".file",
-			Ignore: "/gomaxprocs", RowKey: vocab.KeyMode + "/" + vocab.KeyWorkers, ColKey: "file"}
+			Ignore: "/gomaxprocs,/" + vocab.KeyProcs, RowKey: vocab.KeyMode + "/" + vocab.KeyWorkers, ColKey: "file"}
 	default:
 		return projectionExprs{Table: table, Row: keyWorkers + "@num", Col: keyMode,
-			Ignore: "/gomaxprocs", RowKey: vocab.KeyWorkers, ColKey: vocab.KeyMode}
+			Ignore: "/gomaxprocs,/" + vocab.KeyProcs, RowKey: vocab.KeyWorkers, ColKey: vocab.KeyMode}
 	}
 }
 
@@ -79,6 +79,8 @@ func newProjection(e projectionExprs) (*projection, error) {
 type builder struct {
 	proj   *projection
 	tables map[benchproc.Key]*bTable
+	// statusOf says how the cell of a result ended (nil: nothing known).
+	statusOf func(*benchfmt.Result) (vocab.Status, string)
 }
 
 type bTable struct {
@@ -91,6 +93,8 @@ type bKey struct{ row, col benchproc.Key }
 type bCell struct {
 	values  []float64
 	residue map[benchproc.Key]struct{}
+	status  vocab.Status // the worst outcome of its results' cells
+	reason  string
 }
 
 func newBuilder(p *projection) *builder {
@@ -119,6 +123,11 @@ func (b *builder) add(r *benchfmt.Result) {
 		}
 		c.values = append(c.values, r.Values[i].Value)
 		c.residue[res] = struct{}{}
+		if b.statusOf != nil {
+			if st, why := b.statusOf(r); worse(c.status, st) != c.status {
+				c.status, c.reason = st, why
+			}
+		}
 	}
 }
 
@@ -228,7 +237,7 @@ func (b *builder) finish(o tableOpts) []*Table {
 					continue
 				}
 				vals := append([]float64(nil), bc.values...)
-				c := &Cell{Row: ri, Col: ci, Sample: benchmath.NewSample(vals, o.thresholds)}
+				c := &Cell{Row: ri, Col: ci, Sample: benchmath.NewSample(vals, o.thresholds), Status: bc.status, Reason: bc.reason}
 				c.Mode, c.Workers = t.Rows[ri].Mode, t.Rows[ri].Workers
 				if o.layout == ByMode {
 					c.Mode = t.Cols[ci].Label

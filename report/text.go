@@ -71,6 +71,12 @@ func formatCell(t *Table, sc benchunit.Scaler, c *Cell, isBase bool) cellText {
 	default:
 		ct.Stat = fmt.Sprintf("n=%d", c.N())
 	}
+	if c.Incomplete() {
+		// A cell that did not complete stands out: its figures are what was
+		// finished before it failed, never a cell's result.
+		ct.Stat = statusText(c.Status) + " " + ct.Stat
+		ct.Class = "failed"
+	}
 	return ct
 }
 

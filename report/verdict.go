@@ -110,7 +110,7 @@ func modeFinding(t *Table, o Options, statusQuo string) (Finding, bool) {
 		var cands, refs []*Cell
 		for ci, c := range t.Cells[r] {
 			switch {
-			case c == nil || ci == bc:
+			case c == nil || ci == bc || c.Incomplete(): // a failed cell wins nothing
 			case contains(o.Reference, t.Cols[ci].Label):
 				refs = append(refs, c)
 			default:
@@ -191,7 +191,7 @@ func inputFindings(t *Table) []Finding {
 		bestLog := 0.0
 		for r := range t.Rows {
 			c := t.Cell(r, ci)
-			if c == nil || !c.Significant() {
+			if c == nil || !c.Significant() || c.Incomplete() {
 				continue
 			}
 			if l := math.Abs(math.Log(c.Ratio())); best == nil || l > bestLog {

@@ -20,6 +20,8 @@ const (
 	WarnVariance WarnKind = "variance"    // interval wider than Options.HighVariance
 	WarnWallCPU  WarnKind = "wall-vs-cpu" // wall time ≫ CPU time in a CPU-bound workload
 	WarnStats    WarnKind = "stats"       // benchmath and grouping warnings
+	WarnOutcome  WarnKind = "outcome"     // a cell that failed or was interrupted
+	WarnNoise    WarnKind = "noise"       // other processes competed for the CPUs
 )
 
 // A Warning is a problem with the data that the reader should know of.

@@ -199,6 +199,13 @@ type cliCase struct {
 }
 
 var cliCases = []cliCase{
+	{"list", 0, []string{"list"}},
+	{"usage", 2, []string{}},
+	{"help", 0, []string{"help"}},
+	{"unknown-command", 2, []string{"frobnicate"}},
+	{"run-bad-mode", 2, []string{"run", "-modes", "threads", "-out", "$OUT/r"}},
+	{"run-too-many-workers", 2, []string{"run", "-workers", "11000", "-out", "$OUT/r"}},
+	{"run-empty-matrix", 2, []string{"run", "-modes", "sequential", "-workers", "2", "-out", "$OUT/r"}},
 	{"report", 0, []string{"report", "-o", "$OUT", "testdata/run.txt"}},
 	{"report-units", 0, []string{"report", "-o", "$OUT", "-units", "tasks/s,cpu-ns/op", "testdata/run.txt"}},
 	{"report-csv", 0, []string{"report", "-o", "$OUT", "-format", "csv", "testdata/run.txt"}},
