@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"gilbench/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,8 +290,8 @@ func (r *Result) write(ctx context.Context) error {
 			return err
 		}
 		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, data); err != nil {
-			return err
+		if err := atomicfile.Write(path, data); err != nil {
+			return fmt.Errorf("report: %w", err)
 		}
 		r.Files = append(r.Files, path)
 		return nil
@@ -325,33 +326,5 @@ func (r *Result) write(ctx context.Context) error {
 		return err
 	}
 	r.HTML = filepath.Join(dir, "report.html")
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory
-// and renames it over path, so a reader never sees a partial file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
 	return nil
 }
