@@ -515,4 +515,3 @@ func (p *progress) finish(l *live, err error) {
 	}
 	p.f(pg)
 }
-
