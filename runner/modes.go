@@ -22,6 +22,11 @@ var modeTable = []Mode{
 		rules: threadRules},
 	processMode{},
 	nativeMode{},
+	cpythonSeq,
+	cpythonThreads,
+	cpythonProcess,
+	cpythonSubinterp,
+	cpythonAsyncio,
 }
 
 // threadRules are the rules of the modes whose workers are interpreter threads.

@@ -30,6 +30,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"gilbench/cpython"
 	"gilbench/vocab"
 	"gilbench/workloads"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	Settings  Settings
 	Run       string // the run's name, recorded in the config lines
 	Commit    string // the build's commit, recorded in the config lines; "" for unknown
+	// Pythons are the interpreters the Python modes (cpython-*) run in, a cell each.
+	// With none, a matrix of every mode leaves the Python modes out, and naming one is
+	// bad input.
+	Pythons []*cpython.Interpreter
 }
 
 // DefaultWorkloads is the matrix `make bench` runs.
@@ -77,7 +82,8 @@ type Cell struct {
 	Workers  int
 	Tasks    int
 	Size     int64
-	Variant  workloads.Variant // one of the workload's Sweep, nil if it has none
+	Variant  workloads.Variant    // one of the workload's Sweep, nil if it has none
+	Python   *cpython.Interpreter // the interpreter of a Python mode's cell
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix:
@@ -86,6 +92,9 @@ type Cell struct {
 func (c Cell) Name() string {
 	name := fmt.Sprintf("Benchmark%s/%s=%s/%s=%s/%s=%d", c.Workload.Class,
 		vocab.KeyWorkload, c.Workload.Name, vocab.KeyMode, c.Mode.Name(), vocab.KeyWorkers, c.Workers)
+	if k, ok := c.Mode.(nameKeyer); ok {
+		name += k.nameKeys(c)
+	}
 	if p := c.procs(); p > 0 {
 		name += fmt.Sprintf("/%s=%d", vocab.KeyProcs, p)
 	}
@@ -93,6 +102,12 @@ func (c Cell) Name() string {
 		name += "/" + v
 	}
 	return name
+}
+
+// nameKeyer is a mode whose cells have name parts of their own after workers
+// (/python=3.13/start=fork), each starting with a slash.
+type nameKeyer interface {
+	nameKeys(c Cell) string
 }
 
 // procs is the GOMAXPROCS the cell's mode asks for, 0 for the process's own.
@@ -164,6 +179,12 @@ func Plan(cfg Config) ([]Cell, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
+		if m.Rules().Python && len(cfg.Pythons) == 0 {
+			if len(cfg.Modes) == 0 {
+				continue // every mode: those that need a Python are left out
+			}
+			return nil, fmt.Errorf("%w: mode %s runs in CPython, and no Python interpreter was given (-python)", ErrUsage, m.Name())
+		}
 		ms = append(ms, m)
 	}
 	workers := slices.Clone(cfg.Workers)
@@ -204,7 +225,13 @@ func Plan(cfg Config) ([]Cell, error) {
 					if w.OneTaskPerWorker {
 						t = n
 					}
-					cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v})
+					pys := []*cpython.Interpreter{nil}
+					if m.Rules().Python {
+						pys = cfg.Pythons
+					}
+					for _, py := range pys {
+						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py})
+					}
 				}
 			}
 		}
@@ -321,7 +348,9 @@ func runCells(ctx context.Context, cells []Cell, cfg Config, opt Options) (err e
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			failed = append(failed, err)
+			if !isSkip(err) {
+				failed = append(failed, err)
+			}
 		}
 	}
 	if env != nil {
@@ -416,6 +445,10 @@ func (r *rawWriter) outcome(c Cell, err error, ctx context.Context) error {
 	case err == nil:
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		o.Status = vocab.Interrupted
+	case isSkip(err):
+		var s *SkipError
+		errors.As(err, &s)
+		o.Status, o.Reason = vocab.Skipped, s.Reason
 	default:
 		o.Status, o.Reason = vocab.Failed, err.Error()
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"gilbench/cpython"
 	"gilbench/runner"
 )
 
@@ -25,6 +26,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("run")
 	var (
 		wl, modes listFlag
+		pythons   listFlag
 		workers   = intListFlag(cfg.Workers)
 		out       string
 		results   string
@@ -32,6 +34,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
 	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
 	fs.Var(&workers, "workers", "comma-separated worker counts")
+	fs.Var(&pythons, "python", "comma-separated CPython interpreters for the cpython-* modes, names on PATH or paths (default: python3 on PATH)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "timed repetitions per cell (benchstat wants at least 6)")
 	fs.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "untimed batches per cell before the timed ones")
 	fs.IntVar(&cfg.Tasks, "tasks", 0, "tasks per batch (default: each workload's own)")
@@ -50,6 +53,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.Commit = buildCommit()
 	if cfg.Quick && !flagSet(fs, "count") {
 		cfg.Count = 3
+	}
+	if err := findPythons(ctx, &cfg, pythons, stderr); err != nil {
+		return err
+	}
+	if err := runner.LoadPythonFiles(ctx, &cfg); err != nil {
+		return err
 	}
 	// Check everything before anything is written.
 	cells, err := runner.Plan(cfg)
@@ -94,6 +103,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stderr, "gilbench: done: %s\n", rawPath)
+	return nil
+}
+
+// findPythons finds the interpreters of the cpython-* modes: those of -python, where any
+// that is not found or does not run is bad input; by default python3 on PATH, and if
+// there is none the run says so in one line and goes on without those modes.
+func findPythons(ctx context.Context, cfg *runner.Config, names []string, stderr io.Writer) error {
+	if len(names) > 0 {
+		pys, err := cpython.FindAll(ctx, names)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		cfg.Pythons = pys
+		return nil
+	}
+	py, err := cpython.Find(ctx, "python3")
+	if err != nil {
+		fmt.Fprintf(stderr, "gilbench: %v: the cpython-* modes are left out (-python names an interpreter)\n", err)
+		return nil
+	}
+	cfg.Pythons = []*cpython.Interpreter{py}
 	return nil
 }
 
@@ -194,9 +224,12 @@ func progress(stderr io.Writer, total int) func(runner.Progress) {
 			return
 		}
 		status := p.Median + "/op"
+		var skip *runner.SkipError
 		switch {
 		case errors.Is(p.Err, context.Canceled):
 			status = "interrupted"
+		case errors.As(p.Err, &skip):
+			status = "skipped: " + skip.Reason
 		case p.Err != nil:
 			status = "FAILED"
 		}
