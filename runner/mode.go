@@ -43,6 +43,9 @@ type Rules struct {
 	// cell per interpreter of Config.Pythons, named python=KEY. Only they run a user's
 	// own Python file.
 	Python bool
+	// OnRequest modes run only when named: a matrix of every mode leaves them out
+	// (the default matrix must fit its time budget).
+	OnRequest bool
 }
 
 // DefaultMaxWorkers bounds the workers of an in-process mode: every worker is an OS

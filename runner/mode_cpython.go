@@ -117,7 +117,7 @@ var (
 		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: MaxProcessWorkers}}
 	cpythonSubinterp = &cpythonMode{name: "cpython-subinterp", strategy: cpython.Subinterp,
 		desc:  "real CPython, one sub-interpreter with its own GIL per worker, each on its own thread (3.12+)",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: 256},
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: 256, OnRequest: true},
 		lacks: func(py *cpython.Interpreter) string {
 			if py.Subinterp == "" {
 				return fmt.Sprintf("Python %s has no sub-interpreters with a GIL of their own (3.12 and later have them)", py.Version)
@@ -126,7 +126,7 @@ var (
 		}}
 	cpythonAsyncio = &cpythonMode{name: "cpython-asyncio", strategy: cpython.Asyncio,
 		desc:  "real CPython, one asyncio event loop running N worker coroutines; CPU work blocks the loop",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true},
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, OnRequest: true},
 		lacks: func(py *cpython.Interpreter) string {
 			if !py.Asyncio {
 				return fmt.Sprintf("Python %s has no asyncio with async/await (3.5 and later have it)", py.Version)

@@ -55,6 +55,18 @@ func LookupMode(name string) (Mode, error) {
 // Modes lists every mode in table order.
 func Modes() []Mode { return append([]Mode(nil), modeTable...) }
 
+// DefaultModeNames lists the modes of a matrix that names none: every mode but those
+// that run only on request (Rules.OnRequest).
+func DefaultModeNames() []string {
+	var names []string
+	for _, m := range modeTable {
+		if !m.Rules().OnRequest {
+			names = append(names, m.Name())
+		}
+	}
+	return names
+}
+
 // ModeNames lists the modes' names in table order.
 func ModeNames() []string {
 	names := make([]string, len(modeTable))

@@ -179,6 +179,9 @@ func Plan(cfg Config) ([]Cell, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
+		if m.Rules().OnRequest && len(cfg.Modes) == 0 {
+			continue
+		}
 		if m.Rules().Python && len(cfg.Pythons) == 0 {
 			if len(cfg.Modes) == 0 {
 				continue // every mode: those that need a Python are left out

@@ -32,7 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		results   string
 	)
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
-	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
+	fs.Var(&modes, "modes", "comma-separated modes (default: "+strings.Join(runner.DefaultModeNames(), ",")+"; the cpython-* ones where a Python is found)")
 	fs.Var(&workers, "workers", "comma-separated worker counts")
 	fs.Var(&pythons, "python", "comma-separated CPython interpreters for the cpython-* modes, names on PATH or paths (default: python3 on PATH)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "timed repetitions per cell (benchstat wants at least 6)")
