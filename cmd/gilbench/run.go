@@ -19,6 +19,7 @@ import (
 
 	"gilbench/cpython"
 	"gilbench/runner"
+	"gilbench/workloads"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,16 +55,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg.Quick && !flagSet(fs, "count") {
 		cfg.Count = 3
 	}
-	if err := findPythons(ctx, &cfg, pythons, stderr); err != nil {
+	// Check everything before anything is written.
+	note, err := findPythons(ctx, &cfg, pythons)
+	if err != nil {
 		return err
 	}
 	if err := runner.LoadPythonFiles(ctx, &cfg); err != nil {
 		return err
 	}
-	// Check everything before anything is written.
 	cells, err := runner.Plan(cfg)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, note)
 	}
 	if out == "" {
 		out = filepath.Join(results, time.Now().UTC().Format("20060102-150405"))
@@ -107,24 +112,36 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // findPythons finds the interpreters of the cpython-* modes: those of -python, where any
-// that is not found or does not run is bad input; by default python3 on PATH, and if
-// there is none the run says so in one line and goes on without those modes.
-func findPythons(ctx context.Context, cfg *runner.Config, names []string, stderr io.Writer) error {
+// that is not found or does not run is bad input; by default python3 on PATH, when the
+// run may need it. With none found, note is the line that says the run goes on
+// without those modes.
+func findPythons(ctx context.Context, cfg *runner.Config, names []string) (note string, err error) {
 	if len(names) > 0 {
 		pys, err := cpython.FindAll(ctx, names)
 		if err != nil {
-			return usageError{err.Error()}
+			return "", usageError{err.Error()}
 		}
 		cfg.Pythons = pys
-		return nil
+		return "", nil
+	}
+	needed := len(cfg.Modes) == 0
+	for _, m := range cfg.Modes {
+		if mode, err := runner.LookupMode(m); err == nil && mode.Rules().Python {
+			needed = true
+		}
+	}
+	for _, w := range cfg.Workloads {
+		needed = needed || workloads.IsPythonFile(w)
+	}
+	if !needed {
+		return "", nil
 	}
 	py, err := cpython.Find(ctx, "python3")
 	if err != nil {
-		fmt.Fprintf(stderr, "gilbench: %v: the cpython-* modes are left out (-python names an interpreter)\n", err)
-		return nil
+		return fmt.Sprintf("gilbench: %v: the cpython-* modes are left out (-python names an interpreter)", err), nil
 	}
 	cfg.Pythons = []*cpython.Interpreter{py}
-	return nil
+	return "", nil
 }
 
 // commit is set by the Makefile (-ldflags -X main.commit=...), for builds where the go
