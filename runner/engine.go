@@ -49,7 +49,11 @@ type Sample struct {
 
 // Open starts c's pool for the Env parameters params. Errors name the cell.
 func Open(ctx context.Context, c Cell, params workloads.Params, s Settings) (*Session, error) {
-	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: s}
+	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: s, Python: c.Python}
+	if c.Workload.Source == "" && !c.Mode.Rules().Python {
+		return nil, &SkipError{Reason: fmt.Sprintf("mode %s needs a built-in workload: %s is a Python file, which only the cpython-* modes run (until a compiler lands)",
+			c.Mode.Name(), c.Workload.Name)}
+	}
 	defer setProcs(c.procs())()
 	resetPeakRSS()
 	t0 := time.Now()
@@ -178,7 +182,7 @@ func (s *Session) values(b Batch, tasks int, cpu time.Duration) []benchfmt.Value
 		{Value: float64(b.Elapsed.Nanoseconds()) / n, Unit: vocab.Time.Name},
 		{Value: n / b.Elapsed.Seconds(), Unit: vocab.Tasks.Name},
 		{Value: float64(cpu.Nanoseconds()) / n, Unit: vocab.CPU.Name},
-		{Value: float64(max(peakRSS(), b.ChildMaxRSS)), Unit: vocab.PeakRSS.Name},
+		{Value: float64(s.peakRSS(b)), Unit: vocab.PeakRSS.Name},
 		{Value: s.startNs / n, Unit: vocab.StartUp.Name},
 	}
 	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
@@ -190,6 +194,16 @@ func (s *Session) values(b Batch, tasks int, cpu time.Duration) []benchfmt.Value
 			benchfmt.Value{Value: float64(p99.Nanoseconds()), Unit: vocab.P99.Name})
 	}
 	return append(vals, metricValues(b.Metrics, n)...)
+}
+
+// peakRSS is the cell's peak resident memory: for a mode whose workers are other
+// processes, the largest of theirs (the process that measures them is not the cell); else
+// this process's since the session opened (in a cell process of its own, by default).
+func (s *Session) peakRSS(b Batch) int64 {
+	if s.Cell.Mode.Rules().OutOfProcess && b.ChildMaxRSS > 0 {
+		return b.ChildMaxRSS
+	}
+	return max(peakRSS(), b.ChildMaxRSS)
 }
 
 // metricValues turns a batch's extra metrics into values: per-op totals are divided by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gilbench/cpython"
 	"gilbench/vocab"
 	"gilbench/workloads"
 )
@@ -38,6 +39,13 @@ type Rules struct {
 	// OutOfProcess modes run their workers in other OS processes: their CPU time and
 	// memory are read from those processes.
 	OutOfProcess bool
+	// Python modes run the workload's Python file in real CPython: the plan makes one
+	// cell per interpreter of Config.Pythons, named python=KEY. Only they run a user's
+	// own Python file.
+	Python bool
+	// OnRequest modes run only when named: a matrix of every mode leaves them out
+	// (the default matrix must fit its time budget).
+	OnRequest bool
 }
 
 // DefaultMaxWorkers bounds the workers of an in-process mode: every worker is an OS
@@ -63,6 +71,7 @@ type Spec struct {
 	Size     int64
 	Workers  int
 	Settings Settings
+	Python   *cpython.Interpreter // the cell's CPython, for Python modes
 }
 
 // Settings are the run-wide knobs recorded in the config lines. They cross the process

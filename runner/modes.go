@@ -22,6 +22,11 @@ var modeTable = []Mode{
 		rules: threadRules},
 	processMode{},
 	nativeMode{},
+	cpythonSeq,
+	cpythonThreads,
+	cpythonProcess,
+	cpythonSubinterp,
+	cpythonAsyncio,
 }
 
 // threadRules are the rules of the modes whose workers are interpreter threads.
@@ -49,6 +54,18 @@ func LookupMode(name string) (Mode, error) {
 
 // Modes lists every mode in table order.
 func Modes() []Mode { return append([]Mode(nil), modeTable...) }
+
+// DefaultModeNames lists the modes of a matrix that names none: every mode but those
+// that run only on request (Rules.OnRequest).
+func DefaultModeNames() []string {
+	var names []string
+	for _, m := range modeTable {
+		if !m.Rules().OnRequest {
+			names = append(names, m.Name())
+		}
+	}
+	return names
+}
 
 // ModeNames lists the modes' names in table order.
 func ModeNames() []string {

@@ -74,6 +74,10 @@ func (r *rawWriter) outcome(c Cell, err error) error {
 	case err == nil:
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		o.Status = vocab.Interrupted
+	case isSkip(err):
+		var s *SkipError
+		errors.As(err, &s)
+		o.Status, o.Reason = vocab.Skipped, s.Reason
 	default:
 		o.Status, o.Reason = vocab.Failed, err.Error()
 	}

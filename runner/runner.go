@@ -28,6 +28,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"gilbench/cpython"
 	"gilbench/vocab"
 	"gilbench/workloads"
 )
@@ -57,6 +58,10 @@ type Config struct {
 	Sequential bool
 	Run        string // the run's name, recorded in the config lines
 	Commit     string // the build's commit, recorded in the config lines; "" for unknown
+	// Pythons are the interpreters the Python modes (cpython-*) run in, a cell each.
+	// With none, a matrix of every mode leaves the Python modes out, and naming one is
+	// bad input.
+	Pythons []*cpython.Interpreter
 }
 
 // DefaultWorkloads is the matrix `make bench` runs.
@@ -82,7 +87,8 @@ type Cell struct {
 	Workers  int
 	Tasks    int
 	Size     int64
-	Variant  workloads.Variant // one of the workload's Sweep, nil if it has none
+	Variant  workloads.Variant    // one of the workload's Sweep, nil if it has none
+	Python   *cpython.Interpreter // the interpreter of a Python mode's cell
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix:
@@ -91,6 +97,9 @@ type Cell struct {
 func (c Cell) Name() string {
 	name := fmt.Sprintf("Benchmark%s/%s=%s/%s=%s/%s=%d", c.Workload.Class,
 		vocab.KeyWorkload, c.Workload.Name, vocab.KeyMode, c.Mode.Name(), vocab.KeyWorkers, c.Workers)
+	if k, ok := c.Mode.(nameKeyer); ok {
+		name += k.nameKeys(c)
+	}
 	if p := c.procs(); p > 0 {
 		name += fmt.Sprintf("/%s=%d", vocab.KeyProcs, p)
 	}
@@ -98,6 +107,12 @@ func (c Cell) Name() string {
 		name += "/" + v
 	}
 	return name
+}
+
+// nameKeyer is a mode whose cells have name parts of their own after workers
+// (/python=3.13/start=fork), each starting with a slash.
+type nameKeyer interface {
+	nameKeys(c Cell) string
 }
 
 // procs is the GOMAXPROCS the cell's mode asks for, 0 for the process's own.
@@ -169,6 +184,15 @@ func Plan(cfg Config) ([]Cell, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
+		if m.Rules().OnRequest && len(cfg.Modes) == 0 {
+			continue
+		}
+		if m.Rules().Python && len(cfg.Pythons) == 0 {
+			if len(cfg.Modes) == 0 {
+				continue // every mode: those that need a Python are left out
+			}
+			return nil, fmt.Errorf("%w: mode %s runs in CPython, and no Python interpreter was given (-python)", ErrUsage, m.Name())
+		}
 		ms = append(ms, m)
 	}
 	workers := slices.Clone(cfg.Workers)
@@ -209,7 +233,13 @@ func Plan(cfg Config) ([]Cell, error) {
 					if w.OneTaskPerWorker {
 						t = n
 					}
-					cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v})
+					pys := []*cpython.Interpreter{nil}
+					if m.Rules().Python {
+						pys = cfg.Pythons
+					}
+					for _, py := range pys {
+						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py})
+					}
 				}
 			}
 		}
@@ -363,7 +393,7 @@ func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *r
 		status := l.err
 		if stop != nil {
 			status = stop
-		} else if l.err != nil {
+		} else if l.err != nil && !isSkip(l.err) {
 			failed = append(failed, l.err)
 		}
 		pr.finish(l, status)
@@ -414,7 +444,12 @@ func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *r
 	open := func(l *live) error {
 		pr.start(l)
 		var oerr error
-		if cfg.Shared {
+		// A mode whose workers are other processes already measures each cell in
+		// fresh processes (its figures are theirs): it needs no cell process. Nor
+		// does a user's Python file, which a cell process could not look up (and
+		// which only the Python modes run).
+		_, userFile := workloads.PythonFile(l.cell.Workload)
+		if cfg.Shared || l.cell.Mode.Rules().OutOfProcess || userFile {
 			var s *Session
 			if s, oerr = Open(ctx, l.cell, env.Params, cfg.Settings); oerr == nil {
 				l.r = inprocCell{s}

@@ -124,10 +124,17 @@ const (
 	// thread modes give every interpreter thread a P). The -N suffix of every name
 	// stays the machine's GOMAXPROCS, so that benchstat lines rows up.
 	KeyProcs = "procs"
+	// KeyPython is the CPython a cell of a cpython-* mode ran in: its major.minor
+	// version, with a t for a free-threaded build running without its GIL ("3.13t"),
+	// so that benchstat can put versions in columns.
+	KeyPython = "python"
+	// KeyStart is multiprocessing's start method of a cpython-process cell (fork,
+	// spawn, forkserver).
+	KeyStart = "start"
 )
 
 // Reserved are the keys a workload's sweep may not use.
-var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs}
+var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs, KeyPython, KeyStart}
 
 // A Class says what bounds a workload; it is the first part of a result's name
 // (BenchmarkCPU/…).

@@ -19,8 +19,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"gilbench/cpython"
 	"gilbench/runner"
 	"gilbench/vocab"
+	"gilbench/workloads"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,6 +30,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("run")
 	var (
 		wl, modes  listFlag
+		pythons    listFlag
 		workers    = intListFlag(cfg.Workers)
 		out        string
 		noiseProbe time.Duration
@@ -35,8 +38,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		verbose    bool
 	)
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
-	fs.Var(&modes, "modes", "comma-separated modes (default: all: "+strings.Join(runner.ModeNames(), ",")+")")
+	fs.Var(&modes, "modes", "comma-separated modes (default: "+strings.Join(runner.DefaultModeNames(), ",")+"; the cpython-* ones where a Python is found)")
 	fs.Var(&workers, "workers", "comma-separated worker counts")
+	fs.Var(&pythons, "python", "comma-separated CPython interpreters for the cpython-* modes, names on PATH or paths (default: python3 on PATH)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "timed repetitions per cell (benchstat wants at least 6)")
 	fs.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "untimed batches per cell before the timed ones")
 	fs.IntVar(&cfg.Tasks, "tasks", 0, "tasks per batch (default: each workload's own)")
@@ -61,9 +65,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.Count = 3
 	}
 	// Check everything before anything is written.
+	note, err := findPythons(ctx, &cfg, pythons)
+	if err != nil {
+		return err
+	}
+	if err := runner.LoadPythonFiles(ctx, &cfg); err != nil {
+		return err
+	}
 	cells, err := runner.Plan(cfg)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, note)
 	}
 	if out == "" {
 		out = filepath.Join(results, time.Now().UTC().Format("20060102-150405"))
@@ -128,6 +142,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stderr, "gilbench: done: %s\n", rawPath)
 	return nil
+}
+
+// findPythons finds the interpreters of the cpython-* modes: those of -python, where any
+// that is not found or does not run is bad input; by default python3 on PATH, when the
+// run may need it. With none found, note is the line that says the run goes on
+// without those modes.
+func findPythons(ctx context.Context, cfg *runner.Config, names []string) (note string, err error) {
+	if len(names) > 0 {
+		pys, err := cpython.FindAll(ctx, names)
+		if err != nil {
+			return "", usageError{err.Error()}
+		}
+		cfg.Pythons = pys
+		return "", nil
+	}
+	needed := len(cfg.Modes) == 0
+	for _, m := range cfg.Modes {
+		if mode, err := runner.LookupMode(m); err == nil && mode.Rules().Python {
+			needed = true
+		}
+	}
+	for _, w := range cfg.Workloads {
+		needed = needed || workloads.IsPythonFile(w)
+	}
+	if !needed {
+		return "", nil
+	}
+	py, err := cpython.Find(ctx, "python3")
+	if err != nil {
+		return fmt.Sprintf("gilbench: %v: the cpython-* modes are left out (-python names an interpreter)", err), nil
+	}
+	cfg.Pythons = []*cpython.Interpreter{py}
+	return "", nil
 }
 
 // commit is set by the Makefile (-ldflags -X main.commit=...), for builds where the go
@@ -259,7 +306,8 @@ func progress(stderr io.Writer, cells []runner.Cell, count int) func(runner.Prog
 		return func(p runner.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
-			if p.Finished && p.Err != nil && !errors.Is(p.Err, context.Canceled) {
+			var skip *runner.SkipError
+			if p.Finished && p.Err != nil && !errors.Is(p.Err, context.Canceled) && !errors.As(p.Err, &skip) {
 				_ = bar.Clear()
 				fmt.Fprintf(stderr, "gilbench: FAILED %s: %v\n", cellLabel(p.Cell), p.Err)
 			}
@@ -275,7 +323,7 @@ func progress(stderr io.Writer, cells []runner.Cell, count int) func(runner.Prog
 		}
 		left[c.Workload.Name]++
 	}
-	failed := map[string]int{}
+	failed, skipped := map[string]int{}, map[string]int{}
 	start := time.Now()
 	done := 0
 	return func(p runner.Progress) {
@@ -283,9 +331,12 @@ func progress(stderr io.Writer, cells []runner.Cell, count int) func(runner.Prog
 			return
 		}
 		w := p.Cell.Workload.Name
+		var skip *runner.SkipError
 		switch {
 		case errors.Is(p.Err, context.Canceled):
 			return
+		case errors.As(p.Err, &skip):
+			skipped[w]++
 		case p.Err != nil:
 			failed[w]++
 			fmt.Fprintf(stderr, "gilbench: FAILED %s: %v\n", cellLabel(p.Cell), p.Err)
@@ -295,6 +346,9 @@ func progress(stderr io.Writer, cells []runner.Cell, count int) func(runner.Prog
 			status := "ok"
 			if failed[w] > 0 {
 				status = plural(failed[w], "failed cell")
+			}
+			if skipped[w] > 0 {
+				status += ", " + plural(skipped[w], "cell") + " skipped"
 			}
 			fmt.Fprintf(stderr, "[%d/%d] %s: %s (%d of %d cells done, %s)\n", done, len(order), w, status,
 				p.Ended, p.Cells, time.Since(start).Round(time.Second))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,5 +110,58 @@ func TestListAndUsage(t *testing.T) {
 	}
 	if _, _, code := runCmd(t, "run", "-h"); code != 0 {
 		t.Errorf("run -h: exit %d; want 0", code)
+	}
+}
+
+// A Python file that does not load, and an interpreter that is not there, are bad
+// input: one line, exit status 2, nothing written.
+func TestRunBadPython(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	bad := filepath.Join(dir, "bad.py")
+	os.WriteFile(bad, []byte("def task(i, size):\n    return i +\n"), 0o644)
+	none := filepath.Join(dir, "none.py")
+	os.WriteFile(none, []byte("x = 1\n"), 0o644)
+	cases := map[string][]string{
+		bad + ":2: SyntaxError":               {"-workloads", bad},
+		none + ":1: defines no function task": {"-workloads", none},
+		"python no-such-python: not found":    {"-python", "no-such-python"},
+		"no such file":                        {"-workloads", filepath.Join(dir, "missing.py")},
+	}
+	for want, args := range cases {
+		_, stderr, code := runCmd(t, append([]string{"run", "-quick", "-out", out}, args...)...)
+		if code != 2 || !strings.Contains(stderr, want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("run %v: exit %d, stderr %q; want exit 2 and one line containing %q", args, code, stderr, want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("run %v left %s behind", args, out)
+		}
+	}
+}
+
+// A user's own file runs under the CPython modes, the emulated ones saying they need a
+// built-in workload.
+func TestRunUserFile(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "mine.py")
+	os.WriteFile(mine, []byte("\"\"\"Squares.\"\"\"\nSIZE = 500\nTASKS = 4\ndef task(i, size):\n    return sum(k * k for k in range(size)) + i\n"), 0o644)
+	out := filepath.Join(dir, "run")
+	_, stderr, code := runCmd(t, "run", "-workloads", mine, "-modes", "cpython-seq,cpython-threads,cpython-process,gil",
+		"-workers", "1,2", "-count", "1", "-out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "raw.txt"))
+	if n := strings.Count(string(raw), ": completed"); n != 5 {
+		t.Errorf("%d completed cells, want 5:\n%s", n, raw)
+	}
+	if !strings.Contains(string(raw), "skipped: mode gil needs a built-in workload") {
+		t.Errorf("no skip for the emulated mode:\n%s", raw)
 	}
 }

@@ -1,0 +1,793 @@
+"""gilbench's CPython driver: runs one cell of the matrix in a real interpreter.
+
+    python driver.py probe          print what this interpreter is and has (JSON)
+    python driver.py check FILE     load a workload file, report its task and settings
+    python driver.py serve          run a cell; the protocol is on descriptors 3 and 4
+
+The protocol is JSON lines: commands on descriptor 3, events on descriptor 4, never on
+stdout or stderr, which belong to the workload. The driver says hello; it is told to
+open a cell (the workload file, the strategy, the workers, the size, the parameters),
+starts the workers with the timer off and says ready; then, per batch command, it
+queues the jobs and one sentinel per worker, waits until every worker stands at the
+gate, starts the timer, releases them together (the starting gun) and stops the timer
+at the last result. It reports the batch: wall time, CPU time of this process and its
+worker processes, peak RSS, per-task latencies, the checksum, the workload's figures.
+See docs/design/CPYTHON.md. Standard library only; CPython 2.7 and 3.8+.
+"""
+
+from __future__ import print_function
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+
+try:
+    import queue
+except ImportError:  # Python 2
+    import Queue as queue
+
+PROTOCOL = 1
+MASK = (1 << 64) - 1
+clock = getattr(time, "perf_counter", time.time)
+POLL = 0.1  # seconds between looks at the workers while waiting for them
+
+BEGIN, END, QUIT = -1, -2, -3          # jobs other than tasks
+AT_GATE, DONE = "at-gate", "done"      # messages other than results
+
+
+class TaskError(Exception):
+    """A task that failed in another interpreter: the message is already file:line: msg."""
+
+
+class Skip(Exception):
+    """The cell cannot run faithfully under this strategy; the reason is the message."""
+
+
+class Fault(Exception):
+    """The cell failed (a dead worker, a workload that will not load)."""
+
+
+# --- what a failure says ---------------------------------------------------------------
+
+DISPLAY = {}  # a directory of the driver's files -> how to name it in messages
+
+
+def where(filename):
+    for d, name in sorted(DISPLAY.items(), key=lambda kv: -len(kv[0])):
+        if filename.startswith(d):
+            return name + filename[len(d):]
+    return filename
+
+
+def describe(exc_type, exc, tb):
+    """file:line: Type: message, of the last frame of the traceback."""
+    msg = "%s: %s" % (exc_type.__name__, exc) if str(exc) else exc_type.__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return "%s:%s: SyntaxError: %s" % (where(exc.filename), exc.lineno, exc.msg)
+    frames = traceback.extract_tb(tb)
+    if frames:
+        f = frames[-1]
+        return "%s:%d: %s" % (where(f[0]), f[1], msg)
+    return msg
+
+
+def current_error():
+    return describe(*sys.exc_info())
+
+
+# --- loading a workload ----------------------------------------------------------------
+
+def load_module(name, path):
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        import importlib.util
+    except ImportError:  # Python 2
+        import imp
+        return imp.load_source(name, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return mod
+
+
+def setup(conf, objects):
+    """Prepare this process (or interpreter) for conf's workload: the natives' parameters,
+    the shared objects, the workload module. Returns (task, atask, module)."""
+    for d, name in conf.get("display", {}).items():
+        DISPLAY[d] = name
+    if conf["support"] not in sys.path:
+        sys.path.insert(0, conf["support"])
+    import gilbench
+    gilbench.params.clear()
+    gilbench.params.update(conf["params"])
+    gilbench.strategy = conf["strategy"]
+    for k, v in (objects or {}).items():
+        setattr(gilbench.shared, k, v)
+    mod = load_module("gilbench_workload", conf["path"])
+    task = getattr(mod, "task", None)
+    if not callable(task):
+        raise Fault("%s: defines no function task(i, size)" % where(conf["path"]))
+    atask = getattr(mod, "atask", None)
+    if conf.get("async_path"):
+        atask = getattr(load_module("gilbench_workload_async", conf["async_path"]), "atask", None)
+    return task, atask, mod
+
+
+def make_shared(spec, strategy, ctx):
+    """The workload's SHARED objects, made for the strategy."""
+    import gilbench
+    out = {}
+    for name, kind in sorted(spec.items()):
+        if kind == "lock":
+            out[name] = ctx.Lock() if strategy == "process" else threading.Lock()
+        elif kind == "int":
+            if strategy == "process":
+                import ctypes
+                out[name] = ctx.RawValue(ctypes.c_longlong, 0)
+            else:
+                out[name] = gilbench.Value(0)
+        else:
+            raise Fault("SHARED[%r] = %r: want 'lock' or 'int'" % (name, kind))
+    return out
+
+
+def reset_shared(mod, objects):
+    for v in objects.values():
+        if hasattr(v, "value"):
+            v.value = 0
+    if callable(getattr(mod, "reset", None)):
+        mod.reset()
+
+
+def int64(x):
+    x &= MASK
+    return x - (1 << 64) if x >> 63 else x
+
+
+def run_task(task, i, size):
+    """Task i: (result, latency ns, error or None)."""
+    t0 = clock()
+    try:
+        v = task(i, size)
+        if not isinstance(v, (int, type(1 << 70))):
+            raise TypeError("task(%d, %d) returned %s, want an int" % (i, size, type(v).__name__))
+        err = None
+    except TaskError as e:
+        v, err = 0, str(e)
+    except Exception:
+        v, err = 0, current_error()
+    return int64(v), int((clock() - t0) * 1e9), err
+
+
+def cpu_seconds():
+    """User and system CPU time of this process, every thread (getrusage: microseconds)."""
+    try:
+        import resource
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    except ImportError:
+        t = os.times()
+        return t[0] + t[1]
+
+
+def peak_rss():
+    """VmHWM of this process in bytes (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (IOError, OSError):
+        pass
+    return 0
+
+
+# --- the workers -----------------------------------------------------------------------
+
+def work(task, size, jobs, results, go, resume, ident, joinable, figures):
+    """A worker: take jobs until QUIT. BEGIN: say so and wait for the starting gun; a
+    task: run it and put its result; END (the sentinel): put the worker's figures and
+    wait until every worker has met its own."""
+    while True:
+        j = jobs.get()
+        try:
+            if j == QUIT:
+                return
+            if j == BEGIN:
+                cpu0 = cpu_seconds()
+                results.put((AT_GATE, ident))
+                go.wait()
+            elif j == END:
+                results.put((DONE, ident, figures(cpu_seconds() - cpu0)))
+                resume.acquire()
+            else:
+                v, lat, err = run_task(task, j, size)
+                results.put((j, v, lat, err))
+        finally:
+            if joinable:
+                jobs.task_done()
+
+
+def no_figures(cpu):
+    return None
+
+
+def process_figures(cpu):
+    import gilbench
+    return {"cpu": cpu, "rss": peak_rss(), "metrics": gilbench.take_metrics()}
+
+
+def process_worker(conf, objects, jobs, results, go, resume):
+    """The body of a worker process (the target of multiprocessing.Process)."""
+    # Let go of the protocol's descriptors (a forked worker inherits them), so that the
+    # parent of the driver sees it end when it ends.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (3, 4):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    die_with_parent()
+    try:
+        task, _, _ = setup(conf, objects)
+    except BaseException:
+        results.put((DONE, os.getpid(), {"error": current_error()}))
+        return
+    results.put((DONE, os.getpid(), {}))
+    work(task, conf["size"], jobs, results, go, resume, os.getpid(), True, process_figures)
+
+
+def die_with_parent():
+    """Ask Linux to end this process when the driver ends (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGKILL)
+    except Exception:
+        pass
+
+
+class Pool(object):
+    """The workers of one cell: one job queue, one result queue, a sentinel per worker."""
+
+    def __init__(self, conf, task, atask, mod):
+        self.conf, self.task, self.atask, self.mod = conf, task, atask, mod
+        self.size = conf["size"]
+        self.n = conf["workers"]
+        self.objects = {}
+        self.pids = []
+
+    def alive(self):
+        """Raise Fault if a worker has died."""
+
+    def get(self, q):
+        """The next message of q, looking at the workers while waiting."""
+        while True:
+            try:
+                return q.get(True, POLL)
+            except queue.Empty:
+                self.alive()
+
+    def batch(self, tasks):
+        reset_shared(self.mod, self.objects)
+        import gilbench
+        gilbench.take_metrics()
+        res = self.run(tasks)
+        res["metrics"] = dict(gilbench.take_metrics(), **res.get("metrics", {}))
+        if callable(getattr(self.mod, "check", None)):
+            try:
+                res["metrics"].update(self.mod.check(tasks, self.size) or {})
+            except Exception:
+                res.setdefault("error", "after the batch: " + current_error())
+        return res
+
+    def close(self):
+        """Stop the workers and wait for them."""
+
+    def abort(self):
+        """Stop the workers now, after a failure."""
+
+
+class SeqPool(Pool):
+    """One thread, no other: the driver's main thread takes the jobs itself."""
+
+    def __init__(self, *args):
+        Pool.__init__(self, *args)
+        self.objects = make_shared(getattr(self.mod, "SHARED", {}), "seq", None)
+        setup(self.conf, self.objects)
+
+    def run(self, tasks):
+        jobs = queue.Queue()
+        for i in range(tasks):
+            jobs.put(i)
+        results = []
+        task, size = self.task, self.size
+        c0, t0 = cpu_seconds(), clock()
+        while True:
+            try:
+                i = jobs.get_nowait()
+            except queue.Empty:
+                break
+            results.append((i,) + run_task(task, i, size))
+        t1, c1 = clock(), cpu_seconds()
+        return summary(results, t1 - t0, c1 - c0, peak_rss())
+
+
+class GatedPool(Pool):
+    """Workers (threads, processes, interpreters) that take jobs from one queue and meet
+    at a gate before every batch."""
+
+    joinable = False
+
+    def start_workers(self):
+        raise NotImplementedError
+
+    def run(self, tasks):
+        self.go.clear()
+        for _ in range(self.n):
+            self.jobs.put(BEGIN)
+        for i in range(tasks):
+            self.jobs.put(i)
+        for _ in range(self.n):
+            self.jobs.put(END)
+        for _ in range(self.n):
+            m = self.get(self.results)
+            if m[0] != AT_GATE:
+                raise Fault("message %r before the starting gun" % (m,))
+        c0, t0 = cpu_seconds(), clock()
+        self.go.set()  # the starting gun
+        results, reports = [], []
+        while len(results) < tasks:
+            m = self.get(self.results)
+            if m[0] == DONE:
+                reports.append(m[2])
+            else:
+                results.append(m)
+        t1, c1 = clock(), cpu_seconds()
+        while len(reports) < self.n:
+            m = self.get(self.results)
+            if m[0] != DONE:
+                raise Fault("message %r after the batch" % (m,))
+            reports.append(m[2])
+        for _ in range(self.n):
+            self.resume.release()
+        rss, cpu, metrics = peak_rss(), c1 - c0, {}
+        for r in reports:
+            if not r:
+                continue
+            cpu += r["cpu"]
+            rss = max(rss, r["rss"])
+            for unit, v in r["metrics"].items():
+                if unit not in metrics:
+                    metrics[unit] = v
+                elif unit in ("p50-ns", "p99-ns"):
+                    metrics[unit] = max(metrics[unit], v)
+                else:
+                    metrics[unit] += v
+        res = summary(results, t1 - t0, cpu, rss)
+        res["metrics"] = metrics
+        return res
+
+    def close(self):
+        for _ in range(self.n):
+            self.jobs.put(QUIT)
+
+
+class ThreadPool(GatedPool):
+    """threading.Thread workers over queue.Queue."""
+
+    def __init__(self, *args):
+        GatedPool.__init__(self, *args)
+        self.objects = make_shared(getattr(self.mod, "SHARED", {}), "threads", None)
+        setup(self.conf, self.objects)
+        self.jobs, self.results = queue.Queue(), queue.Queue()
+        self.go, self.resume = threading.Event(), threading.Semaphore(0)
+        self.threads = []
+        for k in range(self.n):
+            t = threading.Thread(target=work, name="worker-%d" % k,
+                                 args=(self.task, self.size, self.jobs, self.results, self.go, self.resume, k, False, no_figures))
+            t.daemon = True
+            t.start()
+            self.threads.append(t)
+
+    def close(self):
+        GatedPool.close(self)
+        for t in self.threads:
+            t.join()
+
+
+class ProcessPool(GatedPool):
+    """multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results."""
+
+    joinable = True
+
+    def __init__(self, *args):
+        GatedPool.__init__(self, *args)
+        import multiprocessing
+        method = self.conf.get("start") or ""
+        if hasattr(multiprocessing, "get_context"):
+            ctx = multiprocessing.get_context(method or None)
+            self.method = ctx.get_start_method()
+        else:  # Python 2: fork only
+            if method not in ("", "fork"):
+                raise Skip("Python 2's multiprocessing has no start method %s (fork only)" % method)
+            ctx, self.method = multiprocessing, "fork"
+        self.objects = make_shared(getattr(self.mod, "SHARED", {}), "process", ctx)
+        setup(self.conf, self.objects)
+        self.jobs, self.results = ctx.JoinableQueue(), ctx.Queue()
+        self.go, self.resume = ctx.Event(), ctx.Semaphore(0)
+        self.procs = []
+        try:
+            for _ in range(self.n):
+                p = ctx.Process(target=process_worker,
+                                args=(self.conf, self.objects, self.jobs, self.results, self.go, self.resume))
+                p.daemon = True
+                p.start()
+                self.procs.append(p)
+            for _ in range(self.n):
+                m = self.get(self.results)
+                if m[2].get("error"):
+                    raise Fault("worker pid %d: %s" % (m[1], m[2]["error"]))
+        except BaseException:
+            self.kill()
+            raise
+        self.pids = [p.pid for p in self.procs]
+
+    def alive(self):
+        for p in self.procs:
+            if p.exitcode is not None:
+                code = p.exitcode
+                how = "with signal %d" % -code if code < 0 else "with status %d" % code
+                raise Fault("worker pid %d exited %s" % (p.pid, how))
+
+    def kill(self):
+        for p in self.procs:
+            if p.exitcode is None:
+                p.terminate()
+        for p in self.procs:
+            p.join(5)
+
+    def close(self):
+        GatedPool.close(self)
+        for p in self.procs:
+            p.join(5)
+        self.kill()
+
+    def abort(self):
+        self.kill()
+
+
+class SubinterpPool(GatedPool):
+    """One sub-interpreter per worker, each with its own GIL, run from its own thread.
+
+    The thread takes jobs from the one job queue of the main interpreter and runs each
+    task in its interpreter; the task's result comes back through a pipe."""
+
+    RUN = ("import json as _json, os as _os\n"
+           "def _gb_run(i):\n"
+           "    v, lat, err = _gb_driver.run_task(_gb_task, i, _gb_size)\n"
+           "    _os.write(_gb_fd, (_json.dumps([i, v, lat, err]) + '\\n').encode())\n")
+
+    def __init__(self, *args):
+        GatedPool.__init__(self, *args)
+        if sys.version_info < (3, 12):
+            raise Skip("Python %d.%d has no sub-interpreters with a GIL of their own (3.12 and later have them)" % sys.version_info[:2])
+        if getattr(self.mod, "SHARED", None):
+            raise Skip("sub-interpreters share no Python objects; this workload's SHARED state needs threads or processes")
+        self.api = subinterp_api()
+        self.jobs, self.results = queue.Queue(), queue.Queue()
+        self.go, self.resume = threading.Event(), threading.Semaphore(0)
+        self.interps, self.threads = [], []
+        driver_dir = os.path.dirname(os.path.abspath(__file__))
+        for k in range(self.n):
+            r, w = os.pipe()
+            iid = self.api.create()
+            self.interps.append((iid, r, w))
+            code = ("import sys\nsys.path[:0] = %r\nimport driver as _gb_driver\n"
+                    "_gb_task, _, _ = _gb_driver.setup(%r, None)\n_gb_size = %d\n_gb_fd = %d\n"
+                    % ([driver_dir], self.conf, self.size, w)) + self.RUN
+            err = self.api.run(iid, code)
+            if err:
+                self.close()
+                raise Fault("sub-interpreter %d: %s" % (k, err))
+        for k, (iid, r, w) in enumerate(self.interps):
+            t = threading.Thread(target=work, name="interp-%d" % k,
+                                 args=(self.runner(iid, r), self.size, self.jobs, self.results, self.go, self.resume, k, False, no_figures))
+            t.daemon = True
+            t.start()
+            self.threads.append(t)
+
+    def runner(self, iid, r):
+        api = self.api
+
+        def run(i, size):
+            err = api.run(iid, "_gb_run(%d)" % i)
+            if err:
+                raise RuntimeError(err)
+            line = b""
+            while not line.endswith(b"\n"):
+                line += os.read(r, 65536)
+            j, v, lat, err = json.loads(line.decode())
+            if err:
+                raise TaskError(err)
+            return v
+        return run
+
+    def close(self):
+        GatedPool.close(self)
+        for t in self.threads:
+            t.join()
+        for iid, r, w in self.interps:
+            try:
+                self.api.destroy(iid)
+            except Exception:
+                pass
+            os.close(r)
+            os.close(w)
+        self.interps = []
+
+
+def subinterp_api():
+    """create/run/destroy over whichever module this interpreter has."""
+    class API(object):
+        pass
+    api = API()
+    try:
+        from concurrent import interpreters as ci  # 3.14+
+
+        def create():
+            return ci.create()
+
+        def run(interp, code):
+            try:
+                getattr(interp, "exec")(code)  # a keyword in Python 2
+            except ci.ExecutionFailed as e:
+                return str(e)
+            return None
+        api.create, api.run, api.destroy = create, run, lambda interp: interp.close()
+        return api
+    except ImportError:
+        pass
+    try:
+        import _interpreters as m  # 3.13
+
+        def run13(iid, code):
+            exc = getattr(m, "exec")(iid, code)
+            return None if exc is None else "%s: %s" % (getattr(exc, "type", "error"), getattr(exc, "msg", exc))
+        api.create, api.run, api.destroy = (lambda: m.create("isolated")), run13, m.destroy
+        return api
+    except ImportError:
+        pass
+    import _xxsubinterpreters as m  # 3.12
+
+    def run12(iid, code):
+        try:
+            m.run_string(iid, code)
+        except Exception as e:
+            return str(e)
+        return None
+    api.create, api.run, api.destroy = (lambda: m.create(isolated=True)), run12, m.destroy
+    return api
+
+
+class AsyncioPool(Pool):
+    """One event loop; N worker coroutines take the jobs from an asyncio.Queue. A task
+    awaits the workload's atask where it has one, else runs task inline, blocking the loop."""
+
+    def __init__(self, *args):
+        Pool.__init__(self, *args)
+        if sys.version_info < (3, 5):
+            raise Skip("Python %d.%d has no asyncio with async/await" % sys.version_info[:2])
+        import asyncio
+        self.objects = make_shared(getattr(self.mod, "SHARED", {}), "threads", None)
+        setup(self.conf, self.objects)
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, tasks):
+        import driver_async  # async def is a syntax error in Python 2
+        results = []
+        elapsed, cpu = self.loop.run_until_complete(
+            driver_async.batch(self.task, self.atask, self.size, self.n, tasks, results))
+        return summary(results, elapsed, cpu, peak_rss())
+
+    def close(self):
+        if "gilbench_async" in sys.modules:
+            sys.modules["gilbench_async"].close_all()
+        self.loop.close()
+
+
+def summary(results, elapsed, cpu, rss):
+    checksum, lat, err = 0, [], None
+    for i, v, l, e in results:
+        checksum += v
+        lat.append(l)
+        if e and err is None:
+            err = "task %d: %s" % (i, e)
+    res = {"ev": "batch", "elapsed_ns": int(elapsed * 1e9), "checksum": int64(checksum),
+           "cpu_ns": int(cpu * 1e9), "maxrss": rss, "lat_ns": lat}
+    if err:
+        res["error"] = err
+    return res
+
+
+POOLS = {"seq": SeqPool, "threads": ThreadPool, "process": ProcessPool,
+         "subinterp": SubinterpPool, "asyncio": AsyncioPool}
+
+
+# --- the commands ----------------------------------------------------------------------
+
+def free_threaded():
+    try:
+        import sysconfig
+        if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+            return False
+    except Exception:
+        return False
+    return not getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+def probe():
+    info = {"protocol": PROTOCOL, "version": "%d.%d.%d" % sys.version_info[:3],
+            "implementation": getattr(getattr(sys, "implementation", None), "name", "cpython"),
+            "executable": sys.executable, "free_threaded": free_threaded(), "subinterp": "", "asyncio": False,
+            "start_methods": ["fork"], "default_start": "fork"}
+    try:
+        import sysconfig
+        info["gil_disabled_build"] = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    except Exception:
+        info["gil_disabled_build"] = False
+    if sys.version_info >= (3, 12):
+        for name in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters"):
+            try:
+                __import__(name)
+                info["subinterp"] = name
+                break
+            except ImportError:
+                pass
+    try:
+        import asyncio
+        info["asyncio"] = sys.version_info >= (3, 7) and bool(asyncio)
+    except ImportError:
+        pass
+    try:
+        import multiprocessing
+        info["start_methods"] = multiprocessing.get_all_start_methods()
+        info["default_start"] = multiprocessing.get_start_method()
+    except (ImportError, AttributeError):
+        pass
+    print(json.dumps(info))
+
+
+def check(path):
+    """Load a workload file; say what it defines, or where it is wrong."""
+    out = sys.stdout
+    sys.stdout = sys.stderr  # the file's own prints are not the answer
+    info = {}
+    try:
+        mod = load_module("gilbench_workload", path)
+        task = getattr(mod, "task", None)
+        if not callable(task):
+            info["error"] = "%s:1: defines no function task(i, size)" % path
+        else:
+            code = getattr(task, "__code__", None) or getattr(task, "func_code", None)
+            info["line"] = code.co_firstlineno if code else 0
+            info["doc"] = (mod.__doc__ or "").strip()
+            info["want"] = callable(getattr(mod, "want", None))
+            info["atask"] = callable(getattr(mod, "atask", None))
+            info["shared"] = bool(getattr(mod, "SHARED", None))
+            for k in ("CLASS", "SIZE", "TASKS", "QUICK_SIZE", "QUICK_TASKS", "ONE_TASK_PER_WORKER"):
+                if hasattr(mod, k):
+                    info[k.lower()] = getattr(mod, k)
+    except BaseException:
+        info["error"] = current_error()
+    sys.stdout = out
+    print(json.dumps(info))
+
+
+def want(path, size, tasks):
+    """The reference results: the file's want(i, size) for every task, else its
+    task(i, size) run one after the other in this one thread. One JSON list."""
+    out = sys.stdout
+    sys.stdout = sys.stderr
+    conf = {"strategy": "seq", "params": {}, "path": path, "size": size,
+            "support": os.path.dirname(os.path.abspath(__file__))}
+    task, _, mod = setup(conf, None)
+    setup(conf, make_shared(getattr(mod, "SHARED", {}), "seq", None))
+    reset_shared(mod, {})
+    f = getattr(mod, "want", None) or task
+    vals = [int64(f(i, size)) for i in range(tasks)]
+    sys.stdout = out
+    print(json.dumps(vals))
+
+
+class Protocol(object):
+    def __init__(self):
+        self.cmd = os.fdopen(3, "rb")
+        self.ev = os.fdopen(4, "wb")
+
+    def read(self):
+        line = self.cmd.readline()
+        if not line:
+            return None
+        return json.loads(line.decode("utf-8"))
+
+    def send(self, **event):
+        self.ev.write((json.dumps(event) + "\n").encode("utf-8"))
+        self.ev.flush()
+
+
+def serve():
+    proto = Protocol()
+    proto.send(ev="hello", protocol=PROTOCOL, pid=os.getpid(), version="%d.%d.%d" % sys.version_info[:3])
+    conf = proto.read()
+    if conf is None:
+        return 0
+    if "switch_interval" in conf and hasattr(sys, "setswitchinterval"):
+        sys.setswitchinterval(conf["switch_interval"])
+    if "check_interval" in conf and hasattr(sys, "setcheckinterval") and sys.version_info < (3,):
+        sys.setcheckinterval(conf["check_interval"])
+    pool = None
+    try:
+        task, atask, mod = setup(conf, None)
+        skip = getattr(mod, "skip", None)
+        reason = skip(conf["strategy"]) if callable(skip) else None
+        if reason:
+            raise Skip(reason)
+        pool = POOLS[conf["strategy"]](conf, task, atask, mod)
+    except Skip as e:
+        proto.send(ev="skip", reason=str(e))
+        return 0
+    except Fault as e:
+        proto.send(ev="error", msg=str(e))
+        return 1
+    except BaseException:
+        proto.send(ev="error", msg=current_error())
+        return 1
+    proto.send(ev="ready", pids=pool.pids, start=getattr(pool, "method", ""))
+    while True:
+        req = proto.read()
+        if req is None or req.get("op") == "quit":
+            break
+        try:
+            if req.get("op") != "batch":
+                raise Fault("unknown command %r" % (req,))
+            res = pool.batch(req["tasks"])
+        except BaseException as e:
+            # The workers may be anywhere (at the gate, in a task): end them, do not wait.
+            proto.send(ev="error", msg=str(e) if isinstance(e, Fault) else current_error())
+            pool.abort()
+            return 1
+        proto.send(**res)
+    pool.close()
+    proto.send(ev="bye")
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "probe":
+        probe()
+        return 0
+    if len(argv) >= 3 and argv[1] == "check":
+        check(argv[2])
+        return 0
+    if len(argv) >= 5 and argv[1] == "want":
+        want(argv[2], int(argv[3]), int(argv[4]))
+        return 0
+    if len(argv) >= 2 and argv[1] == "serve":
+        return serve()
+    print("usage: driver.py probe | check FILE | want FILE SIZE TASKS | serve", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,13 @@
+"""Naive recursive fib(size) + i: Python function calls."""
+
+CLASS = "CPU"
+
+
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+def task(i, size):
+    return fib(size) + i

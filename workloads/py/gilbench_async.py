@@ -1,0 +1,77 @@
+"""The awaitable forms of gilbench's I/O natives, for the asyncio strategy (Python 3).
+
+One event loop runs every task; a task that awaits one of these lets the others run,
+and CPU work between the awaits blocks the loop, as it does in any asyncio program.
+
+    await sleep_us(us)      asyncio.sleep
+    await echo(x)           an 8-byte round trip over asyncio.open_connection
+    await http_get(x)       a keep-alive HTTP/1.1 GET over asyncio streams
+"""
+
+import asyncio
+import struct
+
+import gilbench
+
+_echo_idle = []   # idle (reader, writer) pairs: one loop, so no lock
+_http_idle = []
+
+
+async def sleep_us(us):
+    """Sleep us microseconds without blocking the loop."""
+    await asyncio.sleep(us / 1e6)
+
+
+async def _open(addr):
+    host, port = addr.rsplit(":", 1)
+    return await asyncio.wait_for(asyncio.open_connection(host, int(port)), gilbench.IO_TIMEOUT)
+
+
+async def echo(x):
+    """Send x as 8 little-endian bytes to the echo server and return what comes back."""
+    conn = _echo_idle.pop() if _echo_idle else await _open(gilbench.params["addr"])
+    reader, writer = conn
+    try:
+        writer.write(struct.pack("<q", x))
+        data = await asyncio.wait_for(reader.readexactly(8), gilbench.IO_TIMEOUT)
+    except BaseException:
+        writer.close()
+        raise
+    _echo_idle.append(conn)
+    return struct.unpack("<q", data)[0]
+
+
+async def http_get(x):
+    """GET url?x=x on a kept-alive connection; the body is an int."""
+    try:
+        from urllib.parse import urlparse
+    except ImportError:
+        raise
+    u = urlparse(gilbench.params["url"])
+    conn = _http_idle.pop() if _http_idle else await _open("%s:%d" % (u.hostname, u.port))
+    reader, writer = conn
+    try:
+        writer.write(("GET %s?x=%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (u.path, x, u.netloc)).encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), gilbench.IO_TIMEOUT)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        body = await asyncio.wait_for(reader.readexactly(length), gilbench.IO_TIMEOUT)
+    except BaseException:
+        writer.close()
+        raise
+    _http_idle.append(conn)
+    if status != 200:
+        raise IOError("GET %s?x=%d: HTTP %d: %s" % (u.path, x, status, body.strip()))
+    return int(body)
+
+
+def close_all():
+    """Close the idle connections (the driver calls it at the end)."""
+    for _, writer in _echo_idle + _http_idle:
+        writer.close()
+    del _echo_idle[:], _http_idle[:]
