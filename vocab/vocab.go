@@ -133,6 +133,10 @@ const (
 	// thread modes give every interpreter thread a P). The -N suffix of every name
 	// stays the machine's GOMAXPROCS, so that benchstat lines rows up.
 	KeyProcs = "procs"
+	// KeyChunksize is the number of tasks a process pool sends in one job message
+	// (Pool.map's and ProcessPoolExecutor.map's chunksize); a workload's sweep sets it,
+	// the modes whose workers take jobs from an in-process queue ignore it.
+	KeyChunksize = "chunksize"
 )
 
 // Reserved are the keys a workload's sweep may not use.
