@@ -38,7 +38,7 @@ type gilbenchSide struct {
 // cpythonSide is what the CPython script runs for an experiment (see cpython_validate.py):
 // the figures are the medians of its measurements, keyed by thread count.
 type cpythonSide struct {
-	kind     string      // the script's experiment: cpu, sleep, http, subinterp, convoy
+	kind     string      // the script's experiment: cpu, sleep, http, subinterp, convoy, asyncio-cpu, asyncio-sleep
 	python   interpreter // which CPython
 	workload string      // cpu: countdown or primes
 	tasks    int         // not for convoy
@@ -155,6 +155,20 @@ func experiments(s sizes) []experiment {
 				{name: "gil-legacy: convoy beside 2", behaviour: "nor beside 2",
 					target: "≥ 1/3", value: drop("convoy-legacy", "2"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/2", "convoy-legacy/0")},
 			}},
+		{name: "asyncio-sleep",
+			gb: gilbenchSide{mode: "asyncio", workload: "sleep", settings: gil, tasks: s.ioTasks, size: s.sleepUs, workers: []int{1, 8}},
+			py: &cpythonSide{kind: "asyncio-sleep", python: cpython3, tasks: s.ioTasks, size: s.sleepUs, threads: []int{1, 8}},
+			rows: []row{{name: "asyncio: sleep, 8 coroutines", behaviour: "awaited I/O overlaps on one thread: speedup elapsed(1) / elapsed(8)",
+				target: "≥ 6", value: ratio("asyncio-sleep/1", "asyncio-sleep/8"), pass: atLeast(6), show: showRatio}}},
+		{name: "asyncio-primes",
+			gb: gilbenchSide{mode: "asyncio", workload: "primes", settings: gil, tasks: s.prTasks, size: s.prSize, workers: []int{1, 2}},
+			py: &cpythonSide{kind: "asyncio-cpu", python: cpython3, workload: "primes", tasks: s.prTasks, size: s.pyPrSize, threads: []int{1, 2}},
+			rows: []row{{name: "asyncio: primes, 2 coroutines", behaviour: "CPU work never yields: elapsed(2 coroutines) / elapsed(1)",
+				target: "0.90–1.15", value: ratio("asyncio-primes/2", "asyncio-primes/1"), pass: between(0.9, 1.15), show: showRatio}}},
+		{name: "convoy-asyncio",
+			gb: convoy("asyncio", gil),
+			rows: []row{{name: "asyncio convoy: beside 1 CPU task", behaviour: "the blocked loop: round trips/s beside 1 CPU-bound task, of gil's beside 1 at 5 ms",
+				target: "≤ 1/10", value: ratio("convoy-asyncio/1", "convoy-5ms/1"), pass: atMost(1.0 / 10), show: showDrop("convoy-asyncio/1", "convoy-5ms/1")}}},
 		{name: "subinterp",
 			gb: gilbenchSide{mode: "subinterp", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2}},
 			py: &cpythonSide{kind: "subinterp", python: cpythonSub, tasks: s.cdTasks, size: s.pySubSize, threads: []int{1, 2}},
