@@ -127,10 +127,15 @@ type Function struct {
 // between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS does: sleeps, socket and file
 // I/O, large hashes. A native that does not release it (most helpers on small data)
 // keeps every other thread of its interpreter waiting.
+//
+// Computes marks a releasing native whose time is the CPU's, not a wait (a large hash):
+// threads run it in parallel with the lock released, but an event loop (Loop) cannot
+// await it and runs it in place, as asyncio runs a hashlib call on the loop's thread.
 type Native struct {
 	Name     string
 	NArgs    int
 	Releases bool
+	Computes bool
 	Fn       func(t *Thread, args []Value) (Value, error)
 }
 

@@ -28,3 +28,13 @@ type TickingLock interface {
 	Lock
 	CheckInterval() int64
 }
+
+// An Awaiter is a Lock whose holder gives it up only where it awaits: an event loop
+// (Loop). Thread.Blocking hands every blocking call to Await instead of releasing and
+// re-taking the lock around it.
+type Awaiter interface {
+	Lock
+	// Await runs f, a blocking call of t, while other coroutines run, and returns once f
+	// has finished and t runs again.
+	Await(t *Thread, f func())
+}

@@ -176,6 +176,10 @@ func (t *Thread) Blocking(f func()) {
 		f()
 		return
 	}
+	if a, ok := t.lock.(Awaiter); ok {
+		a.Await(t, f)
+		return
+	}
 	t.holding = false
 	t.lock.BeginBlocking(t)
 	defer func() {
@@ -183,6 +187,12 @@ func (t *Thread) Blocking(f func()) {
 		t.holding = true
 	}()
 	f()
+}
+
+// awaits reports whether t's lock is an event loop (its blocking calls are awaits).
+func (t *Thread) awaits() bool {
+	_, ok := t.lock.(Awaiter)
+	return ok
 }
 
 // Breaker returns t's eval breaker, for Lock implementations.
@@ -244,9 +254,10 @@ func (t *Thread) checkpoint() error {
 	return nil
 }
 
-// callNative calls n with the lock released if n says so.
+// callNative calls n with the lock released if n says so. Under an event loop a native
+// that computes (Native.Computes) runs in place: it blocks the loop.
 func (t *Thread) callNative(n *Native, args []Value) (v Value, err error) {
-	if n.Releases {
+	if n.Releases && !(n.Computes && t.awaits()) {
 		t.Blocking(func() { v, err = n.Fn(t, args) })
 		return v, err
 	}

@@ -28,6 +28,10 @@ import (
 // A worker answers its end-of-batch job with its batch figures (its lock's statistics,
 // the workload's own figures such as the convoy's round trips, its trace), which the
 // runner merges into the batch.
+//
+// A chunksize (the name key vocab.KeyChunksize, from the workload's sweep) sends several
+// tasks in one job message, as Pool.map, Pool.imap and ProcessPoolExecutor.map do: a job
+// is the tasks I..I+N-1, and its worker answers with one message for the chunk.
 
 // workerTarget is the registered name of the worker process's body.
 const workerTarget = "gilbench.worker"
@@ -37,6 +41,7 @@ func init() { mp.Register(workerTarget, processWorker) }
 // procJob is one item of the job queue (fixed size: the queue's fast path).
 type procJob struct {
 	I  int64
+	N  int64 // opTask: the tasks I..I+N-1 (a chunk); 0 means one
 	Op int64 // opTask, opBegin, opEndBatch or opQuit
 }
 
@@ -48,10 +53,13 @@ const (
 )
 
 // procResult is one item of the result queue: a task's result (I ≥ 0), or a message
-// about the worker (I < 0: msgReady, msgAtGate, msgBatch).
+// about the worker (I < 0: msgReady, msgAtGate, msgBatch). The result of a chunk is one
+// message: V is the sum of its tasks' results, Lats their latencies.
 type procResult struct {
 	I, V    int64
-	LatNs   int64
+	N       int64   // tasks in the result: 0 or 1 for one task, else a chunk's
+	LatNs   int64   // one task's latency
+	Lats    []int64 // a chunk's latencies, task by task
 	Pid     int
 	Err     string
 	Metrics map[string]float64 // msgBatch: the worker's batch figures by unit
@@ -88,6 +96,7 @@ func (processMode) Rules() Rules {
 }
 
 type processPool struct {
+	chunk   int64 // tasks per job message
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
@@ -112,7 +121,13 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		local.Close()
 		return nil, err
 	}
-	p := &processPool{mem: mem, local: local}
+	chunk, err := chunksize(spec.Params)
+	if err != nil {
+		local.Close()
+		mem.close()
+		return nil, err
+	}
+	p := &processPool{mem: mem, local: local, chunk: chunk}
 	shared, err := interp.NewShared(prog, mem.memory())
 	if err != nil {
 		p.Close()
@@ -197,9 +212,12 @@ func (p *processPool) Run(ctx context.Context, tasks int) (b Batch, err error) {
 		}
 	}
 	pending := make(map[int64]bool, tasks)
-	for i := range int64(tasks) {
-		pending[i] = true
-		if err := put(procJob{I: i}); err != nil {
+	for i := int64(0); i < int64(tasks); i += p.chunk {
+		n := min(p.chunk, int64(tasks)-i)
+		for k := i; k < i+n; k++ {
+			pending[k] = true
+		}
+		if err := put(procJob{I: i, N: n}); err != nil {
 			return b, err
 		}
 	}
@@ -235,13 +253,24 @@ func (p *processPool) Run(ctx context.Context, tasks int) (b Batch, err error) {
 			reports = append(reports, r)
 			continue
 		}
-		done++
-		delete(pending, r.I)
+		n := max(r.N, 1)
+		for k := r.I; k < r.I+n; k++ {
+			if !pending[k] {
+				return b, p.fail(fmt.Errorf("worker pid %d: a result for task %d, which is not pending", r.Pid, k))
+			}
+			delete(pending, k)
+		}
+		done += int(n)
 		if r.Err != "" && firstErr == nil {
 			firstErr = fmt.Errorf("task %d (worker pid %d): %s", r.I, r.Pid, r.Err)
 		}
 		b.Checksum += r.V
-		b.Latencies = append(b.Latencies, time.Duration(r.LatNs))
+		if r.Lats == nil {
+			b.Latencies = append(b.Latencies, time.Duration(r.LatNs))
+		}
+		for _, l := range r.Lats {
+			b.Latencies = append(b.Latencies, time.Duration(l))
+		}
 	}
 	b.Elapsed = time.Since(t0)
 	for len(reports) < len(p.procs) {
@@ -362,6 +391,20 @@ func (p *processPool) Close() error {
 		first = err
 	}
 	return first
+}
+
+// chunksize reads the tasks per job message from a cell's parameters: 1 unless the
+// name key vocab.KeyChunksize says otherwise.
+func chunksize(p workloads.Params) (int64, error) {
+	v, ok := p[vocab.KeyChunksize]
+	if !ok {
+		return 1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("mode process: %s=%q: want a whole number of tasks, at least 1", vocab.KeyChunksize, v)
+	}
+	return n, nil
 }
 
 // cause prefers the reason a context was cancelled (a dead worker's exit error).

@@ -20,6 +20,7 @@ var modeTable = []Mode{
 		newLock: newGIL, perWorker: true, rules: threadRules},
 	&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)",
 		rules: threadRules},
+	asyncioMode{},
 	processMode{},
 	nativeMode{},
 	cpythonSeq,

@@ -106,13 +106,7 @@ func processWorker(a mp.Args) error {
 			}
 			continue
 		}
-		t0 := time.Now()
-		v, err := th.Call(w.entry, interp.Value(j.I), interp.Value(pa.spec.Size))
-		r := procResult{I: j.I, V: int64(v), LatNs: int64(time.Since(t0)), Pid: pid}
-		if err != nil {
-			r.Err = err.Error()
-		}
-		if err := put(r); err != nil {
+		if err := put(w.runJob(j, pa.spec.Size, pid)); err != nil {
 			return err
 		}
 		if err := pa.jobs.TaskDone(); err != nil {
@@ -155,6 +149,32 @@ func newProcessWorker(s workerSpec, local *workloads.Local, mem interp.Memory) (
 		stats = append(stats, ws)
 	}
 	return &processWorkerState{thread: in.NewThread(), entry: entry, stats: stats}, nil
+}
+
+// runJob runs the task or the chunk of tasks j and returns its one result message. A
+// chunk stops at its first failing task, whose error the message carries.
+func (w *processWorkerState) runJob(j procJob, size int64, pid int) procResult {
+	if j.N <= 1 {
+		t0 := time.Now()
+		v, err := w.thread.Call(w.entry, interp.Value(j.I), interp.Value(size))
+		r := procResult{I: j.I, V: int64(v), LatNs: int64(time.Since(t0)), Pid: pid}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		return r
+	}
+	r := procResult{I: j.I, N: j.N, Pid: pid, Lats: make([]int64, 0, j.N)}
+	for i := j.I; i < j.I+j.N; i++ {
+		t0 := time.Now()
+		v, err := w.thread.Call(w.entry, interp.Value(i), interp.Value(size))
+		r.Lats = append(r.Lats, int64(time.Since(t0)))
+		r.V += int64(v)
+		if err != nil {
+			r.Err = fmt.Sprintf("task %d: %v", i, err)
+			break
+		}
+	}
+	return r
 }
 
 func (w *processWorkerState) resetStats() { w.stats.ResetStats() }

@@ -4,8 +4,9 @@
 #   python cpython_validate.py KIND --reps R [--OPTION VALUE ...]
 #
 # KIND is cpu (--workload countdown|primes), sleep, http (--url), subinterp
-# (CPython >= 3.13) or convoy (--host, --port of gilbench's echo peer). --threads lists
-# the thread counts (for convoy: the CPU-bound threads beside it), --tasks and --size
+# (CPython >= 3.13), convoy (--host, --port of gilbench's echo peer), asyncio-cpu
+# (--workload) or asyncio-sleep (CPython 3.7+). --threads lists the thread counts (for
+# convoy: the CPU-bound threads beside it; for asyncio: the coroutines), --tasks and --size
 # are the job count and the size of one job, --interval sets sys.setswitchinterval.
 # Each configuration is warmed up once, then the repetitions run round-robin over the
 # thread counts. The last line printed is one JSON object: per thread count, a list of
@@ -102,17 +103,50 @@ def http_task(url):
         return i
     return task
 
-# timed measures a task at each thread count (kinds cpu, sleep, http).
-def timed(o, task):
+# ASYNC is the event-loop pool, compiled only when asked for (async def is a syntax
+# error in Python 2): ncoros coroutines of one loop take jobs from one asyncio.Queue,
+# filled before the timer starts, as gilbench's asyncio mode; get_nowait and the CPU
+# task never suspend, the sleep task awaits asyncio.sleep.
+ASYNC = """
+import asyncio
+def apool(task, tasks, size, ncoros):
+    async def main():
+        jobs = asyncio.Queue()
+        for i in range(tasks):
+            jobs.put_nowait(i)
+        async def worker():
+            while True:
+                try:
+                    i = jobs.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                if task is None:
+                    await asyncio.sleep(size / 1e6)
+                else:
+                    task(i, size)
+        t0 = time.time()
+        await asyncio.gather(*[worker() for _ in range(ncoros)])
+        return time.time() - t0
+    return asyncio.run(main())
+"""
+
+def apool(task, tasks, size, ncoros):
+    env = {'time': time}
+    exec(ASYNC, env)
+    return env['apool'](task, tasks, size, ncoros)
+
+# timed measures a task at each thread count (kinds cpu, sleep, http, and the asyncio
+# kinds with run=apool).
+def timed(o, task, run=pool):
     reps, tasks, size = int(o['reps']), int(o['tasks']), int(o['size'])
     threads = [int(x) for x in o['threads'].split(',')]
     if 'interval' in o:
         sys.setswitchinterval(float(o['interval']))
-    pool(task, min(tasks, 4), min(size, 1000), max(threads))  # warm up
+    run(task, min(tasks, 4), min(size, 1000), max(threads))  # warm up
     res = dict((str(n), []) for n in threads)
     for _ in range(reps):
         for n in threads:
-            res[str(n)].append(pool(task, tasks, size, n))
+            res[str(n)].append(run(task, tasks, size, n))
     return res
 
 # subinterp runs countdown in k isolated interpreters, one thread each, at each k.
@@ -200,6 +234,10 @@ def main():
         res = subinterp(o)
     elif kind == 'convoy':
         res = convoy(o)
+    elif kind == 'asyncio-cpu':
+        res = timed(o, {'countdown': countdown, 'primes': primes}[o['workload']], apool)
+    elif kind == 'asyncio-sleep':
+        res = timed(o, None, apool)
     else:
         raise SystemExit('unknown experiment ' + kind)
     print(json.dumps(res))

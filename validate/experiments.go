@@ -32,13 +32,14 @@ type gilbenchSide struct {
 	tasks    int
 	size     int64
 	workers  []int
-	convoy   bool // workload, tasks and workers follow from it
+	convoy   bool   // workload, tasks and workers follow from it
+	metric   string // convoy: the figure read, by unit; "" is roundtrips/s
 }
 
 // cpythonSide is what the CPython script runs for an experiment (see cpython_validate.py):
 // the figures are the medians of its measurements, keyed by thread count.
 type cpythonSide struct {
-	kind     string      // the script's experiment: cpu, sleep, http, subinterp, convoy
+	kind     string      // the script's experiment: cpu, sleep, http, subinterp, convoy, asyncio-cpu, asyncio-sleep
 	python   interpreter // which CPython
 	workload string      // cpu: countdown or primes
 	tasks    int         // not for convoy
@@ -155,6 +156,24 @@ func experiments(s sizes) []experiment {
 				{name: "gil-legacy: convoy beside 2", behaviour: "nor beside 2",
 					target: "≥ 1/3", value: drop("convoy-legacy", "2"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/2", "convoy-legacy/0")},
 			}},
+		{name: "asyncio-sleep",
+			gb: gilbenchSide{mode: "asyncio", workload: "sleep", settings: gil, tasks: s.ioTasks, size: s.sleepUs, workers: []int{1, 8}},
+			py: &cpythonSide{kind: "asyncio-sleep", python: cpython3, tasks: s.ioTasks, size: s.sleepUs, threads: []int{1, 8}},
+			rows: []row{{name: "asyncio: sleep, 8 coroutines", behaviour: "awaited I/O overlaps on one thread: speedup elapsed(1) / elapsed(8)",
+				target: "≥ 6", value: ratio("asyncio-sleep/1", "asyncio-sleep/8"), pass: atLeast(6), show: showRatio}}},
+		{name: "asyncio-primes",
+			gb: gilbenchSide{mode: "asyncio", workload: "primes", settings: gil, tasks: s.prTasks, size: s.prSize, workers: []int{1, 2}},
+			py: &cpythonSide{kind: "asyncio-cpu", python: cpython3, workload: "primes", tasks: s.prTasks, size: s.pyPrSize, threads: []int{1, 2}},
+			rows: []row{{name: "asyncio: primes, 2 coroutines", behaviour: "CPU work never yields: elapsed(2 coroutines) / elapsed(1)",
+				target: "0.90–1.15", value: ratio("asyncio-primes/2", "asyncio-primes/1"), pass: between(0.9, 1.15), show: showRatio}}},
+		{name: "convoy-asyncio",
+			gb: convoy("asyncio", gil),
+			rows: []row{{name: "asyncio convoy: beside 1 CPU task", behaviour: "the blocked loop: round trips/s beside 1 CPU-bound task, of gil's beside 1 at 5 ms",
+				target: "≤ 1/10", value: ratio("convoy-asyncio/1", "convoy-5ms/1"), pass: atMost(1.0 / 10), show: showDrop("convoy-asyncio/1", "convoy-5ms/1")}}},
+		{name: "convoy-asyncio-lag",
+			gb: gilbenchSide{mode: "asyncio", settings: gil, size: s.convoyMs, convoy: true, metric: "loop-lag-p99-ns"},
+			rows: []row{{name: "asyncio convoy: loop lag", behaviour: "the ready I/O task waits for the whole CPU task: loop lag p99 beside 1 CPU-bound task, of the task's run",
+				target: "≥ 0.5", value: lagOfSpin("convoy-asyncio-lag/1", s.convoyMs), pass: atLeast(0.5), show: showRatio}}},
 		{name: "subinterp",
 			gb: gilbenchSide{mode: "subinterp", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2}},
 			py: &cpythonSide{kind: "subinterp", python: cpythonSub, tasks: s.cdTasks, size: s.pySubSize, threads: []int{1, 2}},
@@ -219,6 +238,20 @@ func dropRatio(k string) func(figures) (float64, bool) {
 	}
 }
 
+// lagOfSpin reads a loop lag in ns as a share of the convoy's CPU-bound task's run: it
+// spins until the I/O task is done, which under an event loop never comes, so it runs
+// to its safety deadline of 2 × size + 1 s (workloads/convoy_cell.go).
+func lagOfSpin(key string, sizeMs int64) func(figures) (float64, bool) {
+	return func(f figures) (float64, bool) {
+		x, ok := f.get(key)
+		if !ok {
+			return 0, false
+		}
+		spin := (2*time.Duration(sizeMs)*time.Millisecond + time.Second).Nanoseconds()
+		return x[0] / float64(spin), true
+	}
+}
+
 func between(lo, hi float64) func(float64) bool {
 	return func(x float64) bool { return x >= lo && x <= hi }
 }
@@ -249,6 +282,8 @@ func si(x float64) string {
 		return fmt.Sprintf("%.0fk", x/1000)
 	case x >= 1000:
 		return fmt.Sprintf("%.1fk", x/1000)
+	case x < 10: // the convoy under an event loop: under one round trip a second
+		return fmt.Sprintf("%.2g", x)
 	default:
 		return fmt.Sprintf("%.0f", x)
 	}

@@ -39,6 +39,9 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			cells = append(cells, &cell{mode: g.mode, w: w, workers: k + 1, tasks: k + 1, size: g.size, settings: g.settings, key: strconv.Itoa(k)})
 		}
 		metric = "roundtrips/s"
+		if g.metric != "" {
+			metric = g.metric
+		}
 	} else {
 		// Elapsed seconds by worker count.
 		w, err := workloads.Lookup(g.workload)

@@ -49,7 +49,7 @@ func TestSelects(t *testing.T) {
 	es := experiments(sizesFor(true))
 	for run, want := range map[string][]string{
 		"":           nil, // all
-		"convoy":     {"convoy-5ms", "convoy-0.1ms", "convoy-legacy"},
+		"convoy":     {"convoy-5ms", "convoy-0.1ms", "convoy-legacy", "convoy-asyncio", "convoy-asyncio-lag"},
 		"2 threads":  {"cpu-countdown", "cpu-primes", "legacy-battle"}, // by row name
 		"cpu-primes": {"cpu-primes"},
 		"no-such":    {},
@@ -139,6 +139,7 @@ func TestRender(t *testing.T) {
 		"convoy-5ms/0": 41920, "convoy-5ms/1": 410, "convoy-5ms/2": 99.5,
 		"convoy-0.1ms/0": 38430, "convoy-0.1ms/1": 13750, "convoy-0.1ms/2": 5686,
 		"convoy-legacy/0": 39440, "convoy-legacy/1": 20540, "convoy-legacy/2": 11030,
+		"asyncio-sleep/1": 0.136, "asyncio-sleep/8": 0.0175, "convoy-asyncio/1": 0.71, "convoy-asyncio-lag/1": 1.6e9,
 	} {
 		gb[k] = x
 	}
@@ -161,8 +162,8 @@ func TestRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 16 || failed != 5 {
-		t.Errorf("render: %d of %d failed; want 5 of 16", failed, total)
+	if total != 20 || failed != 5 {
+		t.Errorf("render: %d of %d failed; want 5 of 20", failed, total)
 	}
 	// The header's machine figures vary: compare from the CPython line on.
 	got := out.Bytes()[bytes.Index(out.Bytes(), []byte("\nCPython:"))+1:]

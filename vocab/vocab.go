@@ -81,11 +81,20 @@ var (
 	LostUpdates         = Unit{"lost-updates/op", Lower, true, "increments of a shared counter lost per task"}
 )
 
+// The event loop's figures (interp.LoopStats): loop lag is the time from a coroutine
+// becoming ready (spawned, or its awaited I/O finished) to the loop running it.
+var (
+	LoopLagP50 = Unit{"loop-lag-p50-ns", Lower, false, "median loop lag: a ready coroutine's wait for the loop"}
+	LoopLagP99 = Unit{"loop-lag-p99-ns", Lower, false, "99th percentile loop lag"}
+	LoopAwaits = Unit{"awaits/op", Lower, true, "awaits that parked a coroutine, per task"}
+)
+
 // Units lists every unit the project writes, in the order tables show them.
 var Units = []Unit{
 	Time, Tasks, CPU, PeakRSS, StartUp, P50, P99, Roundtrips,
 	LockAcquisitions, LockSwitches, LockForcedDrops, LockWait, LockHold,
 	ObjLockAcquisitions, ObjLockContended, ObjLockWait, LostUpdates,
+	LoopLagP50, LoopLagP99, LoopAwaits,
 }
 
 // LookupUnit finds a unit by its written or its tidied name.
@@ -131,6 +140,10 @@ const (
 	// KeyStart is multiprocessing's start method of a cpython-process cell (fork,
 	// spawn, forkserver).
 	KeyStart = "start"
+	// KeyChunksize is the number of tasks a process pool sends in one job message
+	// (Pool.map's and ProcessPoolExecutor.map's chunksize); a workload's sweep sets it,
+	// the modes whose workers take jobs from an in-process queue ignore it.
+	KeyChunksize = "chunksize"
 )
 
 // Reserved are the keys a workload's sweep may not use.

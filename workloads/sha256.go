@@ -60,7 +60,7 @@ end
 `,
 		Natives: func(Params, *Local) ([]*interp.Native, error) {
 			return []*interp.Native{{
-				Name: "sha256", NArgs: 2, Releases: true,
+				Name: "sha256", NArgs: 2, Releases: true, Computes: true,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
 					return interp.Value(sha256Big(int64(args[0]), int64(args[1]))), nil
 				},

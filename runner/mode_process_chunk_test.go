@@ -1,0 +1,46 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"gilbench/vocab"
+	"gilbench/workloads"
+)
+
+// TestProcessChunks: with several tasks per job message every task is still run once
+// and has its latency, for a chunksize that divides the batch and one that does not.
+func TestProcessChunks(t *testing.T) {
+	for _, cs := range []string{"1", "7", "64"} {
+		t.Run(cs, func(t *testing.T) {
+			p, w := startVariant(t, "process", "tiny", workloads.MakeVariant(vocab.KeyChunksize, cs), 2)
+			for range 2 {
+				b := runBatch(t, p, w, 100)
+				if len(b.Latencies) != 100 {
+					t.Errorf("%d latencies for 100 tasks", len(b.Latencies))
+				}
+			}
+			p.Close()
+		})
+	}
+	checkNoChildren(t)
+}
+
+func TestProcessRejectsABadChunksize(t *testing.T) {
+	w, err := workloads.Lookup("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cs := range []string{"0", "-3", "lots"} {
+		spec := Spec{Workload: w, Params: workloads.MakeVariant(vocab.KeyChunksize, cs).Params(nil), Size: w.QuickSize, Workers: 1, Settings: DefaultSettings()}
+		p, err := processMode{}.Start(context.Background(), spec)
+		if err == nil {
+			p.Close()
+			t.Errorf("chunksize=%s: started; want an error", cs)
+		} else if !strings.Contains(err.Error(), vocab.KeyChunksize) {
+			t.Errorf("chunksize=%s: %v; want it to name %s", cs, err, vocab.KeyChunksize)
+		}
+	}
+	checkNoChildren(t)
+}
