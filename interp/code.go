@@ -85,6 +85,9 @@ const (
 	OpFPow
 	OpFEq
 	OpFNe
+	// OpCheck is a check point and nothing else: where the compiler inlines a call
+	// that CPython makes (range(), int(), abs(), ...), the check after that call.
+	OpCheck
 
 	numOps
 )
@@ -102,7 +105,7 @@ var opNames = [numOps]string{
 	OpJumpNoCheck: "jump_no_check",
 	OpCall:        "call", OpNative: "native", OpReturn: "return",
 	OpLoadGlobal: "load_global", OpStoreGlobal: "store_global",
-	OpPow: "pow", OpFPow: "fpow", OpFEq: "feq", OpFNe: "fne",
+	OpPow: "pow", OpFPow: "fpow", OpFEq: "feq", OpFNe: "fne", OpCheck: "check",
 }
 
 func (o Op) String() string {

@@ -236,6 +236,13 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 			stack[sp-1] = b2v(stack[sp-1].F() != stack[sp].F())
 		case OpNot:
 			stack[sp-1] = b2v(stack[sp-1] == 0)
+		case OpCheck:
+			if t.breaker.Load() != 0 || ticks >= t.nextTick {
+				t.ticks = ticks
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
 
 		case OpJump:
 			if int(in.A) < pc {

@@ -72,7 +72,7 @@ func verifyArgs(p *Program, f *Function) error {
 // effect returns how many values an instruction pops and pushes.
 func effect(p *Program, in Instr) (pop, push int) {
 	switch in.Op {
-	case OpNop, OpJump, OpJumpNoCheck:
+	case OpNop, OpJump, OpJumpNoCheck, OpCheck:
 		return 0, 0
 	case OpPop, OpStore, OpStoreGlobal, OpJumpIfFalse, OpJumpIfTrue:
 		return 1, 0

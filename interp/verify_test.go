@@ -97,3 +97,11 @@ func TestVerifyRejects(t *testing.T) {
 		}
 	}
 }
+
+// check leaves the stack alone (its check is the same code as after a call's).
+func TestCheckKeepsTheStack(t *testing.T) {
+	v, err := run(t, "func f a\n\tload a\n\tcheck\n\treturn\nend\n", "f", []Value{7})
+	if err != nil || v != 7 {
+		t.Fatalf("f(7) = %d, %v; want 7", v, err)
+	}
+}
