@@ -380,7 +380,6 @@ func (c *compiler) generate() (*Unit, error) {
 		asm.WriteByte('\n')
 		pyOf = append(pyOf, py)
 	}
-	names := make([]string, 0, len(c.syms))
 	for _, name := range c.order {
 		s := c.syms[name]
 		switch {
@@ -389,9 +388,7 @@ func (c *compiler) generate() (*Unit, error) {
 		case s.kind == symObject:
 			line(s.obj.String()+" "+name, 0)
 		}
-		names = append(names, name)
 	}
-	_ = names
 	for _, f := range c.funcs {
 		g := c.gen(f)
 		fl := FuncListing{Name: f.name, Line: f.def.Lineno, Labels: map[int][]string{}}
