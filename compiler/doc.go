@@ -5,9 +5,8 @@
 //
 // Source is parsed with the parser and AST of gpython (github.com/go-python/gpython,
 // v0.2.0 of 2022: packages parser and ast), a goyacc parser of Python 3.4's grammar with
-// its own tests,
-// that gives every node its line and column and turns its own failures into a
-// SyntaxError with a position. It predates three things of later grammars: numeric
+// its own tests, that gives every node its line and column and turns its own failures
+// into a SyntaxError with a position. It predates three things of later grammars: numeric
 // underscores (1_000_000), which parse rewrites, column for column, before parsing;
 // variable annotations (x: int = 0) and the walrus, which stay syntax errors (neither
 // is in the subset). Its AST nodes hold gpython's py objects (py.Int, py.Float,
