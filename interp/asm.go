@@ -40,6 +40,9 @@ func Assemble(src string, natives ...*Native) (*Program, error) {
 		return nil, err
 	}
 	a.prog.layout = newLayout(a.prog.Globals)
+	if err := Verify(a.prog); err != nil {
+		return nil, err
+	}
 	return a.prog, nil
 }
 
@@ -225,9 +228,11 @@ func (a *assembler) parse(src string) error {
 		fx.fn.Code[fx.pc].A = int32(idx)
 	}
 	for _, f := range a.prog.Funcs {
-		if err := a.stackDepth(f); err != nil {
+		maxd, err := stackDepth(a.prog, f)
+		if err != nil {
 			return err
 		}
+		f.MaxStack = maxd
 	}
 	return nil
 }
@@ -272,81 +277,4 @@ func parseConst(s string) (Value, error) {
 		return 0, fmt.Errorf("bad integer constant %q", s)
 	}
 	return Value(i), nil
-}
-
-// effect returns how many values an instruction pops and pushes.
-func (a *assembler) effect(in Instr) (pop, push int) {
-	switch in.Op {
-	case OpNop, OpJump, OpJumpNoCheck:
-		return 0, 0
-	case OpPop, OpStore, OpStoreGlobal, OpJumpIfFalse, OpJumpIfTrue:
-		return 1, 0
-	case OpDup:
-		return 1, 2
-	case OpSwap:
-		return 2, 2
-	case OpConst, OpLoad, OpLoadGlobal:
-		return 0, 1
-	case OpNeg, OpFNeg, OpIToF, OpFToI, OpNot:
-		return 1, 1
-	case OpCall:
-		return a.prog.Funcs[in.A].NParams, 1
-	case OpNative:
-		return a.prog.Natives[in.A].NArgs, 1
-	case OpReturn:
-		return 1, 0
-	default: // binary operators
-		return 2, 1
-	}
-}
-
-// stackDepth walks every path through f, checks that depths agree where paths meet and
-// that nothing pops an empty stack, and sets f.MaxStack.
-func (a *assembler) stackDepth(f *Function) error {
-	if len(f.Code) == 0 {
-		return fmt.Errorf("asm: func %s has no instructions", f.Name)
-	}
-	depth := make([]int, len(f.Code))
-	for i := range depth {
-		depth[i] = -1
-	}
-	type item struct{ pc, d int }
-	work := []item{{0, 0}}
-	maxd := 0
-	for len(work) > 0 {
-		it := work[len(work)-1]
-		work = work[:len(work)-1]
-		for pc, d := it.pc, it.d; ; {
-			if pc >= len(f.Code) {
-				return fmt.Errorf("asm: line %d: %s runs off its end (missing return)", f.Lines[len(f.Lines)-1], f.Name)
-			}
-			if depth[pc] >= 0 {
-				if depth[pc] != d {
-					return fmt.Errorf("asm: line %d: stack depth %d here but %d on another path", f.Lines[pc], d, depth[pc])
-				}
-				break
-			}
-			depth[pc] = d
-			in := f.Code[pc]
-			pop, push := a.effect(in)
-			if d < pop {
-				return fmt.Errorf("asm: line %d: %s needs %d values, the stack has %d", f.Lines[pc], in.Op, pop, d)
-			}
-			d += push - pop
-			maxd = max(maxd, d)
-			if in.Op == OpReturn {
-				break
-			}
-			if isJump(in.Op) {
-				if in.Op == OpJump || in.Op == OpJumpNoCheck {
-					pc = int(in.A)
-					continue
-				}
-				work = append(work, item{int(in.A), d})
-			}
-			pc++
-		}
-	}
-	f.MaxStack = maxd
-	return nil
 }

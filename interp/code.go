@@ -38,13 +38,13 @@ const (
 	OpAnd // bitwise
 	OpOr
 	OpXor
-	OpShl
-	OpShr
+	OpShl // Python's <<, wrapped to 64 bits: a count of 64 or more gives 0
+	OpShr // Python's >>: arithmetic; a negative shift count is an error for both
 
 	OpFAdd // float arithmetic
 	OpFSub
 	OpFMul
-	OpFDiv
+	OpFDiv // division by zero is an error, as Python's
 	OpFNeg
 	OpIToF // int -> float
 	OpFToI // float -> int (truncation)
@@ -77,6 +77,18 @@ const (
 	OpLoadGlobal
 	OpStoreGlobal
 
+	// Added for Python's operators (the compiler package): ** on integers (wrapping;
+	// a negative exponent is an error, since Python's result would be a float), ** on
+	// floats (Python's errors where math.Pow would give an infinity or a NaN), and
+	// float equality.
+	OpPow
+	OpFPow
+	OpFEq
+	OpFNe
+	// OpCheck is a check point and nothing else: where the compiler inlines a call
+	// that CPython makes (range(), int(), abs(), ...), the check after that call.
+	OpCheck
+
 	numOps
 )
 
@@ -93,6 +105,7 @@ var opNames = [numOps]string{
 	OpJumpNoCheck: "jump_no_check",
 	OpCall:        "call", OpNative: "native", OpReturn: "return",
 	OpLoadGlobal: "load_global", OpStoreGlobal: "store_global",
+	OpPow: "pow", OpFPow: "fpow", OpFEq: "feq", OpFNe: "fne", OpCheck: "check",
 }
 
 func (o Op) String() string {
@@ -168,4 +181,10 @@ func (p *Program) Func(name string) (int, bool) {
 var (
 	errBadOp      = fmt.Errorf("invalid opcode")
 	errFloatToInt = fmt.Errorf("cannot convert float NaN or infinity to integer")
+	errNegShift   = fmt.Errorf("negative shift count")
+	errNegPow     = fmt.Errorf("integer ** negative integer (a float in Python)")
+	errFloatZero  = fmt.Errorf("float division by zero")
+	errZeroPow    = fmt.Errorf("0.0 cannot be raised to a negative power")
+	errComplexPow = fmt.Errorf("negative number raised to a fractional power (complex in Python)")
+	errPowRange   = fmt.Errorf("float ** overflows (numerical result out of range)")
 )

@@ -94,5 +94,6 @@
 //
 // Errors: a failure in bytecode is an *Error naming the function, pc and source line; a
 // panic in a native is recovered by Thread.Call and returned as a *PanicError with its
-// stack. Nothing in this package panics on bad bytecode built by Assemble.
+// stack. Nothing in this package panics on bad bytecode built by Assemble: it verifies
+// what it builds (Verify, which code that builds programs may call too).
 package interp

@@ -27,6 +27,34 @@ func floorMod(a, b Value) Value {
 	return m
 }
 
+// ipow is a ** b for b >= 0 by repeated squaring, wrapping as the other integer
+// instructions do (the result is Python's modulo 2^64).
+func ipow(a, b Value) Value {
+	r := Value(1)
+	for ; b > 0; b >>= 1 {
+		if b&1 != 0 {
+			r *= a
+		}
+		a *= a
+	}
+	return r
+}
+
+// fpow is Python's float **: math.Pow, except where Python raises an error.
+func fpow(a, b float64) (float64, error) {
+	switch {
+	case a == 0 && b < 0 && !math.IsInf(b, 0):
+		return 0, errZeroPow
+	case a < 0 && !math.IsInf(a, 0) && b != math.Trunc(b) && !math.IsInf(b, 0) && !math.IsNaN(b):
+		return 0, errComplexPow
+	}
+	v := math.Pow(a, b)
+	if math.IsInf(v, 0) && !math.IsInf(a, 0) && !math.IsInf(b, 0) {
+		return 0, errPowRange
+	}
+	return v, nil
+}
+
 // eval runs f whose locals start at t.mem[base]. The operand stack follows the locals.
 // Hot state (pc, sp, the instruction counter) lives in locals; t.ticks is brought up to
 // date before anything that may look at it (check points, calls, returns).
@@ -120,10 +148,29 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 			stack[sp-1] ^= stack[sp]
 		case OpShl:
 			sp--
-			stack[sp-1] <<= uint64(stack[sp]) & 63
+			if stack[sp] < 0 {
+				return fail(errNegShift)
+			}
+			stack[sp-1] <<= uint64(stack[sp]) // Go gives 0 for a count of 64 or more
 		case OpShr:
 			sp--
-			stack[sp-1] = Value(uint64(stack[sp-1]) >> (uint64(stack[sp]) & 63))
+			if stack[sp] < 0 {
+				return fail(errNegShift)
+			}
+			stack[sp-1] >>= uint64(stack[sp]) // arithmetic: 0 or -1 for 64 or more
+		case OpPow:
+			sp--
+			if stack[sp] < 0 {
+				return fail(errNegPow)
+			}
+			stack[sp-1] = ipow(stack[sp-1], stack[sp])
+		case OpFPow:
+			sp--
+			v, err := fpow(stack[sp-1].F(), stack[sp].F())
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = Float(v)
 
 		case OpFAdd:
 			sp--
@@ -136,6 +183,9 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 			stack[sp-1] = Float(stack[sp-1].F() * stack[sp].F())
 		case OpFDiv:
 			sp--
+			if stack[sp].F() == 0 {
+				return fail(errFloatZero)
+			}
 			stack[sp-1] = Float(stack[sp-1].F() / stack[sp].F())
 		case OpFNeg:
 			stack[sp-1] = Float(-stack[sp-1].F())
@@ -178,8 +228,21 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 		case OpFGe:
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() >= stack[sp].F())
+		case OpFEq:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() == stack[sp].F())
+		case OpFNe:
+			sp--
+			stack[sp-1] = b2v(stack[sp-1].F() != stack[sp].F())
 		case OpNot:
 			stack[sp-1] = b2v(stack[sp-1] == 0)
+		case OpCheck:
+			if t.breaker.Load() != 0 || ticks >= t.nextTick {
+				t.ticks = ticks
+				if err := t.checkpoint(); err != nil {
+					return fail(err)
+				}
+			}
 
 		case OpJump:
 			if int(in.A) < pc {

@@ -6,6 +6,7 @@
 //	gilbench compare  compare runs, benchstat-style
 //	gilbench list     list workloads and modes
 //	gilbench validate check the emulated locks against CPython's published behaviour
+//	gilbench dis      show compiled bytecode and its check points beside CPython's dis
 package main
 
 import (
@@ -63,6 +64,7 @@ func commands() []command {
 		{"compare", "compare runs (label=DIR ...), benchstat-style", runCompare},
 		{"list", "list workloads and modes", cmdList},
 		{"validate", "check the emulated locks against CPython's published behaviour", cmdValidate},
+		{"dis", "show a program's bytecode and check points (FILE.py or WORKLOAD), beside CPython's", cmdDis},
 	}
 }
 

@@ -1,0 +1,439 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-python/gpython/ast"
+	"github.com/go-python/gpython/py"
+
+	"gilbench/interp"
+)
+
+// Options say what a source may use besides itself.
+type Options struct {
+	// Support is the module that natives are imported from; "" is DefaultSupport.
+	Support string
+	// Natives are the functions of the support module, by name: a call passes NArgs
+	// integers and returns an integer. The program's Natives are these, in this order,
+	// whether the source imports them or not.
+	Natives []*interp.Native
+	// Objects are shared objects the support module provides, by name (a lock, an
+	// rlock or a value), besides those the source makes itself with threading.Lock()
+	// and the like.
+	Objects map[string]interp.Kind
+}
+
+// DefaultSupport is the support module's name when Options.Support is empty.
+const DefaultSupport = "gilbench_support"
+
+// Unit is a compiled source: the program and what a listing needs.
+type Unit struct {
+	Program *interp.Program
+	// Asm is the assembly text the program was assembled from (see interp.Assemble).
+	Asm string
+	// Funcs describes Program.Funcs, index for index.
+	Funcs []FuncListing
+}
+
+// FuncListing is one compiled function: its instructions as assembly text, and the
+// source line of each (also in the Function's Lines).
+type FuncListing struct {
+	Name   string
+	Line   int      // of the def
+	Instrs []string // "load n", "jump_if_true .L3", ...
+	Labels map[int][]string
+}
+
+// Compile compiles the Python source src, read from file (for positions), into a
+// program. Every error is an *Error at file:line:col.
+func Compile(file string, src []byte, opts Options) (u *Unit, err error) {
+	c := &compiler{file: file, opts: opts, syms: map[string]*symbol{}}
+	if c.opts.Support == "" {
+		c.opts.Support = DefaultSupport
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(*Error)
+			if !ok {
+				panic(r)
+			}
+			u, err = nil, e
+		}
+	}()
+	for _, n := range opts.Natives {
+		if n == nil {
+			return nil, &Error{File: file, Msg: "a nil native"}
+		}
+		for _, b := range interp.BuiltinNatives() {
+			if n.Name == b {
+				return nil, &Error{File: file, Msg: fmt.Sprintf("native %q has the name of a built-in", n.Name)}
+			}
+		}
+	}
+	mod, err := parse(file, string(src))
+	if err != nil {
+		return nil, err
+	}
+	c.module(mod)
+	c.inferAll()
+	return c.generate()
+}
+
+// typ is the static type of a value.
+type typ uint8
+
+const (
+	tUnknown typ = iota // not yet inferred
+	tInt
+	tFloat
+	tNone // a function without a value
+)
+
+func (t typ) String() string {
+	return [...]string{"unknown", "int", "float", "None"}[t]
+}
+
+type symKind uint8
+
+const (
+	symConst  symKind = iota // a module-level number never assigned by a function
+	symGlobal                // a module-level integer some function declares global and assigns
+	symFunc
+	symNative
+	symObject // a lock, rlock or value
+	symModule // threading, multiprocessing or the support module
+	symCtor   // threading.Lock, threading.RLock, multiprocessing.Value imported by name
+)
+
+type symbol struct {
+	kind   symKind
+	node   ast.Ast
+	typ    typ          // symConst
+	val    interp.Value // symConst
+	fn     *function
+	native *interp.Native
+	obj    interp.Kind // symObject; symCtor: what it makes
+	module string      // symModule
+}
+
+type compiler struct {
+	file  string
+	opts  Options
+	syms  map[string]*symbol
+	order []string // module-level names in source order
+	funcs []*function
+}
+
+func (c *compiler) errorf(n ast.Ast, format string, args ...any) {
+	line, col := pos(n)
+	panic(&Error{File: c.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *compiler) define(name string, n ast.Ast, s *symbol) {
+	if old, dup := c.syms[name]; dup {
+		line, _ := pos(old.node)
+		c.errorf(n, "%s is defined twice (first at line %d): one meaning a name in the subset", name, line)
+	}
+	s.node = n
+	c.syms[name] = s
+	c.order = append(c.order, name)
+}
+
+// module reads the module's top level: imports, constants, globals, objects, defs.
+func (c *compiler) module(m *ast.Module) {
+	for i, st := range m.Body {
+		switch st := st.(type) {
+		case *ast.ExprStmt:
+			if _, ok := st.Value.(*ast.Str); ok && i == 0 {
+				continue // the module's docstring
+			}
+			c.errorf(st, "expressions at module level are not in the subset")
+		case *ast.Pass:
+		case *ast.Import:
+			for _, a := range st.Names {
+				name := string(a.Name)
+				if !c.knownModule(name) {
+					c.errorf(a, "import of %s: only threading, multiprocessing and %s are in the subset", name, c.opts.Support)
+				}
+				as := name
+				if a.AsName != "" {
+					as = string(a.AsName)
+				}
+				c.define(as, a, &symbol{kind: symModule, module: name})
+			}
+		case *ast.ImportFrom:
+			c.importFrom(st)
+		case *ast.FunctionDef:
+			f := c.declareFunc(st)
+			c.define(string(st.Name), st, &symbol{kind: symFunc, fn: f})
+		case *ast.Assign:
+			c.moduleAssign(st)
+		case *ast.If:
+			if isMainGuard(st.Test) && len(st.Orelse) == 0 {
+				continue // run as a script: not part of the workload
+			}
+			c.errorf(st, "if at module level is not in the subset (only if __name__ == \"__main__\":, which is skipped)")
+		default:
+			c.errorf(st, "%s at module level %s", construct(st), notInSubset(st))
+		}
+	}
+	// Names that a function declares global and assigns are shared globals.
+	for _, f := range c.funcs {
+		for name, n := range f.globalDecl {
+			s, ok := c.syms[name]
+			if !ok {
+				c.errorf(n, "global %s has no module-level assignment (write %s = 0 at module level)", name, name)
+			}
+			if !f.assigned[name] {
+				continue
+			}
+			switch {
+			case s.kind == symGlobal:
+			case s.kind != symConst:
+				c.errorf(f.assignNode[name], "%s is not an integer global: it cannot be assigned", name)
+			case s.typ != tInt:
+				c.errorf(s.node, "global %s is a %s: shared globals are integers", name, s.typ)
+			case s.val != 0:
+				c.errorf(s.node, "global %s starts at %d: shared globals start at 0 (the interpreter resets them for every batch)", name, s.val)
+			default:
+				s.kind = symGlobal
+			}
+		}
+	}
+}
+
+func (c *compiler) knownModule(name string) bool {
+	return name == "threading" || name == "multiprocessing" || name == c.opts.Support
+}
+
+func isMainGuard(e ast.Expr) bool {
+	cmp, ok := e.(*ast.Compare)
+	if !ok || len(cmp.Ops) != 1 || cmp.Ops[0] != ast.Eq {
+		return false
+	}
+	n, ok1 := cmp.Left.(*ast.Name)
+	s, ok2 := cmp.Comparators[0].(*ast.Str)
+	return ok1 && ok2 && n.Id == "__name__" && s.S == "__main__"
+}
+
+func (c *compiler) importFrom(st *ast.ImportFrom) {
+	mod := string(st.Module)
+	if st.Level != 0 || !c.knownModule(mod) {
+		c.errorf(st, "import from %s: only threading, multiprocessing and %s are in the subset", mod, c.opts.Support)
+	}
+	for _, a := range st.Names {
+		name := string(a.Name)
+		as := name
+		if a.AsName != "" {
+			as = string(a.AsName)
+		}
+		if name == "*" {
+			c.errorf(a, "import * is not in the subset: name what you import")
+		}
+		if s := c.moduleMember(mod, name); s != nil {
+			c.define(as, a, s)
+			continue
+		}
+		c.errorf(a, "%s has no %s in the subset", mod, name)
+	}
+}
+
+// moduleMember is what name in module mod means, nil if nothing in the subset.
+func (c *compiler) moduleMember(mod, name string) *symbol {
+	switch mod {
+	case "threading":
+		switch name {
+		case "Lock":
+			return &symbol{kind: symCtor, obj: interp.KindLock}
+		case "RLock":
+			return &symbol{kind: symCtor, obj: interp.KindRLock}
+		}
+	case "multiprocessing":
+		switch name {
+		case "Lock":
+			return &symbol{kind: symCtor, obj: interp.KindLock}
+		case "RLock":
+			return &symbol{kind: symCtor, obj: interp.KindRLock}
+		case "Value":
+			return &symbol{kind: symCtor, obj: interp.KindValue}
+		}
+	}
+	if mod == c.opts.Support {
+		for _, n := range c.opts.Natives {
+			if n.Name == name {
+				return &symbol{kind: symNative, native: n}
+			}
+		}
+		if k, ok := c.opts.Objects[name]; ok {
+			if k != interp.KindLock && k != interp.KindRLock && k != interp.KindValue {
+				return nil
+			}
+			return &symbol{kind: symObject, obj: k}
+		}
+	}
+	return nil
+}
+
+// moduleAssign reads NAME = number or NAME = threading.Lock() (and the like).
+func (c *compiler) moduleAssign(st *ast.Assign) {
+	if len(st.Targets) != 1 {
+		c.errorf(st, "chained assignment at module level is not in the subset")
+	}
+	target, ok := st.Targets[0].(*ast.Name)
+	if !ok {
+		c.errorf(st.Targets[0], "module-level assignment to %s is not in the subset: assign a name", construct(st.Targets[0]))
+	}
+	name := string(target.Id)
+	if v, t, ok := constValue(st.Value); ok {
+		c.define(name, target, &symbol{kind: symConst, typ: t, val: v})
+		return
+	}
+	if call, ok := st.Value.(*ast.Call); ok {
+		if k, ok := c.ctorCall(call); ok {
+			c.define(name, target, &symbol{kind: symObject, obj: k})
+			return
+		}
+	}
+	c.errorf(st.Value, "module-level %s = %s: only number literals, threading.Lock(), threading.RLock() and multiprocessing.Value(typecode, 0) are in the subset", name, construct(st.Value))
+}
+
+// ctorCall recognises threading.Lock(), Lock(), multiprocessing.Value('q', 0) ...
+func (c *compiler) ctorCall(call *ast.Call) (interp.Kind, bool) {
+	var s *symbol
+	switch f := call.Func.(type) {
+	case *ast.Name:
+		s = c.syms[string(f.Id)]
+	case *ast.Attribute:
+		if m, ok := f.Value.(*ast.Name); ok {
+			if ms := c.syms[string(m.Id)]; ms != nil && ms.kind == symModule {
+				s = c.moduleMember(ms.module, string(f.Attr))
+			}
+		}
+	}
+	if s == nil || s.kind != symCtor || len(call.Keywords) > 0 || call.Starargs != nil || call.Kwargs != nil {
+		return 0, false
+	}
+	if s.obj == interp.KindValue {
+		if len(call.Args) != 2 {
+			c.errorf(call, "Value takes a typecode and an initial value")
+		}
+		if _, ok := call.Args[0].(*ast.Str); !ok {
+			c.errorf(call.Args[0], "Value's typecode must be a string literal ('q', 'i', 'l')")
+		}
+		if v, t, ok := constValue(call.Args[1]); !ok || t != tInt || v != 0 {
+			c.errorf(call.Args[1], "a Value starts at 0 in the subset (the interpreter resets it for every batch)")
+		}
+		return s.obj, true
+	}
+	if len(call.Args) != 0 {
+		c.errorf(call, "Lock() and RLock() take no arguments")
+	}
+	return s.obj, true
+}
+
+// constValue evaluates a number literal, optionally negated, or True or False.
+func constValue(e ast.Expr) (interp.Value, typ, bool) {
+	switch e := e.(type) {
+	case *ast.Num:
+		switch n := e.N.(type) {
+		case py.Int:
+			return interp.Value(n), tInt, true
+		case py.Float:
+			return interp.Float(float64(n)), tFloat, true
+		}
+	case *ast.NameConstant:
+		switch e.Value {
+		case py.True:
+			return 1, tInt, true
+		case py.False:
+			return 0, tInt, true
+		}
+	case *ast.UnaryOp:
+		v, t, ok := constValue(e.Operand)
+		if !ok {
+			return 0, 0, false
+		}
+		switch {
+		case e.Op == ast.UAdd:
+			return v, t, true
+		case e.Op == ast.USub && t == tInt:
+			return -v, t, true
+		case e.Op == ast.USub && t == tFloat:
+			return interp.Float(-v.F()), t, true
+		}
+	}
+	return 0, 0, false
+}
+
+// generate emits every function's assembly, assembles it and maps lines back to the
+// Python source.
+func (c *compiler) generate() (*Unit, error) {
+	var (
+		asm   strings.Builder
+		pyOf  = []int{0} // Python line of each assembly line (1-based)
+		funcs []FuncListing
+	)
+	line := func(text string, py int) {
+		asm.WriteString(text)
+		asm.WriteByte('\n')
+		pyOf = append(pyOf, py)
+	}
+	for _, name := range c.order {
+		s := c.syms[name]
+		switch {
+		case s.kind == symGlobal:
+			line("global "+name, 0)
+		case s.kind == symObject:
+			line(s.obj.String()+" "+name, 0)
+		}
+	}
+	for _, f := range c.funcs {
+		g := c.gen(f)
+		fl := FuncListing{Name: f.name, Line: f.def.Lineno, Labels: map[int][]string{}}
+		header := "func " + f.name
+		for _, p := range f.params {
+			header += " " + p
+		}
+		line(header, f.def.Lineno)
+		if vars := g.vars(); len(vars) > 0 {
+			line("\tvar "+strings.Join(vars, " "), f.def.Lineno)
+		}
+		for _, in := range g.code {
+			if in.label != "" {
+				fl.Labels[len(fl.Instrs)] = append(fl.Labels[len(fl.Instrs)], in.label)
+				line(in.label+":", in.line)
+				continue
+			}
+			fl.Instrs = append(fl.Instrs, in.text)
+			line("\t"+in.text, in.line)
+		}
+		line("end", 0)
+		funcs = append(funcs, fl)
+	}
+	prog, err := interp.Assemble(asm.String(), c.opts.Natives...)
+	if err != nil {
+		// The compiler's own fault: say so with the assembly's message.
+		return nil, &Error{File: c.file, Msg: fmt.Sprintf("internal error: the generated assembly does not assemble: %v", err)}
+	}
+	for _, f := range prog.Funcs {
+		for pc, l := range f.Lines {
+			f.Lines[pc] = pyOf[l]
+		}
+	}
+	if err := interp.Verify(prog); err != nil {
+		return nil, &Error{File: c.file, Msg: fmt.Sprintf("internal error: %v", err)}
+	}
+	return &Unit{Program: prog, Asm: asm.String(), Funcs: funcs}, nil
+}
+
+// sortedNames returns m's keys in order, for deterministic output.
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,291 @@
+package compiler
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gilbench/interp"
+	"gilbench/workloads"
+)
+
+// compileFile compiles testdata/name.py with the natives of workload w.
+func compileFile(t testing.TB, name string, w *workloads.Workload, p workloads.Params) *Unit {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", name+".py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var natives []*interp.Native
+	if w.Natives != nil {
+		if natives, err = w.Natives(p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := Compile(filepath.Join("testdata", name+".py"), src, Options{Natives: natives})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func call(t testing.TB, th *interp.Thread, p *interp.Program, fn string, args ...interp.Value) interp.Value {
+	t.Helper()
+	k, ok := p.Func(fn)
+	if !ok {
+		t.Fatalf("no function %s", fn)
+	}
+	v, err := th.Call(k, args...)
+	if err != nil {
+		t.Fatalf("%s%v: %v", fn, args, err)
+	}
+	return v
+}
+
+// The Python sources compute what the workloads' Want functions say, run sequentially
+// on the interpreter.
+func TestWorkloadSources(t *testing.T) {
+	cases := []struct {
+		file, workload string
+		params         workloads.Params
+		size           int64
+		check          func(t *testing.T, s *interp.Shared, tasks int, size int64)
+	}{
+		{"primes", "primes", nil, 300, nil},
+		{"fib", "fib", nil, 15, nil},
+		{"mandelbrot", "mandelbrot", nil, 40, nil},
+		{"countdown", "countdown", nil, 1000, nil},
+		{"counter", "counter", workloads.Params{"cs": "10", "batch": "3"}, 50, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
+			if got, _ := s.Load("counter"); int64(got) != int64(tasks)*size {
+				t.Errorf("counter = %d; want %d", got, int64(tasks)*size)
+			}
+		}},
+		{"lostupdate", "lost-update", workloads.Params{"update": "global"}, 100, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
+			if got, _ := s.Load("counter"); int64(got) != int64(tasks)*size {
+				t.Errorf("counter = %d; want %d (one thread loses nothing)", got, int64(tasks)*size)
+			}
+		}},
+		{"lostupdate", "lost-update", workloads.Params{"update": "value"}, 100, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
+			if got, _ := s.Load("v"); int64(got) != int64(tasks)*size {
+				t.Errorf("v.value = %d; want %d", got, int64(tasks)*size)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.file+"/"+c.workload, func(t *testing.T) {
+			w, err := workloads.Lookup(c.workload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := compileFile(t, c.file, w, c.params)
+			in := interp.New(u.Program, nil)
+			th := in.NewThread()
+			const tasks = 5
+			for i := range int64(tasks) {
+				if got, want := call(t, th, u.Program, "task", interp.Value(i), interp.Value(c.size)), w.Want(i, c.size); int64(got) != want {
+					t.Errorf("task(%d, %d) = %d; want %d", i, c.size, got, want)
+				}
+			}
+			if c.check != nil {
+				c.check(t, in.Shared(), tasks, c.size)
+			}
+		})
+	}
+}
+
+// run compiles src and calls f with args.
+func run(t *testing.T, src, f string, args ...interp.Value) interp.Value {
+	t.Helper()
+	u, err := Compile("t.py", []byte(src), Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	return call(t, interp.New(u.Program, nil).NewThread(), u.Program, f, args...)
+}
+
+// Python's results for the operators and statements of the subset.
+func TestSemantics(t *testing.T) {
+	cases := []struct {
+		expr string
+		want interp.Value
+	}{
+		{"-7 // 2", -4}, {"7 // -2", -4}, {"-7 % 3", 2}, {"7 % -3", -2}, {"2 ** 10", 1024}, {"(-3) ** 3", -27},
+		{"2 ** 64", 0}, {"2 ** 63", -1 << 63}, {"1 << 64", 0}, {"-8 >> 1", -4}, {"-1 >> 70", -1}, {"~5", -6},
+		{"6 & 3 | 8 ^ 1", 11}, {"int(7 / 2 * 10)", 35}, {"int(-7 / 2)", -3}, {"int(2.0 ** 0.5 * 1000)", 1414},
+		{"1 < 2 < 3", 1}, {"1 < 3 < 2", 0}, {"3 > 2 > 1 > 0", 1}, {"1 < 2.5 <= 2.5", 1}, {"2 == 2.0", 1},
+		{"0 and 5", 0}, {"3 and 5", 5}, {"0 or 7", 7}, {"4 or 7", 4}, {"not 0", 1}, {"not 0.0", 1}, {"not -0.0", 1},
+		{"int(0.0 or 2.5)", 2}, {"5 if 0 else 6", 6}, {"abs(-4)", 4}, {"int(abs(-2.5) * 2)", 5},
+		{"min(3, 1, 2)", 1}, {"max(3, 1, 2)", 3}, {"int(max(1, 2.5) * 2)", 5}, {"True + True", 2},
+		{"int(1e3)", 1000}, {"1_000 + 0x10", 1016}, {"(9223372036854775807 + 1) < 0", 1},
+	}
+	for _, c := range cases {
+		src := "def f() -> int:\n    return " + c.expr + "\n"
+		if got := run(t, src, "f"); got != c.want {
+			t.Errorf("%s = %d; want %d", c.expr, got, c.want)
+		}
+	}
+}
+
+func TestStatements(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      interp.Value
+	}{
+		{"for", `
+def f():
+    s = 0
+    for k in range(10):
+        s += k
+    return s
+`, 45},
+		{"range step and last value", `
+def f():
+    s = 0
+    for k in range(10, 0, -3):
+        s = s * 100 + k
+    return s * 10 + k
+`, 100704011},
+		{"break continue else", `
+def f():
+    s = 0
+    for k in range(100):
+        if k % 2:
+            continue
+        if k > 10:
+            break
+        s += k
+    else:
+        s = -1
+    n = 0
+    while n < 3:
+        n += 1
+    else:
+        s += 1000
+    return s
+`, 1030},
+		{"tuple assignment", `
+def f():
+    a, b = 0, 1
+    for _ in range(10):
+        a, b = b, a + b
+    return a
+`, 55},
+		{"chained assignment", `
+def f():
+    a = b = 4
+    return a * b
+`, 16},
+		{"while True", `
+def f():
+    n = 0
+    while True:
+        n += 1
+        if n == 7:
+            return n
+`, 7},
+		{"globals and constants", `
+K = 3
+total = 0
+def add(x):
+    global total
+    total += x * K
+def f():
+    add(1)
+    add(2)
+    return total
+`, 9},
+		{"float params and returns", `
+def half(x: float) -> float:
+    return x / 2
+def f():
+    return int(half(7) * 10)
+`, 35},
+		{"with releases on return", `
+import threading
+mu = threading.Lock()
+def g():
+    with mu:
+        return 5
+def f():
+    g()
+    with mu:
+        pass
+    mu.acquire()
+    mu.release()
+    return g()
+`, 5},
+		{"recursion", `
+def ack(m, n):
+    if m == 0:
+        return n + 1
+    if n == 0:
+        return ack(m - 1, 1)
+    return ack(m - 1, ack(m, n - 1))
+def f():
+    return ack(2, 3)
+`, 9},
+	}
+	for _, c := range cases {
+		if got := run(t, c.src, "f"); got != c.want {
+			t.Errorf("%s = %d; want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// Anything outside the subset is an error at file:line:col that names the construct.
+func TestErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"def f():\n    return [x for x in range(3)]\n", "t.py:2:12: list comprehensions are not in the subset"},
+		{"def f():\n    x = 'a'\n", "t.py:2:9: strings are not in the subset"},
+		{"class A:\n    pass\n", "t.py:1:1: classes"},
+		{"def f():\n    try:\n        pass\n    except E:\n        pass\n", "t.py:2:5: try statements are not in the subset"},
+		{"def f(x=1):\n    return x\n", "default parameter values"},
+		{"def f(x):\n    return x.y\n", "t.py:2:13: attributes are not in the subset"},
+		{"def f():\n    return g()\n", "t.py:2:12: g is not defined"},
+		{"def f():\n    return 1 < 2 in 3\n", "in is not in the subset"},
+		{"def f():\n    return 1.5 // 2\n", "// on floats is not in the subset"},
+		{"def f():\n    x = 0\n    x = x * 0.5\n    return 1\n", "t.py:3:5: x is int (first assigned at line 2), this value is float"},
+		{"def f(n):\n    if n:\n        return 1\n", "can reach its end without a return"},
+		{"import os\n", "t.py:1:8: import of os"},
+		{"n = 5\ndef f():\n    global n\n    n += 1\n", "t.py:1:1: global n starts at 5"},
+		{"def f():\n    x = 1\n    y = x +\n", "t.py:3:"},
+		{"def f():\n    return 99999999999999999999\n", "outside the int64 range"},
+		{"def f():\n    for x in [1, 2]:\n        pass\n", "for over lists"},
+		{"def f():\n    with g:\n        pass\n", "with is for lock objects"},
+		{"def f():\n    print(1)\n", "print is not defined"},
+		{"def f():\n    return lambda: 1\n", "lambdas are not in the subset"},
+		{"def f(n):\n    return f(n, 1)\n", "f takes 1 arguments, 2 given"},
+	}
+	for _, c := range cases {
+		_, err := Compile("t.py", []byte(c.src), Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v; want %q", c.src, err, c.want)
+		}
+		if _, ok := err.(*Error); err != nil && !ok {
+			t.Errorf("%q: err is a %T, not an *Error", c.src, err)
+		}
+	}
+}
+
+// counter += 1 on a global is load_global, const, add, store_global: nothing between
+// the load and the store is a check point, as in CPython 3.13.
+func TestGlobalIncrementHasNoCheckPoint(t *testing.T) {
+	u := compileFile(t, "lostupdate", mustLookup(t, "lost-update"), nil)
+	want := "load_global counter\nconst 1\nadd\nstore_global counter"
+	for _, f := range u.Funcs {
+		if strings.Contains(strings.Join(f.Instrs, "\n"), want) {
+			return
+		}
+	}
+	t.Errorf("no %q in\n%s", want, u.Asm)
+}
+
+func mustLookup(t testing.TB, name string) *workloads.Workload {
+	t.Helper()
+	w, err := workloads.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
