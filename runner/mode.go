@@ -38,6 +38,11 @@ type Rules struct {
 	// OutOfProcess modes run their workers in other OS processes: their CPU time and
 	// memory are read from those processes.
 	OutOfProcess bool
+	// Python is the Python code a reader would write for the strategy, Doc the PEP or
+	// Python documentation that describes it, and Counterpart the mode that runs the
+	// same strategy on real CPython, with the name keys its cells carry
+	// ("cpython-threads/python=2.7"). The report shows them beside the results.
+	Python, Doc, Counterpart string
 }
 
 // DefaultMaxWorkers bounds the workers of an in-process mode: every worker is an OS
