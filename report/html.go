@@ -22,6 +22,13 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 type htmlPage struct {
 	Title, Subtitle string
 	Verdict         []htmlFinding
+	ByMode          bool // one run: the answer section is shown
+	Answers         []Answer
+	Rules           []RuleCheck
+	Strategies      []Strategy
+	Modes           []htmlMode
+	Notes           []string
+	WarnSummary     []WarnSummary
 	ConfPct         string
 	Alpha           string
 	Meta            htmlMeta
@@ -31,6 +38,13 @@ type htmlPage struct {
 }
 
 type htmlFinding struct{ Text, Class string }
+
+// htmlMode is a mode of the run in the glossary, as its lines describe it.
+type htmlMode struct {
+	Name, Role, Python, Counterpart string
+	Doc                             template.URL
+	HasCounterpart                  bool // the counterpart ran too
+}
 
 type htmlMeta struct {
 	Cols []string
@@ -120,6 +134,22 @@ func (r *Result) htmlPage() *htmlPage {
 
 	for _, f := range r.Verdict {
 		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
+	}
+	pg.ByMode = o.Layout == ByMode
+	pg.Answers, pg.Rules, pg.Strategies, pg.Notes = r.Answers, r.Rules, Glossary(), known.Notes
+	pg.WarnSummary = r.WarningSummary()
+	for _, m := range r.Modes {
+		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		if safeURL(m.Doc) {
+			hm.Doc = template.URL(m.Doc)
+		}
+		if m.Counterpart != "" {
+			cm, _ := vocab.SplitCounterpart(m.Counterpart)
+			for _, o := range r.Modes {
+				hm.HasCounterpart = hm.HasCounterpart || o.Name == cm
+			}
+		}
+		pg.Modes = append(pg.Modes, hm)
 	}
 
 	// Machine and settings: the configuration lines of every input, the
@@ -249,4 +279,9 @@ func (r *Result) links() []htmlLink {
 		htmlLink{Href: "summary.json", Text: "summary.json", Note: "the same, with the samples, verdict and warnings"},
 	)
 	return out
+}
+
+// safeURL admits only http(s) links from a run's note lines.
+func safeURL(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
 }

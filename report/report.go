@@ -100,6 +100,10 @@ type Result struct {
 	// Tables are the summaries, one per workload and metric, in the
 	// order the results first appear.
 	Tables []*Table
+	// Answers say, per workload, which strategy to choose and why (ByMode).
+	Answers []Answer
+	// Rules are the rules of thumb per workload class, checked against the run.
+	Rules []RuleCheck
 	// Verdict lists the chosen comparisons, most informative first.
 	Verdict []Finding
 	// Warnings are problems with the data, in order of discovery.
@@ -171,6 +175,8 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	})
 	r.Warnings = append(r.Warnings, cellWarnings(r.Tables, opts)...)
 	r.Verdict = verdict(r.Tables, opts, firstRival(r.Modes))
+	r.Answers = r.answers()
+	r.Rules = r.ruleChecks(r.Answers)
 	return r, nil
 }
 

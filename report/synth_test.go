@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"gilbench/vocab"
 )
 
 // synthetic result files: plausible numbers for a 2-core machine, with
@@ -50,6 +52,17 @@ type synthConfig struct {
 // synthRoles are the roles the runner gives the modes.
 var synthRoles = map[string]string{"sequential": "baseline", "native": "reference"}
 
+// synthNotes are the runner's counterparts and note lines of the modes.
+var synthNotes = map[string]vocab.ModeInfo{
+	"sequential": {Counterpart: "cpython-seq", Python: "a plain loop on one thread, no threading", Doc: "https://docs.python.org/3/tutorial/controlflow.html"},
+	"gil":        {Counterpart: "cpython-threads", Python: "threading.Thread workers over queue.Queue under CPython's GIL (3.2+)", Doc: "https://docs.python.org/3/library/threading.html"},
+	"gil-legacy": {Counterpart: "cpython-threads/python=2.7", Python: "threading.Thread workers under CPython 2's GIL (check interval, no hand-off)", Doc: "https://docs.python.org/2.7/library/threading.html"},
+	"subinterp":  {Counterpart: "cpython-subinterp", Python: "concurrent.interpreters: one sub-interpreter per worker, each with its own GIL (3.14+)", Doc: "https://peps.python.org/pep-0734/"},
+	"goroutine":  {Python: "threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)", Doc: "https://peps.python.org/pep-0703/"},
+	"process":    {Counterpart: "cpython-process", Python: "multiprocessing.Process workers fed by a JoinableQueue, results on a Queue", Doc: "https://docs.python.org/3/library/multiprocessing.html"},
+	"native":     {Python: "no Python: the same work in plain Go on goroutines", Doc: "https://go.dev/doc/effective_go#concurrency"},
+}
+
 func defaultMatrix() synthConfig {
 	return synthConfig{
 		run: "synthetic-default", commit: "0000000",
@@ -69,12 +82,21 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	fmt.Fprintf(&b, "Unit tasks/s better=higher\nUnit roundtrips/s better=higher\n")
 	if !c.noModeLines {
 		// Like the runner: one line per mode, in the run's order.
+		var notes []string
 		for _, mode := range c.modes {
 			role := synthRoles[mode]
 			if role == "" {
 				role = "rival"
 			}
-			fmt.Fprintf(&b, "mode-%s: %s\n", mode, role)
+			m := synthNotes[mode]
+			m.Name, m.Role = mode, vocab.Role(role)
+			fmt.Fprintf(&b, "%s: %s\n", vocab.ModeConfigKey(mode), vocab.ModeConfigValue(m))
+			if n := vocab.ModeNoteLine(m); n != "" {
+				notes = append(notes, n)
+			}
+		}
+		for _, n := range notes {
+			fmt.Fprintln(&b, n)
 		}
 	}
 	const cores = 2.0
