@@ -213,16 +213,16 @@ func htmlTableOf(t *Table, conf float64, id string) htmlTable {
 	for _, c := range t.Cols {
 		ht.Cols = append(ht.Cols, c.Label)
 	}
-	scalers := rowScalers(t)
+	scalers := colScalers(t)
 	bases := baseCells(t)
 	for ri, row := range t.Rows {
 		hr := htmlRow{Label: row.Label}
-		for _, c := range t.Cells[ri] {
+		for ci, c := range t.Cells[ri] {
 			if c == nil {
 				hr.Cells = append(hr.Cells, htmlCell{Empty: true})
 				continue
 			}
-			hr.Cells = append(hr.Cells, htmlCell{cellText: formatCell(t, scalers[ri], c, bases[c])})
+			hr.Cells = append(hr.Cells, htmlCell{cellText: formatCell(t, scalers[ci], c, bases[c])})
 		}
 		ht.Rows = append(ht.Rows, hr)
 	}

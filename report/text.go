@@ -29,6 +29,24 @@ func rowScalers(t *Table) []benchunit.Scaler {
 	return out
 }
 
+// colScalers returns, per column, one scale for all the centers of that
+// column, so that a column reads in one unit (4.626m above 1.2m, never
+// 4626.1µ above 1.2m); each cell of a row is still benchstat's number.
+func colScalers(t *Table) []benchunit.Scaler {
+	cls := benchunit.ClassOf(t.Unit)
+	out := make([]benchunit.Scaler, len(t.Cols))
+	for ci := range t.Cols {
+		var vals []float64
+		for r := range t.Rows {
+			if c := t.Cell(r, ci); c != nil {
+				vals = append(vals, c.Summary.Center)
+			}
+		}
+		out[ci] = benchunit.CommonScale(vals, cls)
+	}
+	return out
+}
+
 // cellText is how every output format shows a cell.
 type cellText struct {
 	Center string // "4.012m", scaled as benchstat scales the row
@@ -183,16 +201,16 @@ func writeTextTable(w io.Writer, t *Table, conf float64) error {
 		header = append(header, c.Label)
 	}
 	tbl.Header(header...)
-	scalers := rowScalers(t)
+	scalers := colScalers(t)
 	bases := baseCells(t)
 	for ri, row := range t.Rows {
 		line := []any{row.Label}
-		for _, c := range t.Cells[ri] {
+		for ci, c := range t.Cells[ri] {
 			if c == nil {
 				line = append(line, "")
 				continue
 			}
-			ct := formatCell(t, scalers[ri], c, bases[c])
+			ct := formatCell(t, scalers[ci], c, bases[c])
 			line = append(line, ct.Center+" ± "+ct.CI+"\n"+strings.TrimSpace(ct.Vs+" "+paren(ct.Stat)))
 		}
 		if err := tbl.Append(line...); err != nil {
