@@ -18,7 +18,7 @@ import (
 type runRecords struct {
 	outcomes map[string]vocab.Outcome // by cell name (no "Benchmark", no -N)
 	before   *vocab.Load
-	noise    []workloadLoad // in file order
+	noise    []workloadLoad            // in file order
 	notes    map[string]vocab.ModeInfo // the modes' note lines, by name (Python, Doc)
 	badNotes []string                  // note lines that do not parse, as errors
 }
