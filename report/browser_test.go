@@ -223,6 +223,23 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	t.Run("emulated beside real", func(t *testing.T) {
+		rc, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-cpython.txt"}}, OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := checkPage(bctx, fileURL(rc.HTML), []string{"#answer li.answer", "#glossary table#modes", "table#pairs", "#sidebyside .plots img", ".plots img"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pc.problems() {
+			t.Error(p)
+		}
+		if pc.Overflow > 0 {
+			t.Errorf("the page is %d px wider than a 1280 px window", pc.Overflow)
+		}
+	})
+
 	t.Run("checker catches errors", func(t *testing.T) {
 		// The checks must fail on a page that is broken on purpose.
 		bad := filepath.Join(t.TempDir(), "bad.html")

@@ -23,6 +23,9 @@ type htmlPage struct {
 	Title, Subtitle string
 	Verdict         []htmlFinding
 	ByMode          bool // one run: the answer section is shown
+	Pairs           []htmlPair
+	PairPlots       []htmlPlot
+	CPythonHint     string
 	Answers         []Answer
 	Rules           []RuleCheck
 	Strategies      []Strategy
@@ -38,6 +41,13 @@ type htmlPage struct {
 }
 
 type htmlFinding struct{ Text, Class string }
+
+// htmlPair is a row of the side-by-side table.
+type htmlPair struct {
+	Group, Emulated, Real string
+	Workers               int
+	EmuX, RealX, Ratio    string
+}
 
 // htmlMode is a mode of the run in the glossary, as its lines describe it.
 type htmlMode struct {
@@ -194,15 +204,25 @@ func (r *Result) htmlPage() *htmlPage {
 			}
 		}
 		for _, p := range plots[g] {
-			hg.Plots = append(hg.Plots, htmlPlot{
-				Src:   template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)),
-				Alt:   p.Alt,
-				Title: p.Title,
-				W:     p.Width, H: p.Height,
-				PNG: p.Name + ".png", SVG: p.Name + ".svg",
-			})
+			if p.Kind != "real" {
+				hg.Plots = append(hg.Plots, htmlPlotOf(p))
+			}
 		}
 		pg.Groups = append(pg.Groups, hg)
+	}
+	for _, p := range r.Pairs {
+		for _, row := range p.Rows {
+			pg.Pairs = append(pg.Pairs, htmlPair{Group: p.Group, Emulated: p.Emulated, Real: p.Label(), Workers: row.Workers,
+				EmuX: fmtX(row.Emulated) + "×", RealX: fmtX(row.Real) + "×", Ratio: fmtX(row.Ratio)})
+		}
+	}
+	for _, p := range r.Plots {
+		if p.Kind == "real" {
+			pg.PairPlots = append(pg.PairPlots, htmlPlotOf(p))
+		}
+	}
+	if pg.ByMode {
+		pg.CPythonHint = r.noCPythonHint()
 	}
 	pg.Links = r.links()
 	return pg
@@ -284,4 +304,14 @@ func (r *Result) links() []htmlLink {
 // safeURL admits only http(s) links from a run's note lines.
 func safeURL(u string) bool {
 	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+}
+
+func htmlPlotOf(p *Plot) htmlPlot {
+	return htmlPlot{
+		Src:   template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)),
+		Alt:   p.Alt,
+		Title: p.Title,
+		W:     p.Width, H: p.Height,
+		PNG: p.Name + ".png", SVG: p.Name + ".svg",
+	}
 }

@@ -104,6 +104,8 @@ type Result struct {
 	Answers []Answer
 	// Rules are the rules of thumb per workload class, checked against the run.
 	Rules []RuleCheck
+	// Pairs are the emulated modes beside their real-CPython counterparts.
+	Pairs []Pair
 	// Verdict lists the chosen comparisons, most informative first.
 	Verdict []Finding
 	// Warnings are problems with the data, in order of discovery.
@@ -177,6 +179,7 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	r.Verdict = verdict(r.Tables, opts, firstRival(r.Modes))
 	r.Answers = r.answers()
 	r.Rules = r.ruleChecks(r.Answers)
+	r.Pairs = r.pairs()
 	return r, nil
 }
 

@@ -103,16 +103,17 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	const tasks = 200
 	for _, wn := range c.workloads {
 		wl := synthWorkloads[wn]
-		for _, mode := range c.modes {
+		for _, v := range synthVariants(c.modes) {
+			mode, name := v.physics, v.name
 			for _, n := range c.workers {
 				if mode == "sequential" && n != 1 {
 					continue
 				}
 				for rep := 0; rep < c.reps; rep++ {
 					noise := func() float64 { return math.Exp(rng.NormFloat64() * c.noise) }
-					f := 1.0
+					f := v.speed
 					if s, ok := c.speed[mode]; ok {
-						f = s
+						f *= s
 					}
 					cpu := wl.cpu * f
 					par := math.Min(float64(n), cores)
@@ -150,7 +151,7 @@ func writeSynth(w io.Writer, c synthConfig) error {
 					wall *= noise()
 					cpu *= noise()
 					fmt.Fprintf(&b, "Benchmark%s/workload=%s/mode=%s/workers=%d-2 \t%8d\t%12.0f ns/op\t%10.1f tasks/s\t%12.0f cpu-ns/op",
-						wl.class, wl.name, mode, n, tasks, wall*1e9, 1/wall, cpu*1e9)
+						wl.class, wl.name, name, n, tasks, wall*1e9, 1/wall, cpu*1e9)
 					rss := 24e6 + float64(n)*1.5e6
 					if mode == "process" {
 						rss = 24e6 + float64(n)*19e6
@@ -198,4 +199,39 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// A synthVariant is one column of a synthetic run: its name part (a
+// cpython mode carries the interpreter, "cpython-threads/python=3.11"),
+// the emulated mode whose physics it follows, and a speed factor.
+type synthVariant struct {
+	name, physics string
+	speed         float64
+}
+
+// synthCPython are the real-CPython modes the synthetic runs know: the
+// emulated mode each behaves like, per interpreter version.
+var synthCPython = map[string]map[string]string{
+	"cpython-seq":       {"2.7": "sequential", "3.11": "sequential"},
+	"cpython-threads":   {"2.7": "gil-legacy", "3.11": "gil"},
+	"cpython-subinterp": {"3.11": "subinterp"},
+	"cpython-process":   {"3.11": "process"},
+}
+
+func synthVariants(modes []string) []synthVariant {
+	var out []synthVariant
+	for _, m := range modes {
+		vs, ok := synthCPython[m]
+		if !ok {
+			out = append(out, synthVariant{name: m, physics: m, speed: 1})
+			continue
+		}
+		for _, py := range []string{"2.7", "3.11"} {
+			if phys, ok := vs[py]; ok {
+				// CPython runs bytecode faster than the emulator.
+				out = append(out, synthVariant{name: m + "/python=" + py, physics: phys, speed: 0.7})
+			}
+		}
+	}
+	return out
 }

@@ -32,7 +32,7 @@ func TestSVGTickLabels(t *testing.T) {
 	if got := sigDigits("0.0625"); got != 3 {
 		t.Fatalf("sigDigits(0.0625) = %d", got)
 	}
-	for _, name := range []string{"synthetic-run", "synthetic-primes"} {
+	for _, name := range []string{"synthetic-run", "synthetic-primes", "synthetic-cpython"} {
 		r, err := Build(context.Background(), Options{Inputs: []Input{{Label: name, Path: "testdata/" + name + ".txt"}}, OutDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
