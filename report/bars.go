@@ -134,7 +134,7 @@ func barChart(title, yLabel string, groups []string, ss []barSeries, cls benchun
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
 	if bars.floor > 0 {
-		p.Y.Tick.Marker = logScaledTicks{cls}
+		p.Y.Tick.Marker = logScaledTicks{cls: cls}
 	} else {
 		p.Y.Tick.Marker = scaledTicks{cls}
 		p.Y.Min = 0

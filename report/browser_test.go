@@ -59,7 +59,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1300, 900),
+		chromedp.WindowSize(1280, 900), // the width the report must fit without scrolling sideways
 	)
 	bctx, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -72,10 +72,13 @@ func browser(t *testing.T) context.Context {
 
 // pageCheck is what a person would notice when opening a page.
 type pageCheck struct {
-	Images     []imageState
-	Console    []chromedp.ConsoleMessage
-	Visible    map[string]bool
-	Verdict    string
+	Images  []imageState
+	Console []chromedp.ConsoleMessage
+	Visible map[string]bool
+	Verdict string
+	Answer  string
+	// Overflow is how many pixels the page is wider than the window.
+	Overflow   int
 	Screenshot []byte
 }
 
@@ -147,6 +150,14 @@ func checkPage(bctx context.Context, url string, selectors []string) (*pageCheck
 	if err != nil {
 		return nil, err
 	}
+	pc.Answer, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#answer") || {innerText: ""}).innerText`))
+	if err != nil {
+		return nil, err
+	}
+	pc.Overflow, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	if err != nil {
+		return nil, fmt.Errorf("overflow: %w", err)
+	}
 	pc.Screenshot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		return nil, fmt.Errorf("screenshot: %w", err)
@@ -212,6 +223,23 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	t.Run("emulated beside real", func(t *testing.T) {
+		rc, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-cpython.txt"}}, OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := checkPage(bctx, fileURL(rc.HTML), []string{"#answer li.answer", "#glossary table#modes", "table#pairs", "#sidebyside .plots img", ".plots img"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pc.problems() {
+			t.Error(p)
+		}
+		if pc.Overflow > 0 {
+			t.Errorf("the page is %d px wider than a 1280 px window", pc.Overflow)
+		}
+	})
+
 	t.Run("checker catches errors", func(t *testing.T) {
 		// The checks must fail on a page that is broken on purpose.
 		bad := filepath.Join(t.TempDir(), "bad.html")
@@ -235,7 +263,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("report", func(t *testing.T) {
-		selectors := []string{"#verdict li", "#meta table", "section.workload > table.cmp", ".plots img"}
+		selectors := []string{"#answer li.answer", "#rules li.rule", "#glossary table#strategies", "#glossary table#modes",
+			"#verdict li", "#meta table", "section.workload table.cmp", ".plots img"}
 		pc, err := checkPage(bctx, fileURL(r.HTML), selectors)
 		if err != nil {
 			t.Fatal(err)
@@ -256,6 +285,12 @@ func TestBrowser(t *testing.T) {
 		}
 		if !strings.Contains(pc.Verdict, "faster than gil") {
 			t.Errorf("verdict does not say who is faster: %q", pc.Verdict)
+		}
+		if !strings.Contains(pc.Answer, "use ") || !strings.Contains(pc.Answer, "Why:") {
+			t.Errorf("the answer names no strategy with its evidence: %q", pc.Answer)
+		}
+		if pc.Overflow > 0 {
+			t.Errorf("the page is %d px wider than a 1280 px window", pc.Overflow)
 		}
 		if len(pc.Screenshot) < 10000 {
 			t.Errorf("screenshot is only %d bytes", len(pc.Screenshot))

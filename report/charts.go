@@ -147,7 +147,7 @@ func latencyPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 		return nil, err
 	}
 	if ymax/ymin > 30 {
-		p.Y.Tick.Marker = logScaledTicks{benchunit.Decimal}
+		p.Y.Tick.Marker = logScaledTicks{cls: benchunit.Decimal}
 	}
 	// Legend: a solid line per mode, then a gray line per percentile.
 	for _, m := range modes {

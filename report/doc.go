@@ -56,7 +56,19 @@
 // Units without "better" metadata take vocab's direction (vocab.BetterOf):
 // the project's own, else lower-is-better except for rates.
 //
-// # Verdict and warnings
+// # Answer, glossary, verdict and warnings
+//
+// The answer comes first (answer.go): per workload, the strategy to use at
+// the machine's core count (CPU-bound) or the most workers, its speed-up
+// and cost (start-up, memory per worker), the runner-up, the status quo,
+// and why, from the run's own figures; then each class's rule of thumb,
+// checked against the status quo. The glossary names the strategies in
+// Python's words with their PEPs from one data file (strategies.json) and
+// the run's modes as their note lines describe them ("# mode gil:
+// python=... doc=..."; vocab.ParseModeNote). A mode line's counterpart
+// ("mode-gil: rival counterpart=cpython-threads") puts the emulated mode
+// beside its real-CPython mode (sidebyside.go): a table of speed-ups and
+// their ratio, and one chart with both curves.
 //
 // The verdict puts first the comparisons a reader came for. For a run:
 // per workload, at the highest worker count, the best rival against the
@@ -81,7 +93,8 @@
 // /cs name key (a critical-section sweep) throughput, lock wait and lock
 // acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
-// URIs, all text escaped by html/template, verdict first. The charts are
+// URIs, all text escaped by html/template, answer first, warnings one
+// line per kind with the details folded. The charts are
 // a table (plot.go): each entry names its kind, the tables it selects (by
 // unit, or the primary table) and the function that draws them, over a
 // few drawing primitives (draw.go, bars.go, ticks.go). [Result]

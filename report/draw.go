@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/perf/benchunit"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -244,11 +245,16 @@ func lineChart(o lineOpts, ss []series) (*plot.Plot, *plot.Legend, error) {
 	if o.log2Y && ymin > 0 && ymax/ymin > 8 {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = pow2Ticks{}
+		if ymax/ymin > 256 {
+			// Powers of two over a wide range read 6.104e-05: mark
+			// 1, 2, 5 × 10ⁿ instead.
+			p.Y.Tick.Marker = logScaledTicks{cls: benchunit.Decimal, plain: true}
+		}
 		p.Y.Min, p.Y.Max = ymin/1.15, ymax*1.15
 		p.Title.Text += " (log scale)"
 	} else if o.logY && ymin > 0 {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logScaledTicks{cls: benchunit.Decimal}
 		p.Y.Min, p.Y.Max = ymin/1.2, ymax*1.2
 	} else {
 		pad := (ymax - ymin) * 0.05

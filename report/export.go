@@ -90,6 +90,9 @@ func baseLabel(t *Table, b *Cell) string {
 type jsonSummary struct {
 	Layout   string        `json:"layout"`
 	Runs     []RunInfo     `json:"runs"`
+	Answers  []Answer      `json:"answers,omitempty"`
+	Rules    []RuleCheck   `json:"rules,omitempty"`
+	Pairs    []Pair        `json:"emulated_beside_real,omitempty"`
 	Verdict  []jsonFinding `json:"verdict"`
 	Warnings []Warning     `json:"warnings"`
 	Tables   []jsonTable   `json:"tables"`
@@ -145,7 +148,7 @@ func jnum(v float64) *float64 {
 // WriteJSON writes summary.json: the inputs and their configuration,
 // the verdict, the warnings and every table with its samples.
 func (r *Result) WriteJSON(w io.Writer) error {
-	s := jsonSummary{Layout: r.Options.Layout.String(), Runs: r.Runs, Warnings: r.Warnings}
+	s := jsonSummary{Layout: r.Options.Layout.String(), Runs: r.Runs, Warnings: r.Warnings, Answers: r.Answers, Rules: r.Rules, Pairs: r.Pairs}
 	if s.Warnings == nil {
 		s.Warnings = []Warning{}
 	}

@@ -34,6 +34,7 @@ type goldenCase struct {
 var goldenCases = []goldenCase{
 	{name: "synthetic-run"},
 	{name: "synthetic-primes", units: []string{"all"}},
+	{name: "synthetic-cpython"},
 	{name: "cut"},
 	{name: "corrupt"},
 	{name: "compare", layout: ByInput, inputs: []Input{
@@ -55,6 +56,13 @@ var synthFiles = map[string]func() synthConfig{
 	"synthetic-primes": func() synthConfig {
 		c := defaultMatrix()
 		c.run, c.workloads, c.workers, c.seed = "synthetic-primes", []string{"primes"}, []int{1, 2, 4}, 3
+		return c
+	},
+	"synthetic-cpython": func() synthConfig {
+		c := defaultMatrix()
+		c.run, c.workloads, c.workers, c.seed = "synthetic-cpython", []string{"primes", "fetch"}, []int{1, 2, 4}, 5
+		c.modes = []string{"sequential", "gil", "gil-legacy", "subinterp", "process", "native",
+			"cpython-seq", "cpython-threads", "cpython-subinterp", "cpython-process"}
 		return c
 	},
 	"compare-a": func() synthConfig {

@@ -22,6 +22,16 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 type htmlPage struct {
 	Title, Subtitle string
 	Verdict         []htmlFinding
+	ByMode          bool // one run: the answer section is shown
+	Pairs           []htmlPair
+	PairPlots       []htmlPlot
+	CPythonHint     string
+	Answers         []Answer
+	Rules           []RuleCheck
+	Strategies      []Strategy
+	Modes           []htmlMode
+	Notes           []string
+	WarnSummary     []WarnSummary
 	ConfPct         string
 	Alpha           string
 	Meta            htmlMeta
@@ -31,6 +41,20 @@ type htmlPage struct {
 }
 
 type htmlFinding struct{ Text, Class string }
+
+// htmlPair is a row of the side-by-side table.
+type htmlPair struct {
+	Group, Emulated, Real string
+	Workers               int
+	EmuX, RealX, Ratio    string
+}
+
+// htmlMode is a mode of the run in the glossary, as its lines describe it.
+type htmlMode struct {
+	Name, Role, Python, Counterpart string
+	Doc                             template.URL
+	HasCounterpart                  bool // the counterpart ran too
+}
 
 type htmlMeta struct {
 	Cols []string
@@ -121,6 +145,22 @@ func (r *Result) htmlPage() *htmlPage {
 	for _, f := range r.Verdict {
 		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
 	}
+	pg.ByMode = o.Layout == ByMode
+	pg.Answers, pg.Rules, pg.Strategies, pg.Notes = r.Answers, r.Rules, Glossary(), known.Notes
+	pg.WarnSummary = r.WarningSummary()
+	for _, m := range r.Modes {
+		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		if safeURL(m.Doc) {
+			hm.Doc = template.URL(m.Doc)
+		}
+		if m.Counterpart != "" {
+			cm, _ := vocab.SplitCounterpart(m.Counterpart)
+			for _, o := range r.Modes {
+				hm.HasCounterpart = hm.HasCounterpart || o.Name == cm
+			}
+		}
+		pg.Modes = append(pg.Modes, hm)
+	}
 
 	// Machine and settings: the configuration lines of every input, the
 	// mode lines as one row.
@@ -164,15 +204,25 @@ func (r *Result) htmlPage() *htmlPage {
 			}
 		}
 		for _, p := range plots[g] {
-			hg.Plots = append(hg.Plots, htmlPlot{
-				Src:   template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)),
-				Alt:   p.Alt,
-				Title: p.Title,
-				W:     p.Width, H: p.Height,
-				PNG: p.Name + ".png", SVG: p.Name + ".svg",
-			})
+			if p.Kind != "real" {
+				hg.Plots = append(hg.Plots, htmlPlotOf(p))
+			}
 		}
 		pg.Groups = append(pg.Groups, hg)
+	}
+	for _, p := range r.Pairs {
+		for _, row := range p.Rows {
+			pg.Pairs = append(pg.Pairs, htmlPair{Group: p.Group, Emulated: p.Emulated, Real: p.Label(), Workers: row.Workers,
+				EmuX: fmtX(row.Emulated) + "×", RealX: fmtX(row.Real) + "×", Ratio: fmtX(row.Ratio)})
+		}
+	}
+	for _, p := range r.Plots {
+		if p.Kind == "real" {
+			pg.PairPlots = append(pg.PairPlots, htmlPlotOf(p))
+		}
+	}
+	if pg.ByMode {
+		pg.CPythonHint = r.noCPythonHint()
 	}
 	pg.Links = r.links()
 	return pg
@@ -183,16 +233,16 @@ func htmlTableOf(t *Table, conf float64, id string) htmlTable {
 	for _, c := range t.Cols {
 		ht.Cols = append(ht.Cols, c.Label)
 	}
-	scalers := rowScalers(t)
+	scalers := colScalers(t)
 	bases := baseCells(t)
 	for ri, row := range t.Rows {
 		hr := htmlRow{Label: row.Label}
-		for _, c := range t.Cells[ri] {
+		for ci, c := range t.Cells[ri] {
 			if c == nil {
 				hr.Cells = append(hr.Cells, htmlCell{Empty: true})
 				continue
 			}
-			hr.Cells = append(hr.Cells, htmlCell{cellText: formatCell(t, scalers[ri], c, bases[c])})
+			hr.Cells = append(hr.Cells, htmlCell{cellText: formatCell(t, scalers[ci], c, bases[c])})
 		}
 		ht.Rows = append(ht.Rows, hr)
 	}
@@ -249,4 +299,19 @@ func (r *Result) links() []htmlLink {
 		htmlLink{Href: "summary.json", Text: "summary.json", Note: "the same, with the samples, verdict and warnings"},
 	)
 	return out
+}
+
+// safeURL admits only http(s) links from a run's note lines.
+func safeURL(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+}
+
+func htmlPlotOf(p *Plot) htmlPlot {
+	return htmlPlot{
+		Src:   template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(p.PNG)),
+		Alt:   p.Alt,
+		Title: p.Title,
+		W:     p.Width, H: p.Height,
+		PNG: p.Name + ".png", SVG: p.Name + ".svg",
+	}
 }

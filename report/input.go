@@ -275,6 +275,11 @@ func load(inputs []Input) (*dataset, error) {
 		}
 		rr := readRecords(data)
 		ds.records[label] = rr
+		for i, m := range run.Modes {
+			if n, ok := rr.notes[m.Name]; ok {
+				run.Modes[i].Python, run.Modes[i].Doc = n.Python, n.Doc
+			}
+		}
 		run.NoiseBefore, run.Noise = rr.before, rr.noise
 		for _, o := range rr.outcomes {
 			if o.Status == vocab.Failed || o.Status == vocab.Interrupted {

@@ -72,6 +72,7 @@ func resolveModes(runs []RunInfo, appeared []string, o Options) modeRoles {
 	var (
 		mr       modeRoles
 		declared = map[string]vocab.Role{}
+		info     = map[string]vocab.ModeInfo{}
 		order    []string
 	)
 	for _, run := range runs {
@@ -80,6 +81,7 @@ func resolveModes(runs []RunInfo, appeared []string, o Options) modeRoles {
 				continue // the first input's role stands
 			}
 			declared[m.Name] = m.Role
+			info[m.Name] = m
 			order = append(order, m.Name)
 		}
 	}
@@ -132,7 +134,9 @@ func resolveModes(runs []RunInfo, appeared []string, o Options) modeRoles {
 		case contains(reference, m):
 			role = vocab.Reference
 		}
-		mr.modes = append(mr.modes, vocab.ModeInfo{Name: m, Role: role})
+		mi := info[m]
+		mi.Name, mi.Role = m, role
+		mr.modes = append(mr.modes, mi)
 	}
 	return mr
 }

@@ -18,7 +18,9 @@ import (
 type runRecords struct {
 	outcomes map[string]vocab.Outcome // by cell name (no "Benchmark", no -N)
 	before   *vocab.Load
-	noise    []workloadLoad // in file order
+	noise    []workloadLoad            // in file order
+	notes    map[string]vocab.ModeInfo // the modes' note lines, by name (Python, Doc)
+	badNotes []string                  // note lines that do not parse, as errors
 }
 
 type workloadLoad struct {
@@ -27,13 +29,21 @@ type workloadLoad struct {
 }
 
 func readRecords(data []byte) runRecords {
-	rr := runRecords{outcomes: map[string]vocab.Outcome{}}
+	rr := runRecords{outcomes: map[string]vocab.Outcome{}, notes: map[string]vocab.ModeInfo{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if o, ok := vocab.ParseOutcome(line); ok {
 			rr.outcomes[o.Cell] = o
+			continue
+		}
+		if m, ok, err := vocab.ParseModeNote(line); ok {
+			if err != nil {
+				rr.badNotes = append(rr.badNotes, err.Error())
+			} else if _, dup := rr.notes[m.Name]; !dup {
+				rr.notes[m.Name] = m
+			}
 			continue
 		}
 		if w, l, ok := vocab.ParseNoiseLine(line); ok {
@@ -63,6 +73,9 @@ func cellName(r *benchfmt.Result) string {
 // complete (its finished repetitions are in the tables, marked), one per busy stretch.
 func recordWarnings(run RunInfo, rr runRecords) []Warning {
 	var out []Warning
+	for _, msg := range rr.badNotes {
+		out = append(out, Warning{WarnInput, run.Raw, msg + "; the note is ignored"})
+	}
 	for _, o := range sortedOutcomes(rr.outcomes) {
 		switch o.Status {
 		case vocab.Failed:

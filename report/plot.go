@@ -131,6 +131,19 @@ func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 			add(c, r.Tables)
 		}
 	}
+	// Emulated beside real: one chart per workload that has pairs.
+	byGroup := map[string][]Pair{}
+	var pgroups []string
+	for _, p := range r.Pairs {
+		if _, ok := byGroup[p.Group]; !ok {
+			pgroups = append(pgroups, p.Group)
+		}
+		byGroup[p.Group] = append(byGroup[p.Group], p)
+	}
+	for _, g := range pgroups {
+		ps := byGroup[g]
+		jobs = append(jobs, func() (*Plot, error) { return sideBySidePlot(pal, ps) })
+	}
 	plots := make([]*Plot, len(jobs))
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))

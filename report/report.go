@@ -101,6 +101,12 @@ type Result struct {
 	// Tables are the summaries, one per workload and metric, in the
 	// order the results first appear.
 	Tables []*Table
+	// Answers say, per workload, which strategy to choose and why (ByMode).
+	Answers []Answer
+	// Rules are the rules of thumb per workload class, checked against the run.
+	Rules []RuleCheck
+	// Pairs are the emulated modes beside their real-CPython counterparts.
+	Pairs []Pair
 	// Verdict lists the chosen comparisons, most informative first.
 	Verdict []Finding
 	// Warnings are problems with the data, in order of discovery.
@@ -172,6 +178,9 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	})
 	r.Warnings = append(r.Warnings, cellWarnings(r.Tables, opts)...)
 	r.Verdict = verdict(r.Tables, opts, firstRival(r.Modes))
+	r.Answers = r.answers()
+	r.Rules = r.ruleChecks(r.Answers)
+	r.Pairs = r.pairs()
 	return r, nil
 }
 

@@ -245,7 +245,7 @@ func sweepPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 		return nil, err
 	}
 	if wide && allPositive {
-		p.Y.Tick.Marker = logScaledTicks{benchunit.ClassOf(f0.unit)}
+		p.Y.Tick.Marker = logScaledTicks{cls: benchunit.ClassOf(f0.unit)}
 	}
 	if len(fs) > 1 {
 		for _, m := range modes {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"gilbench/vocab"
 )
 
 // synthetic result files: plausible numbers for a 2-core machine, with
@@ -50,6 +52,17 @@ type synthConfig struct {
 // synthRoles are the roles the runner gives the modes.
 var synthRoles = map[string]string{"sequential": "baseline", "native": "reference"}
 
+// synthNotes are the runner's counterparts and note lines of the modes.
+var synthNotes = map[string]vocab.ModeInfo{
+	"sequential": {Counterpart: "cpython-seq", Python: "a plain loop on one thread, no threading", Doc: "https://docs.python.org/3/tutorial/controlflow.html"},
+	"gil":        {Counterpart: "cpython-threads", Python: "threading.Thread workers over queue.Queue under CPython's GIL (3.2+)", Doc: "https://docs.python.org/3/library/threading.html"},
+	"gil-legacy": {Counterpart: "cpython-threads/python=2.7", Python: "threading.Thread workers under CPython 2's GIL (check interval, no hand-off)", Doc: "https://docs.python.org/2.7/library/threading.html"},
+	"subinterp":  {Counterpart: "cpython-subinterp", Python: "concurrent.interpreters: one sub-interpreter per worker, each with its own GIL (3.14+)", Doc: "https://peps.python.org/pep-0734/"},
+	"goroutine":  {Python: "threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)", Doc: "https://peps.python.org/pep-0703/"},
+	"process":    {Counterpart: "cpython-process", Python: "multiprocessing.Process workers fed by a JoinableQueue, results on a Queue", Doc: "https://docs.python.org/3/library/multiprocessing.html"},
+	"native":     {Python: "no Python: the same work in plain Go on goroutines", Doc: "https://go.dev/doc/effective_go#concurrency"},
+}
+
 func defaultMatrix() synthConfig {
 	return synthConfig{
 		run: "synthetic-default", commit: "0000000",
@@ -69,28 +82,38 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	fmt.Fprintf(&b, "Unit tasks/s better=higher\nUnit roundtrips/s better=higher\n")
 	if !c.noModeLines {
 		// Like the runner: one line per mode, in the run's order.
+		var notes []string
 		for _, mode := range c.modes {
 			role := synthRoles[mode]
 			if role == "" {
 				role = "rival"
 			}
-			fmt.Fprintf(&b, "mode-%s: %s\n", mode, role)
+			m := synthNotes[mode]
+			m.Name, m.Role = mode, vocab.Role(role)
+			fmt.Fprintf(&b, "%s: %s\n", vocab.ModeConfigKey(mode), vocab.ModeConfigValue(m))
+			if n := vocab.ModeNoteLine(m); n != "" {
+				notes = append(notes, n)
+			}
+		}
+		for _, n := range notes {
+			fmt.Fprintln(&b, n)
 		}
 	}
 	const cores = 2.0
 	const tasks = 200
 	for _, wn := range c.workloads {
 		wl := synthWorkloads[wn]
-		for _, mode := range c.modes {
+		for _, v := range synthVariants(c.modes) {
+			mode, name := v.physics, v.name
 			for _, n := range c.workers {
 				if mode == "sequential" && n != 1 {
 					continue
 				}
 				for rep := 0; rep < c.reps; rep++ {
 					noise := func() float64 { return math.Exp(rng.NormFloat64() * c.noise) }
-					f := 1.0
+					f := v.speed
 					if s, ok := c.speed[mode]; ok {
-						f = s
+						f *= s
 					}
 					cpu := wl.cpu * f
 					par := math.Min(float64(n), cores)
@@ -128,7 +151,7 @@ func writeSynth(w io.Writer, c synthConfig) error {
 					wall *= noise()
 					cpu *= noise()
 					fmt.Fprintf(&b, "Benchmark%s/workload=%s/mode=%s/workers=%d-2 \t%8d\t%12.0f ns/op\t%10.1f tasks/s\t%12.0f cpu-ns/op",
-						wl.class, wl.name, mode, n, tasks, wall*1e9, 1/wall, cpu*1e9)
+						wl.class, wl.name, name, n, tasks, wall*1e9, 1/wall, cpu*1e9)
 					rss := 24e6 + float64(n)*1.5e6
 					if mode == "process" {
 						rss = 24e6 + float64(n)*19e6
@@ -176,4 +199,39 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// A synthVariant is one column of a synthetic run: its name part (a
+// cpython mode carries the interpreter, "cpython-threads/python=3.11"),
+// the emulated mode whose physics it follows, and a speed factor.
+type synthVariant struct {
+	name, physics string
+	speed         float64
+}
+
+// synthCPython are the real-CPython modes the synthetic runs know: the
+// emulated mode each behaves like, per interpreter version.
+var synthCPython = map[string]map[string]string{
+	"cpython-seq":       {"2.7": "sequential", "3.11": "sequential"},
+	"cpython-threads":   {"2.7": "gil-legacy", "3.11": "gil"},
+	"cpython-subinterp": {"3.11": "subinterp"},
+	"cpython-process":   {"3.11": "process"},
+}
+
+func synthVariants(modes []string) []synthVariant {
+	var out []synthVariant
+	for _, m := range modes {
+		vs, ok := synthCPython[m]
+		if !ok {
+			out = append(out, synthVariant{name: m, physics: m, speed: 1})
+			continue
+		}
+		for _, py := range []string{"2.7", "3.11"} {
+			if phys, ok := vs[py]; ok {
+				// CPython runs bytecode faster than the emulator.
+				out = append(out, synthVariant{name: m + "/python=" + py, physics: phys, speed: 0.7})
+			}
+		}
+	}
+	return out
 }

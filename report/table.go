@@ -4,6 +4,7 @@ import (
 	"gilbench/vocab"
 	"math"
 	"strconv"
+	"strings"
 
 	"golang.org/x/perf/benchmath"
 )
@@ -190,6 +191,9 @@ func (t *Table) ColIndex(label string) int {
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "ch") || strings.HasSuffix(word, "s") {
+		return strconv.Itoa(n) + " " + word + "es"
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }

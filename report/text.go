@@ -29,6 +29,24 @@ func rowScalers(t *Table) []benchunit.Scaler {
 	return out
 }
 
+// colScalers returns, per column, one scale for all the centers of that
+// column, so that a column reads in one unit (4.626m above 1.2m, never
+// 4626.1µ above 1.2m); each cell of a row is still benchstat's number.
+func colScalers(t *Table) []benchunit.Scaler {
+	cls := benchunit.ClassOf(t.Unit)
+	out := make([]benchunit.Scaler, len(t.Cols))
+	for ci := range t.Cols {
+		var vals []float64
+		for r := range t.Rows {
+			if c := t.Cell(r, ci); c != nil {
+				vals = append(vals, c.Summary.Center)
+			}
+		}
+		out[ci] = benchunit.CommonScale(vals, cls)
+	}
+	return out
+}
+
 // cellText is how every output format shows a cell.
 type cellText struct {
 	Center string // "4.012m", scaled as benchstat scales the row
@@ -148,6 +166,9 @@ func (r *Result) WriteText(w io.Writer, units []string) error {
 			return err
 		}
 	}
+	if err := r.WriteAnswer(w); err != nil {
+		return err
+	}
 	if len(r.Verdict) > 0 {
 		if _, err := io.WriteString(w, "\nVerdict:\n"); err != nil {
 			return err
@@ -180,16 +201,16 @@ func writeTextTable(w io.Writer, t *Table, conf float64) error {
 		header = append(header, c.Label)
 	}
 	tbl.Header(header...)
-	scalers := rowScalers(t)
+	scalers := colScalers(t)
 	bases := baseCells(t)
 	for ri, row := range t.Rows {
 		line := []any{row.Label}
-		for _, c := range t.Cells[ri] {
+		for ci, c := range t.Cells[ri] {
 			if c == nil {
 				line = append(line, "")
 				continue
 			}
-			ct := formatCell(t, scalers[ri], c, bases[c])
+			ct := formatCell(t, scalers[ci], c, bases[c])
 			line = append(line, ct.Center+" ± "+ct.CI+"\n"+strings.TrimSpace(ct.Vs+" "+paren(ct.Stat)))
 		}
 		if err := tbl.Append(line...); err != nil {
@@ -212,4 +233,89 @@ func paren(s string) string {
 		return ""
 	}
 	return "(" + s + ")"
+}
+
+// WriteAnswer prints the answers and the rules of thumb, each a line.
+func (r *Result) WriteAnswer(w io.Writer) error {
+	if len(r.Answers) > 0 {
+		if _, err := io.WriteString(w, "\nAnswer:\n"); err != nil {
+			return err
+		}
+		for _, a := range r.Answers {
+			if _, err := fmt.Fprintf(w, "  %s\n", a.Text); err != nil {
+				return err
+			}
+		}
+	}
+	if len(r.Rules) > 0 {
+		if _, err := io.WriteString(w, "\nRules of thumb:\n"); err != nil {
+			return err
+		}
+		for _, rc := range r.Rules {
+			if _, err := fmt.Fprintf(w, "  %s (%s): %s\n", rc.Class, rc.Verdict, rc.Rule); err != nil {
+				return err
+			}
+			for _, e := range rc.Evidence {
+				if _, err := fmt.Fprintf(w, "    %s\n", e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// WriteSummary prints the compact summary a terminal gets: a table with a
+// row per workload (the recommendation, its speed-up, the runner-up and
+// the status quo), then a line per rule of thumb. The layout ByInput,
+// which has no answers, prints its verdict instead.
+func (r *Result) WriteSummary(w io.Writer) error {
+	if len(r.Answers) == 0 {
+		for _, f := range r.Verdict {
+			if _, err := fmt.Fprintf(w, "%s\n", f.Text); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	head := "Answer"
+	if c := r.cores(); c > 0 {
+		head += fmt.Sprintf(" (this machine: %d cores; speed-ups against %s)", c, r.Options.Baseline)
+	}
+	if _, err := fmt.Fprintln(w, head+":"); err != nil {
+		return err
+	}
+	tbl := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Borders: tw.BorderNone,
+			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.On}, Lines: tw.Lines{ShowHeaderLine: tw.On}}})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+	)
+	tbl.Header("workload", "class", "workers", "use", "speed-up", "runner-up", "status quo")
+	for _, a := range r.Answers {
+		x := fmtX(a.Speedup) + "×"
+		if a.Recommended != r.Options.Baseline && !(a.P <= r.Options.Alpha) {
+			x += " (n.s.)"
+		}
+		ru, sq := "", ""
+		if a.RunnerUp != "" {
+			ru = a.RunnerUp + " " + fmtX(a.RunnerUpX) + "×"
+		}
+		if a.StatusQuo != "" {
+			sq = a.StatusQuo + " " + fmtX(a.StatusQuoX) + "×"
+		}
+		if err := tbl.Append(a.Group, a.Class, fmt.Sprint(a.Workers), a.Recommended, x, ru, sq); err != nil {
+			return err
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	for _, rc := range r.Rules {
+		if _, err := fmt.Fprintf(w, "rule of thumb, %s: %s (%s)\n", rc.Class, rc.Verdict, rc.Rule); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -29,11 +29,7 @@ func (s scaledTicks) Ticks(min, max float64) []plot.Tick {
 			ticks[i].Label = "0"
 			continue
 		}
-		l := strconv.FormatFloat(t.Value/sc.Factor, 'f', -1, 64)
-		if len(l) > 6 {
-			l = strconv.FormatFloat(t.Value/sc.Factor, 'g', 4, 64)
-		}
-		ticks[i].Label = l + sc.Prefix
+		ticks[i].Label = sig4(t.Value/sc.Factor) + sc.Prefix
 	}
 	return ticks
 }
@@ -41,7 +37,11 @@ func (s scaledTicks) Ticks(min, max float64) []plot.Tick {
 // logScaledTicks mark 1, 2, 5 × 10ⁿ on a log axis, labeled with SI (or
 // binary) prefixes; only powers of ten are labeled when the range is
 // wide.
-type logScaledTicks struct{ cls benchunit.Class }
+// With plain set (ratios: 0.001×, 100×) the labels are plain numbers.
+type logScaledTicks struct {
+	cls   benchunit.Class
+	plain bool
+}
 
 func (s logScaledTicks) Ticks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
@@ -55,6 +55,9 @@ func (s logScaledTicks) Ticks(min, max float64) []plot.Tick {
 			t := plot.Tick{Value: v}
 			if m == 1 || !wide {
 				t.Label = trimZeros(benchunit.CommonScale([]float64{v}, s.cls).Format(v))
+				if s.plain {
+					t.Label = sig4(v)
+				}
 			}
 			ticks = append(ticks, t)
 		}
@@ -74,7 +77,9 @@ func trimZeros(s string) string {
 	return num + suffix
 }
 
-// pow2Ticks marks powers of two (…, 0.5, 1, 2, 4, …) on a log axis.
+// pow2Ticks marks powers of two (…, 0.5, 1, 2, 4, …) on a log axis,
+// labeled with SI prefixes (0.0625 is 62.5m, 8192 is 8.192k); lineChart
+// uses it only over a narrow range, where the labels stay short.
 type pow2Ticks struct{}
 
 func (pow2Ticks) Ticks(min, max float64) []plot.Tick {
@@ -84,7 +89,17 @@ func (pow2Ticks) Ticks(min, max float64) []plot.Tick {
 		if v < min || v > max {
 			continue
 		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+		ticks = append(ticks, plot.Tick{Value: v, Label: trimZeros(benchunit.Scale(v, benchunit.Decimal))})
 	}
 	return ticks
+}
+
+// sig4 formats v with at most 4 significant digits and no exponent for
+// the values an axis shows after its SI prefix (0.001 to 9999).
+func sig4(v float64) string {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
+	if err != nil {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }

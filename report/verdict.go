@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 )
 
 // A Finding is one sentence of the verdict, with the numbers behind it.
@@ -173,9 +174,13 @@ func compareCells(t *Table, a, b *Cell, aName, bName string, workers int, mode s
 }
 
 // fmtX formats a factor with two decimals below 2, one below 10 and
-// none above: 1.05, 1.18, 3.6, 12.
+// none above: 1.05, 1.18, 3.6, 12; below 0.1, two significant digits
+// (0.00066).
 func fmtX(x float64) string {
 	switch {
+	case x < 0.0995:
+		// A large slow-down: two significant digits, never 0.00.
+		return strconv.FormatFloat(x, 'g', 2, 64)
 	case x < 1.995:
 		return fmt.Sprintf("%.2f", x)
 	case x < 9.95:

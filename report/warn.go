@@ -223,3 +223,71 @@ func testFailed(err error) bool {
 	}
 	return false
 }
+
+// A WarnSummary is one line for all the warnings of a kind: how many, what
+// they likely mean and what to do; the warnings themselves are below it.
+type WarnSummary struct {
+	Kind  WarnKind  `json:"kind"`
+	Count int       `json:"count"`
+	Text  string    `json:"text"`
+	List  []Warning `json:"-"`
+}
+
+// warnKinds are the kinds in the order a reader should meet them, with the
+// summary of n warnings of the kind.
+var warnKinds = []struct {
+	kind WarnKind
+	say  func(n int, o Options) string
+}{
+	{WarnOutcome, func(n int, _ Options) string {
+		return fmt.Sprintf("%s did not complete: their tables mark them, and the answer leaves them out", plural(n, "cell"))
+	}},
+	{WarnNoise, func(n int, _ Options) string {
+		return fmt.Sprintf("the machine was busy (%s): other processes competed for the CPUs, so timings are not comparable; rerun on a quiet machine", plural(n, "stretch"))
+	}},
+	{WarnInput, func(n int, _ Options) string {
+		return fmt.Sprintf("%s about the input files (cut lines, damaged lines, old format)", plural(n, "problem"))
+	}},
+	{WarnVariance, func(n int, o Options) string {
+		return fmt.Sprintf("%s %s by more than ±%.0f%%: the machine was busy or the cells too short; rerun on a quiet machine or with more repetitions", plural(n, "cell"), agree(n, "varies", "vary"), 100*o.HighVariance)
+	}},
+	{WarnSamples, func(n int, o Options) string {
+		return fmt.Sprintf("%s %s fewer than %d repetitions: intervals are wide and few differences can be significant; rerun with -count %d", plural(n, "cell"), agree(n, "has", "have"), o.MinSamples, o.MinSamples)
+	}},
+	{WarnWallCPU, func(n int, o Options) string {
+		return fmt.Sprintf("%s of CPU-bound workloads took more than %g× their CPU time: the machine was busy or throttled", plural(n, "cell"), o.WallCPURatio)
+	}},
+	{WarnStats, func(n int, _ Options) string {
+		return fmt.Sprintf("%s from the statistics (benchmath), mostly about cells too small to test", plural(n, "warning"))
+	}},
+}
+
+// WarningSummary groups the warnings by kind, one line per kind.
+func (r *Result) WarningSummary() []WarnSummary {
+	byKind := map[WarnKind][]Warning{}
+	for _, w := range r.Warnings {
+		byKind[w.Kind] = append(byKind[w.Kind], w)
+	}
+	var out []WarnSummary
+	for _, k := range warnKinds {
+		if ws := byKind[k.kind]; len(ws) > 0 {
+			out = append(out, WarnSummary{Kind: k.kind, Count: len(ws), Text: k.say(len(ws), r.Options), List: ws})
+			delete(byKind, k.kind)
+		}
+	}
+	for _, w := range r.Warnings { // kinds without a summary of their own
+		if ws := byKind[w.Kind]; len(ws) > 0 {
+			out = append(out, WarnSummary{Kind: w.Kind, Count: len(ws), Text: plural(len(ws), "warning") + " of kind " + string(w.Kind), List: ws})
+			delete(byKind, w.Kind)
+		}
+	}
+	return out
+}
+
+// agree picks the verb for n subjects.
+func agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -46,6 +46,11 @@ type Rules struct {
 	// OnRequest modes run only when named: a matrix of every mode leaves them out
 	// (the default matrix must fit its time budget).
 	OnRequest bool
+	// Idiom is the Python code a reader would write for the strategy, Doc the PEP or
+	// Python documentation that describes it, and Counterpart the mode that runs the
+	// same strategy on real CPython, with the name keys its cells carry
+	// ("cpython-threads/python=2.7"). The report shows them beside the results.
+	Idiom, Doc, Counterpart string
 }
 
 // DefaultMaxWorkers bounds the workers of an in-process mode: every worker is an OS

@@ -34,7 +34,11 @@ func (asyncioMode) Describe() string {
 
 // Rules: the loop is one thread of execution, but its awaits' I/O runs on helpers that
 // may sit in system calls (a socket read): they get Ps as the thread modes' threads do.
-func (asyncioMode) Rules() Rules { return Rules{Role: vocab.Rival, Procs: ThreadGOMAXPROCS} }
+func (asyncioMode) Rules() Rules {
+	return Rules{Role: vocab.Rival, Procs: ThreadGOMAXPROCS,
+		Idiom: "asyncio: N worker coroutines on one event loop, awaiting an asyncio.Queue",
+		Doc:   "https://peps.python.org/pep-3156/", Counterpart: "cpython-asyncio"}
+}
 
 func (asyncioMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	local := workloads.NewLocal()

@@ -107,17 +107,21 @@ func (p *cpythonPool) Close() error { return p.d.Close() }
 // The CPython modes of the mode table.
 var (
 	cpythonSeq = &cpythonMode{name: "cpython-seq", strategy: cpython.Seq,
-		desc:  "real CPython, one thread: the CPython engine's baseline",
-		rules: Rules{Role: vocab.Baseline, Single: true, OutOfProcess: true, Python: true}}
+		desc: "real CPython, one thread: the CPython engine's baseline",
+		rules: Rules{Role: vocab.Baseline, Single: true, OutOfProcess: true, Python: true,
+			Idiom: "a plain loop on one thread, run by real CPython", Doc: "https://docs.python.org/3/tutorial/controlflow.html"}}
 	cpythonThreads = &cpythonMode{name: "cpython-threads", strategy: cpython.Threads,
-		desc:  "real CPython, N threading.Thread workers over queue.Queue (real free threading on a free-threaded build: python=3.Nt)",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true}}
+		desc: "real CPython, N threading.Thread workers over queue.Queue (real free threading on a free-threaded build: python=3.Nt)",
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true,
+			Idiom: "threading.Thread workers over queue.Queue, run by real CPython", Doc: "https://docs.python.org/3/library/threading.html"}}
 	cpythonProcess = &cpythonMode{name: "cpython-process", strategy: cpython.Process,
-		desc:  "real CPython, N multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: MaxProcessWorkers}}
+		desc: "real CPython, N multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results",
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: MaxProcessWorkers,
+			Idiom: "multiprocessing.Process workers over a JoinableQueue and a Queue, real CPython", Doc: "https://docs.python.org/3/library/multiprocessing.html"}}
 	cpythonSubinterp = &cpythonMode{name: "cpython-subinterp", strategy: cpython.Subinterp,
-		desc:  "real CPython, one sub-interpreter with its own GIL per worker, each on its own thread (3.12+)",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: 256, OnRequest: true},
+		desc: "real CPython, one sub-interpreter with its own GIL per worker, each on its own thread (3.12+)",
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: 256, OnRequest: true,
+			Idiom: "one sub-interpreter per worker thread (concurrent.interpreters, 3.14+; _interpreters on 3.12-3.13)", Doc: "https://peps.python.org/pep-0734/"},
 		lacks: func(py *cpython.Interpreter) string {
 			if py.Subinterp == "" {
 				return fmt.Sprintf("Python %s has no sub-interpreters with a GIL of their own (3.12 and later have them)", py.Version)
@@ -125,8 +129,9 @@ var (
 			return ""
 		}}
 	cpythonAsyncio = &cpythonMode{name: "cpython-asyncio", strategy: cpython.Asyncio,
-		desc:  "real CPython, one asyncio event loop running N worker coroutines; CPU work blocks the loop",
-		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, OnRequest: true},
+		desc: "real CPython, one asyncio event loop running N worker coroutines; CPU work blocks the loop",
+		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, OnRequest: true,
+			Idiom: "asyncio.gather of N worker coroutines on one event loop, real CPython", Doc: "https://docs.python.org/3/library/asyncio.html"},
 		lacks: func(py *cpython.Interpreter) string {
 			if !py.Asyncio {
 				return fmt.Sprintf("Python %s has no asyncio with async/await (3.5 and later have it)", py.Version)

@@ -11,7 +11,9 @@ import (
 type nativeMode struct{}
 
 func (nativeMode) Name() string { return "native" }
-func (nativeMode) Rules() Rules { return Rules{Role: vocab.Reference} }
+func (nativeMode) Rules() Rules {
+	return Rules{Role: vocab.Reference, Idiom: "no Python: the same work in plain Go on goroutines", Doc: "https://go.dev/doc/effective_go#concurrency"}
+}
 func (nativeMode) Describe() string {
 	return "the Go twin on N goroutines: what a Go programmer writes"
 }

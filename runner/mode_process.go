@@ -92,7 +92,10 @@ func (processMode) Describe() string {
 	return "N worker OS processes (multiprocessing): jobs on one JoinableQueue, results on one Queue"
 }
 func (processMode) Rules() Rules {
-	return Rules{Role: vocab.Rival, OutOfProcess: true, MaxWorkers: MaxProcessWorkers}
+	return Rules{Role: vocab.Rival, OutOfProcess: true, MaxWorkers: MaxProcessWorkers,
+		Idiom:       "multiprocessing.Process workers fed by a JoinableQueue, results on a Queue",
+		Doc:         "https://docs.python.org/3/library/multiprocessing.html",
+		Counterpart: "cpython-process"}
 }
 
 type processPool struct {

@@ -37,17 +37,24 @@ func (r *rawWriter) header(cells []Cell) error {
 			return fmt.Errorf("runner: writing results: %w", err)
 		}
 	}
-	// One line per mode of the run, in table order: its role, for the report.
+	// One line per mode of the run, in table order: its role and counterpart, for the
+	// report; then a comment line per mode saying what it is in Python.
 	seen := map[string]bool{}
-	var lines []byte
+	var lines, notes []byte
 	for _, m := range modeTable {
 		for _, c := range cells {
 			if c.Mode == m && !seen[m.Name()] {
 				seen[m.Name()] = true
-				lines = fmt.Appendf(lines, "%s: %s\n", vocab.ModeConfigKey(m.Name()), m.Rules().Role)
+				r := m.Rules()
+				info := vocab.ModeInfo{Name: m.Name(), Role: r.Role, Counterpart: r.Counterpart, Python: r.Idiom, Doc: r.Doc}
+				lines = fmt.Appendf(lines, "%s: %s\n", vocab.ModeConfigKey(m.Name()), vocab.ModeConfigValue(info))
+				if n := vocab.ModeNoteLine(info); n != "" {
+					notes = fmt.Appendf(notes, "%s\n", n)
+				}
 			}
 		}
 	}
+	lines = append(lines, notes...)
 	if _, err := r.w.Write(lines); err != nil {
 		return fmt.Errorf("runner: writing results: %w", err)
 	}

@@ -225,7 +225,8 @@ func TestRawNamesLineUpForBenchstat(t *testing.T) {
 			t.Errorf("result name without the run's -N suffix %q: %s", suffix, line)
 		}
 	}
-	for _, want := range []string{"mode-sequential: baseline\n", "mode-goroutine: rival\n", "mode-native: reference\n"} {
+	for _, want := range []string{"mode-sequential: baseline counterpart=cpython-seq\n", "mode-goroutine: rival\n", "mode-native: reference\n",
+		`# mode goroutine: python="threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)" doc="https://peps.python.org/pep-0703/"` + "\n"} {
 		if !strings.Contains(raw.String(), want) {
 			t.Errorf("no mode line %q in:\n%s", want, raw.String())
 		}

@@ -11,6 +11,7 @@ package vocab
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
@@ -202,6 +203,29 @@ func ModeConfigKey(mode string) string { return ModeConfigPrefix + mode }
 type ModeInfo struct {
 	Name string
 	Role Role
+	// Counterpart is the mode that runs the same strategy on real CPython, with the
+	// name keys its cells must carry ("cpython-threads", "cpython-threads/python=2.7");
+	// "" if none. It is on the mode's config line.
+	Counterpart string
+	// Python is the code a Python programmer would write for the strategy, and Doc the
+	// PEP or Python documentation that describes it; both from the mode's note line.
+	Python string
+	Doc    string
+}
+
+// CounterpartKey is the field of a mode line that names its real-CPython counterpart:
+//
+//	mode-gil: rival counterpart=cpython-threads
+const CounterpartKey = "counterpart"
+
+// ModeConfigValue is the value of m's config line: its role and, when it has one, its
+// counterpart. It is constant for the file.
+func ModeConfigValue(m ModeInfo) string {
+	s := string(m.Role)
+	if m.Counterpart != "" {
+		s += " " + CounterpartKey + "=" + m.Counterpart
+	}
+	return s
 }
 
 // ParseModeConfig reads a mode line's key and value; ok is false for other keys.
@@ -210,11 +234,90 @@ func ParseModeConfig(key, value string) (m ModeInfo, ok bool, err error) {
 	if !ok || name == "" {
 		return ModeInfo{}, false, nil
 	}
-	role, err := ParseRole(strings.TrimSpace(value))
+	fields := strings.Fields(value)
+	if len(fields) == 0 {
+		return ModeInfo{}, true, fmt.Errorf("config %s: no role", key)
+	}
+	role, err := ParseRole(fields[0])
 	if err != nil {
 		return ModeInfo{}, true, fmt.Errorf("config %s: %w", key, err)
 	}
-	return ModeInfo{Name: name, Role: role}, true, nil
+	m = ModeInfo{Name: name, Role: role}
+	for _, f := range fields[1:] {
+		k, v, found := strings.Cut(f, "=")
+		switch {
+		case !found || v == "":
+			return ModeInfo{}, true, fmt.Errorf("config %s: want key=value after the role, not %q", key, f)
+		case k == CounterpartKey:
+			m.Counterpart = v
+		}
+		// Other keys are for later readers; this one skips them.
+	}
+	return m, true, nil
+}
+
+// SplitCounterpart separates a counterpart into its mode and the name keys its cells
+// must carry: "cpython-threads/python=2.7" is "cpython-threads" and ["python=2.7"].
+func SplitCounterpart(c string) (mode string, keys []string) {
+	parts := strings.Split(c, "/")
+	return parts[0], parts[1:]
+}
+
+// ModeNotePrefix starts the comment line that tells people what a mode is, after the
+// mode lines; stock benchstat ignores it:
+//
+//	# mode gil: python="threading.Thread workers over queue.Queue under CPython's GIL (3.2+)" doc="https://docs.python.org/3/library/threading.html"
+//
+// Values are Go-quoted strings, so they may hold any text.
+const ModeNotePrefix = "# mode "
+
+// ModeNoteLine is m's note line, without the newline; "" when m has neither Python
+// nor Doc.
+func ModeNoteLine(m ModeInfo) string {
+	if m.Python == "" && m.Doc == "" {
+		return ""
+	}
+	s := ModeNotePrefix + m.Name + ":"
+	if m.Python != "" {
+		s += " python=" + strconv.Quote(m.Python)
+	}
+	if m.Doc != "" {
+		s += " doc=" + strconv.Quote(m.Doc)
+	}
+	return s
+}
+
+// ParseModeNote reads a note line: the mode's name, Python and Doc set. ok is false
+// for other lines; a note line that does not parse is an error.
+func ParseModeNote(line string) (m ModeInfo, ok bool, err error) {
+	rest, ok := strings.CutPrefix(line, ModeNotePrefix)
+	if !ok {
+		return ModeInfo{}, false, nil
+	}
+	name, rest, found := strings.Cut(rest, ":")
+	if !found || name == "" || strings.ContainsAny(name, " \t") {
+		return ModeInfo{}, false, nil
+	}
+	m.Name = name
+	for rest = strings.TrimSpace(rest); rest != ""; rest = strings.TrimSpace(rest) {
+		k, v, found := strings.Cut(rest, "=")
+		if !found {
+			return ModeInfo{}, true, fmt.Errorf("mode note %s: want key=\"value\", not %q", name, rest)
+		}
+		q, err := strconv.QuotedPrefix(v)
+		if err != nil {
+			return ModeInfo{}, true, fmt.Errorf("mode note %s: %s: %w", name, k, err)
+		}
+		val, _ := strconv.Unquote(q)
+		switch k {
+		case "python":
+			m.Python = val
+		case "doc":
+			m.Doc = val
+		}
+		rest = v[len(q):]
+	}
+	return m, true, nil
 }
 
 // OutcomePrefix starts the line that records how a cell ended, after its results:

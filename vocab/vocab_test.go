@@ -1,6 +1,9 @@
 package vocab
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTidyMatchesBenchfmt(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -50,7 +53,7 @@ func TestBetterOf(t *testing.T) {
 
 func TestModeConfig(t *testing.T) {
 	m, ok, err := ParseModeConfig(ModeConfigKey("gil"), " rival")
-	if err != nil || !ok || m != (ModeInfo{"gil", Rival}) {
+	if err != nil || !ok || m != (ModeInfo{Name: "gil", Role: Rival}) {
 		t.Fatalf("ParseModeConfig = %v, %v, %v", m, ok, err)
 	}
 	if _, ok, _ := ParseModeConfig("goos", "linux"); ok {
@@ -91,5 +94,47 @@ func TestNoiseRecords(t *testing.T) {
 	}
 	if want := "the machine was busy: other processes used 1.0 of 2 cores during this run; timings are not comparable"; l.Warning("during this run") != want {
 		t.Errorf("Warning = %q", l.Warning("during this run"))
+	}
+}
+
+func TestModeLinesRoundTrip(t *testing.T) {
+	for _, m := range []ModeInfo{
+		{Name: "gil", Role: Rival, Counterpart: "cpython-threads",
+			Python: `threading.Thread workers over queue.Queue under CPython's GIL (3.2+); "quoted", \ too`,
+			Doc:    "https://docs.python.org/3/library/threading.html"},
+		{Name: "gil-legacy", Role: Rival, Counterpart: "cpython-threads/python=2.7", Python: "threading under CPython 2"},
+		{Name: "sequential", Role: Baseline, Doc: "https://peps.python.org/pep-0000/"},
+		{Name: "native", Role: Reference},
+	} {
+		got, ok, err := ParseModeConfig(ModeConfigKey(m.Name), ModeConfigValue(m))
+		if err != nil || !ok || got.Name != m.Name || got.Role != m.Role || got.Counterpart != m.Counterpart {
+			t.Errorf("config line of %+v read back as %+v, %v, %v", m, got, ok, err)
+		}
+		line := ModeNoteLine(m)
+		if m.Python == "" && m.Doc == "" {
+			if line != "" {
+				t.Errorf("note of %s = %q; want none", m.Name, line)
+			}
+			continue
+		}
+		if strings.Contains(line, "\n") {
+			t.Errorf("note line holds a newline: %q", line)
+		}
+		n, ok, err := ParseModeNote(line)
+		if err != nil || !ok || n.Name != m.Name || n.Python != m.Python || n.Doc != m.Doc {
+			t.Errorf("ParseModeNote(%q) = %+v, %v, %v", line, n, ok, err)
+		}
+	}
+	if mode, keys := SplitCounterpart("cpython-threads/python=2.7"); mode != "cpython-threads" || len(keys) != 1 || keys[0] != "python=2.7" {
+		t.Errorf("SplitCounterpart = %q, %q", mode, keys)
+	}
+	if _, ok, _ := ParseModeNote("# noise primes: other=0.1 steal=0 cores=2"); ok {
+		t.Error("a noise line parsed as a mode note")
+	}
+	if _, ok, err := ParseModeNote(`# mode gil: python="unterminated`); !ok || err == nil {
+		t.Errorf("bad note: ok=%v err=%v; want an error", ok, err)
+	}
+	if _, _, err := ParseModeConfig("mode-gil", "rival counterpart"); err == nil {
+		t.Error("a field without = parsed")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,16 +36,18 @@ func badReportInput(name string, err error) error {
 	return err
 }
 
-const reportUsage = `usage: gilbench report [-o DIR] [-format text|csv] [-units LIST] RUN_DIR|raw.txt
+const reportUsage = `usage: gilbench report [-o DIR] [-format text|csv] [-units LIST] [-v] RUN_DIR|raw.txt
 
-Reads a run's raw results, prints benchstat-style tables (median ± 95% CI,
-speed-up against the run's baseline mode, ~ when the difference is not
-significant) and writes report.html, the plots (*.png, *.svg), summary.csv
-and summary.json into the run directory (or DIR). The path of report.html
-is printed last.
+Reads a run's raw results, prints the answer per workload (the strategy to
+use, its speed-up against the run's baseline mode, the runner-up and the
+status quo) and one line per kind of warning, and writes report.html, the
+plots (*.png, *.svg), summary.csv and summary.json into the run directory
+(or DIR). With -units, prints benchstat-style tables of those units
+(median ± 95% CI, ~ when the difference is not significant) instead.
+The last line is the report's address: report: file://…/report.html.
 `
 
-const compareUsage = `usage: gilbench compare [-o DIR] [-format text|csv] [-units LIST] [label=]RUN_DIR|raw.txt ...
+const compareUsage = `usage: gilbench compare [-o DIR] [-format text|csv] [-units LIST] [-v] [label=]RUN_DIR|raw.txt ...
 
 Compares runs (two machines, two versions, two settings) the way benchstat
 compares files: every cell of the first run against the same cell of the
@@ -56,6 +59,7 @@ labeled as label=path. With -o, also writes report.html and the rest there.
 type reportFlags struct {
 	out, format string
 	units       string
+	verbose     bool
 }
 
 func parseReportFlags(name, usage string, args []string, stderr io.Writer) (*reportFlags, []string, error) {
@@ -64,6 +68,7 @@ func parseReportFlags(name, usage string, args []string, stderr io.Writer) (*rep
 	f := &reportFlags{}
 	fs.StringVar(&f.out, "o", "", "write the report files into `DIR`")
 	fs.StringVar(&f.format, "format", "text", "print the tables as `text` or csv")
+	fs.BoolVar(&f.verbose, "v", false, "list every warning, not one line per kind")
 	fs.StringVar(&f.units, "units", "", "comma-separated `units` to print (ns/op, tasks/s, …) or \"all\"; default: each workload's time per task")
 	err := fs.Parse(args)
 	switch {
@@ -155,24 +160,44 @@ func build(ctx context.Context, name string, opts report.Options, f *reportFlags
 	if err != nil {
 		return badReportInput(name, err)
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
+	// One line per kind of warning; report.html lists them all.
+	for _, s := range r.WarningSummary() {
+		fmt.Fprintf(stderr, "warning: %s\n", s.Text)
+		if f.verbose || len(s.List) == 1 {
+			for _, w := range s.List {
+				fmt.Fprintf(stderr, "  %s\n", w)
+			}
+		}
+	}
+	link := ""
+	if r.HTML != "" {
+		abs, err := filepath.Abs(r.HTML)
+		if err != nil {
+			return err
+		}
+		link = "report: " + (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	}
 	switch f.format {
 	case "csv":
 		if err := r.WriteCSV(stdout); err != nil {
 			return err
 		}
-		if r.HTML != "" {
-			fmt.Fprintln(stderr, r.HTML)
+		if link != "" {
+			fmt.Fprintln(stderr, link)
 		}
 		return nil
 	default:
-		if err := r.WriteText(stdout, f.unitList()); err != nil {
+		// The tables when asked for (or for a comparison of runs, which
+		// has no answer), else the compact summary; the report's path last.
+		if units := f.unitList(); units != nil || name == "compare" {
+			if err := r.WriteText(stdout, units); err != nil {
+				return err
+			}
+		} else if err := r.WriteSummary(stdout); err != nil {
 			return err
 		}
-		if r.HTML != "" {
-			_, err = fmt.Fprintf(stdout, "\n%s\n", r.HTML)
+		if link != "" {
+			_, err = fmt.Fprintf(stdout, "\n%s\n", link)
 		}
 		return err
 	}

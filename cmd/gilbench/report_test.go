@@ -39,15 +39,18 @@ func TestCmdReport(t *testing.T) {
 		t.Fatalf("cmdReport: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"primes (CPU) · sec/op", "│ workers │", "Verdict:", "subinterp is"} {
+	for _, want := range []string{"Answer (this machine: 2 cores", "│ use ", "subinterp", "rule of thumb, CPU: supported"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) > 40 {
+		t.Errorf("report prints %d lines; want a compact summary (≤ 40) so that make bench stays under 60", len(lines))
+	}
 	html := filepath.Join(dir, "report.html")
-	if last := lines[len(lines)-1]; last != html {
-		t.Errorf("last line %q; want the path of report.html %q", last, html)
+	if last, want := lines[len(lines)-1], "report: file://"+filepath.ToSlash(html); last != want {
+		t.Errorf("last line %q; want %q", last, want)
 	}
 	for _, f := range []string{"report.html", "summary.csv", "summary.json", "speedup-primes.png", "speedup-primes.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

@@ -1,0 +1,199 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+	"gonum.org/v1/plot/vg"
+
+	"gilbench/vocab"
+)
+
+// Emulated beside real: a mode whose mode line names a counterpart
+// ("mode-gil: rival counterpart=cpython-threads") is compared with that
+// mode's cells, speed-up against speed-up. An emulated mode's speed-up is
+// against the baseline; the counterpart's against the baseline's own
+// counterpart in the same table (cpython-seq beside cpython-threads). The
+// counterpart's cells may carry name keys the emulated cells lack (the
+// interpreter: /python=3.11); each set of such keys is a table of its own
+// (its group), and each gives its own real curve. Nothing here knows a
+// mode or a key by name.
+
+// A Pair is an emulated mode beside its real counterpart in one workload.
+type Pair struct {
+	Group     string    `json:"group"`      // the emulated mode's workload group
+	Emulated  string    `json:"emulated"`   // mode
+	Real      string    `json:"real"`       // counterpart mode
+	RealGroup string    `json:"real_group"` // its group ("primes python=3.11")
+	Rows      []PairRow `json:"rows"`
+}
+
+// A PairRow is one worker count of a Pair.
+type PairRow struct {
+	Workers  int     `json:"workers"`
+	Emulated float64 `json:"emulated"` // speed-up over the baseline
+	Real     float64 `json:"real"`     // speed-up over the baseline's counterpart
+	Ratio    float64 `json:"ratio"`    // Emulated / Real
+}
+
+// Label is how tables and legends name the real side: the counterpart and
+// the name keys its group adds ("cpython-threads python=3.11").
+func (p Pair) Label() string {
+	extra := strings.TrimSpace(strings.TrimPrefix(p.RealGroup, p.Group))
+	if extra == "" {
+		return p.Real
+	}
+	return p.Real + " " + extra
+}
+
+// groupKeys are the name keys a group adds to its workload ("cs=100").
+func groupKeys(t *Table) []string {
+	rest := strings.TrimSpace(strings.TrimPrefix(t.Group, t.Workload))
+	if rest == "" {
+		return nil
+	}
+	return strings.Fields(rest)
+}
+
+func hasAll(have, want []string) bool {
+	for _, w := range want {
+		if !contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// pairs finds every emulated mode with its counterpart in the run.
+func (r *Result) pairs() []Pair {
+	if r.Options.Layout != ByMode {
+		return nil
+	}
+	info := map[string]vocab.ModeInfo{}
+	for _, m := range r.Modes {
+		info[m.Name] = m
+	}
+	realBase, _ := vocab.SplitCounterpart(info[r.Options.Baseline].Counterpart)
+	var out []Pair
+	for _, g := range r.Groups() {
+		t := primary(r.GroupTables(g))
+		if t == nil || t.Baseline == "" || !speedupUnit(t) {
+			continue
+		}
+		keys := groupKeys(t)
+		for _, m := range r.Modes {
+			if m.Counterpart == "" || t.ColIndex(m.Name) < 0 {
+				continue
+			}
+			cmode, ckeys := vocab.SplitCounterpart(m.Counterpart)
+			for _, rt := range r.Tables {
+				if rt.Workload != t.Workload || rt.Unit != t.Unit || rt.Class != t.Class || rt.ColIndex(cmode) < 0 {
+					continue
+				}
+				if rk := groupKeys(rt); !hasAll(rk, keys) || !hasAll(rk, ckeys) || claimedElsewhere(r.Modes, m, rk) {
+					continue
+				}
+				if p, ok := pairOf(t, rt, m.Name, cmode, realBase); ok {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// claimedElsewhere reports whether another mode names the same counterpart
+// with more name keys, all of which the real table has: the real cells are
+// that mode's (cpython-threads/python=2.7 is gil-legacy's, not gil's).
+func claimedElsewhere(modes []vocab.ModeInfo, m vocab.ModeInfo, realKeys []string) bool {
+	cmode, ckeys := vocab.SplitCounterpart(m.Counterpart)
+	for _, o := range modes {
+		om, okeys := vocab.SplitCounterpart(o.Counterpart)
+		if o.Name != m.Name && om == cmode && len(okeys) > len(ckeys) && hasAll(okeys, ckeys) && hasAll(realKeys, okeys) {
+			return true
+		}
+	}
+	return false
+}
+
+// pairOf compares mode in t with cmode in rt, row by row.
+func pairOf(t, rt *Table, mode, cmode, realBase string) (Pair, bool) {
+	p := Pair{Group: t.Group, Emulated: mode, Real: cmode, RealGroup: rt.Group}
+	var rb *Cell
+	if realBase != "" {
+		rb = cellAt(rt, realBase, 1)
+	}
+	for _, row := range t.Rows {
+		e, c := cellAt(t, mode, row.Workers), cellAt(rt, cmode, row.Workers)
+		if e == nil || c == nil || e.Base == nil || e.Incomplete() || c.Incomplete() {
+			continue
+		}
+		base := rb
+		if base == nil {
+			base = c.Base // the real table's own baseline, if it has one
+		}
+		if base == nil || base.Summary.Center == 0 {
+			continue
+		}
+		ex := Speedup(e.Ratio(), t.Better)
+		rx := Speedup(c.Summary.Center/base.Summary.Center, rt.Better)
+		if !finite(ex, rx) || rx == 0 {
+			continue
+		}
+		p.Rows = append(p.Rows, PairRow{Workers: row.Workers, Emulated: ex, Real: rx, Ratio: ex / rx})
+	}
+	sort.Slice(p.Rows, func(i, j int) bool { return p.Rows[i].Workers < p.Rows[j].Workers })
+	return p, len(p.Rows) > 0
+}
+
+// noCPythonHint says how to add the counterparts a run lacks ("" when
+// every named counterpart ran, or none is named).
+func (r *Result) noCPythonHint() string {
+	var missing []string
+	have := map[string]bool{}
+	for _, m := range r.Modes {
+		have[m.Name] = true
+	}
+	for _, m := range r.Modes {
+		if c, _ := vocab.SplitCounterpart(m.Counterpart); c != "" && !have[c] && !contains(missing, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("This run has no real-CPython counterpart of its emulated modes. To draw them side by side, add their modes to the run: gilbench run -modes %s,%s (they need a CPython on the PATH).",
+		strings.Join(modeNames(r.Modes), ","), strings.Join(missing, ","))
+}
+
+// sideBySidePlot draws, for one workload, each emulated mode's speed-up
+// (solid) beside its counterpart's (dashed, the same colour).
+func sideBySidePlot(pal *palette, ps []Pair) (*Plot, error) {
+	var ss []series
+	for _, p := range ps {
+		e := series{label: p.Emulated + " (emulated)", color: pal.color(p.Emulated)}
+		rl := series{label: p.Label() + " (real)", color: pal.color(p.Emulated), dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+		for _, row := range p.Rows {
+			nan := math.NaN()
+			e.pts = append(e.pts, point{float64(row.Workers), row.Emulated, nan, nan})
+			rl.pts = append(rl.pts, point{float64(row.Workers), row.Real, nan, nan})
+		}
+		ss = append(ss, e, rl)
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	g := ps[0].Group
+	pl, leg, err := lineChart(lineOpts{
+		title: g + ": emulated beside real CPython", xLabel: "workers", yLabel: "speed-up (×)",
+		ideal: true, yMin: 0, yMax: math.NaN(), log2Y: true, yTicks: scaledTicks{benchunit.Decimal},
+	}, ss)
+	if err != nil || pl == nil {
+		return nil, err
+	}
+	alt := fmt.Sprintf("Speed-up against workers for %s: each emulated mode as a solid line, its real-CPython counterpart dashed in the same colour.", g)
+	return render("real-"+fileName(g), "real", g, alt, pl, leg)
+}

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+)
+
+// TestSideBySide: with cpython modes in the run, every emulated mode
+// whose counterpart ran has its real curve in its workload's chart, and
+// report.html has the side-by-side table; a run without them says how to
+// add them.
+func TestSideBySide(t *testing.T) {
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-cpython.txt"}}, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ // emulated mode -> the real group it must meet, per workload
+		"gil": "python=3.11", "gil-legacy": "python=2.7", "subinterp": "python=3.11", "process": "python=3.11",
+	}
+	for _, w := range []string{"primes", "fetch"} {
+		for mode, keys := range want {
+			found := false
+			for _, p := range r.Pairs {
+				if p.Group == w && p.Emulated == mode {
+					if found {
+						t.Errorf("%s: %s has two counterparts", w, mode)
+					}
+					found = true
+					if p.RealGroup != w+" "+keys {
+						t.Errorf("%s: %s beside %s; want %s", w, mode, p.RealGroup, w+" "+keys)
+					}
+					if len(p.Rows) != 3 {
+						t.Errorf("%s: %s: %d worker counts side by side; want 3", w, mode, len(p.Rows))
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s has no counterpart beside it", w, mode)
+			}
+		}
+		plot := false
+		for _, p := range r.Plots {
+			plot = plot || (p.Kind == "real" && p.Group == w)
+		}
+		if !plot {
+			t.Errorf("%s: no chart of emulated beside real", w)
+		}
+	}
+	html, err := os.ReadFile(r.HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(html, []byte(`id="pairs"`)) {
+		t.Error("report.html has no side-by-side table")
+	}
+
+	r, err = Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-run.txt"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Pairs) != 0 || r.noCPythonHint() == "" {
+		t.Errorf("a run without cpython modes: %d pairs, hint %q", len(r.Pairs), r.noCPythonHint())
+	}
+}
