@@ -21,6 +21,7 @@ var modeTable = []Mode{
 	&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)",
 		rules: threadRules},
 	processMode{},
+	clusterMode{},
 	nativeMode{},
 }
 
