@@ -6,6 +6,7 @@
 //	gilbench compare  compare runs, benchstat-style
 //	gilbench list     list workloads and modes
 //	gilbench validate check the emulated locks against CPython's published behaviour
+//	gilbench worker   serve the cluster mode's cells from this host
 package main
 
 import (
@@ -63,6 +64,7 @@ func commands() []command {
 		{"compare", "compare runs (label=DIR ...), benchstat-style", runCompare},
 		{"list", "list workloads and modes", cmdList},
 		{"validate", "check the emulated locks against CPython's published behaviour", cmdValidate},
+		{"worker", "serve the cluster mode's cells from this host (-nats URL)", cmdWorker},
 	}
 }
 
