@@ -85,6 +85,12 @@ type Settings struct {
 	SwitchInterval time.Duration // new GIL switch interval (sys.setswitchinterval)
 	CheckInterval  int64         // legacy GIL check interval, in instructions
 	Trace          bool          // record lock trace events
+
+	// The cluster mode's (zero values: its defaults).
+	NATS          string        // server URL; "" starts one embedded in the cell
+	RemoteWorkers bool          // start no workers: `gilbench worker` processes serve the cells
+	Prefetch      int           // jobs a worker holds unacknowledged (0: 1)
+	AckWait       time.Duration // redelivery of a job its worker did not acknowledge (0: 5s)
 }
 
 // DefaultSettings are CPython's defaults.

@@ -28,6 +28,7 @@ var modeTable = []Mode{
 			"https://peps.python.org/pep-0703/", "")},
 	asyncioMode{},
 	processMode{},
+	clusterMode{},
 	nativeMode{},
 	cpythonSeq,
 	cpythonThreads,

@@ -90,12 +90,20 @@ var (
 	LoopAwaits = Unit{"awaits/op", Lower, true, "awaits that parked a coroutine, per task"}
 )
 
+// The broker's figures (the cluster mode).
+var (
+	Redeliveries = Unit{"redeliveries/op", Lower, true, "jobs delivered again after their ack wait, per task"}
+	Duplicates   = Unit{"duplicates/op", Lower, true, "results of tasks already counted (a redelivered job had finished), per task"}
+	Connect      = Unit{"connect-ns", Lower, false, "a worker's start-up: connect, cell's tasks built, consumer ready"}
+)
+
 // Units lists every unit the project writes, in the order tables show them.
 var Units = []Unit{
 	Time, Tasks, CPU, PeakRSS, StartUp, P50, P99, Roundtrips,
 	LockAcquisitions, LockSwitches, LockForcedDrops, LockWait, LockHold,
 	ObjLockAcquisitions, ObjLockContended, ObjLockWait, LostUpdates,
 	LoopLagP50, LoopLagP99, LoopAwaits,
+	Redeliveries, Duplicates, Connect,
 }
 
 // LookupUnit finds a unit by its written or its tidied name.

@@ -8,7 +8,7 @@ func init() {
 		Class:        CPU,
 		Description:  "the classic `while n > 0: n -= 1` loop, pure bytecode",
 		DefaultSize:  200_000,
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    50_000,
 		QuickTasks:   16,
 		Source: `

@@ -17,7 +17,7 @@ func init() {
 		Class:        CPU,
 		Description:  "render 1/16 of a size×size Mandelbrot image, float bytecode; counts points in the set",
 		DefaultSize:  200,
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    128,
 		QuickTasks:   16,
 		Source: `

@@ -16,7 +16,7 @@ func init() {
 		Class:        CPU,
 		Description:  "count primes by trial division in a window of size numbers near 10^6, pure bytecode",
 		DefaultSize:  4_000,
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    1_000,
 		QuickTasks:   16,
 		Source: `

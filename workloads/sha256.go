@@ -47,7 +47,7 @@ func init() {
 		Class:        CPU,
 		Description:  "SHA-256 of a size-byte buffer in native code that releases the lock (hashlib, > 2047 bytes)",
 		DefaultSize:  12 << 20,
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    4 << 20,
 		QuickTasks:   16,
 		Source: `

@@ -7,6 +7,7 @@
 //	gilbench list     list workloads and modes
 //	gilbench validate check the emulated locks against CPython's published behaviour
 //	gilbench dis      show compiled bytecode and its check points beside CPython's dis
+//	gilbench worker   serve the cluster mode's cells from this host
 package main
 
 import (
@@ -65,6 +66,7 @@ func commands() []command {
 		{"list", "list workloads and modes", cmdList},
 		{"validate", "check the emulated locks against CPython's published behaviour", cmdValidate},
 		{"dis", "show a program's bytecode and check points (FILE.py or WORKLOAD), beside CPython's", cmdDis},
+		{"worker", "serve the cluster mode's cells from this host (-nats URL)", cmdWorker},
 	}
 }
 

@@ -1,0 +1,125 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultConnectTimeout bounds the first connection to the server: a worker or a runner
+// that cannot reach it fails with an error this soon, never hangs.
+const DefaultConnectTimeout = 3 * time.Second
+
+// reconnectFor is how long a connection that had the server keeps trying to get it
+// back (a restarted server, a network blip) before it gives up.
+const (
+	reconnectWait = 100 * time.Millisecond
+	reconnectFor  = time.Minute
+)
+
+// Connect connects to the server at url as name. The first connection must succeed
+// within timeout (0: DefaultConnectTimeout); later losses are retried for a minute.
+func Connect(url, name string, timeout time.Duration) (*nats.Conn, error) {
+	if timeout <= 0 {
+		timeout = DefaultConnectTimeout
+	}
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.Timeout(timeout),
+		nats.ReconnectWait(reconnectWait),
+		nats.MaxReconnects(int(reconnectFor/reconnectWait)),
+		nats.ReconnectJitter(10*time.Millisecond, 10*time.Millisecond),
+		// Publishes made while reconnecting wait in the client, up to 8 MiB.
+		nats.ReconnectBufSize(8<<20),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: cannot reach the server at %s within %v: %w", url, timeout, err)
+	}
+	return nc, nil
+}
+
+// Streams and the bucket, as every runner and worker declares them (identically, so
+// that whoever comes first creates them and the others find them unchanged).
+var (
+	jobsConfig = jetstream.StreamConfig{
+		Name:      JobsStream,
+		Subjects:  []string{jobsPrefix + "*"},
+		Retention: jetstream.WorkQueuePolicy,
+		Storage:   jetstream.FileStorage,
+		Replicas:  1,
+		// Duplicate publishes of a job (a retry after a lost acknowledgement) are
+		// dropped by message id within this window.
+		Duplicates: 2 * time.Minute,
+		MaxAge:     24 * time.Hour,
+	}
+	resultsConfig = jetstream.StreamConfig{
+		Name:       ResultsStream,
+		Subjects:   []string{resultsPrefix + "*"},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		Replicas:   1,
+		Duplicates: 2 * time.Minute,
+		MaxAge:     24 * time.Hour,
+	}
+	cellsConfig = jetstream.KeyValueConfig{
+		Bucket:  CellsBucket,
+		History: 1,
+		Storage: jetstream.FileStorage,
+		TTL:     24 * time.Hour,
+	}
+)
+
+// declare makes sure the streams and the bucket exist and returns the bucket.
+func declare(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+	for _, cfg := range []jetstream.StreamConfig{jobsConfig, resultsConfig} {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("cluster: stream %s: %w", cfg.Name, err)
+		}
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cellsConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: bucket %s: %w", CellsBucket, err)
+	}
+	return kv, nil
+}
+
+// retry calls f until it succeeds, ctx ends or the deadline passes, backing off a
+// little between tries: the calls it wraps fail while the server restarts.
+func retry(ctx context.Context, within time.Duration, f func(ctx context.Context) error) error {
+	deadline := time.Now().Add(within)
+	wait := 20 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := f(cctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return errors.Join(err, ctx.Err())
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+// asyncTimeout bounds an asynchronous publish's wait for the stream's acknowledgement;
+// a publish lost to a restarting server fails then and is published again.
+const asyncTimeout = 5 * time.Second
+
+func newJetStream(nc *nats.Conn) (jetstream.JetStream, error) {
+	return jetstream.New(nc, jetstream.WithPublishAsyncTimeout(asyncTimeout), jetstream.WithPublishAsyncMaxPending(16384))
+}
