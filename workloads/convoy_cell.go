@@ -102,5 +102,5 @@ func (c *convoyCell) spinning(gen int32, deadline time.Time, turn *int64) bool {
 
 // spinDeadline is when a spinner that started at start gives up waiting for task 0.
 func spinDeadline(start time.Time, size int64) time.Time {
-	return start.Add(2*time.Duration(size)*time.Millisecond + time.Second)
+	return start.Add(2*time.Duration(size)*time.Millisecond + 250*time.Millisecond)
 }

@@ -24,7 +24,7 @@ func init() {
 		Class:        IO,
 		Description:  "size keep-alive GETs from a loopback net/http server with 2 ms latency; the request releases the lock",
 		DefaultSize:  4,
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    1,
 		QuickTasks:   16,
 		Source:       sumOfCalls("get"),

@@ -13,7 +13,7 @@ func init() {
 		Class:        IO,
 		Description:  "time.sleep(size µs) in a native that releases the lock: ideal I/O",
 		DefaultSize:  8_000, // µs
-		DefaultTasks: 32,
+		DefaultTasks: 16,
 		QuickSize:    2_000,
 		QuickTasks:   16,
 		Source: `
