@@ -43,15 +43,8 @@ func (asyncioMode) Rules() Rules {
 }
 
 func (asyncioMode) Start(ctx context.Context, spec Spec) (Pool, error) {
-	local := workloads.NewLocal()
-	prog, entry, err := spec.Workload.Program(spec.Params, local)
+	local, prog, entry, state, err := newCellProgram(spec)
 	if err != nil {
-		local.Close()
-		return nil, err
-	}
-	state, err := newCellState(spec, prog)
-	if err != nil {
-		local.Close()
 		return nil, err
 	}
 	loop := interp.NewLoop()

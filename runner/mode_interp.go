@@ -30,15 +30,8 @@ func (m *interpMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if m.rules.Single && spec.Workers != 1 {
 		return nil, fmt.Errorf("mode %s runs one worker, not %d", m.name, spec.Workers)
 	}
-	local := workloads.NewLocal()
-	prog, entry, err := spec.Workload.Program(spec.Params, local)
+	local, prog, entry, state, err := newCellProgram(spec)
 	if err != nil {
-		local.Close()
-		return nil, err
-	}
-	state, err := newCellState(spec, prog)
-	if err != nil {
-		local.Close()
 		return nil, err
 	}
 	var (

@@ -20,15 +20,8 @@ func (nativeMode) Describe() string {
 
 func (nativeMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	// The twins share the state the program would: built from the program's layout.
-	local := workloads.NewLocal()
-	prog, _, err := spec.Workload.Program(spec.Params, local)
+	local, _, _, state, err := newCellProgram(spec)
 	if err != nil {
-		local.Close()
-		return nil, err
-	}
-	state, err := newCellState(spec, prog)
-	if err != nil {
-		local.Close()
 		return nil, err
 	}
 	var workers []worker

@@ -7,6 +7,7 @@ import (
 
 	"gilbench/interp"
 	"gilbench/mp"
+	"gilbench/workloads"
 )
 
 // A cell's shared mutable state. Every mode gives all the workers of a cell one
@@ -172,4 +173,21 @@ func (m *procMemory) close() error {
 		errs = append(errs, l.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// newCellProgram builds what an in-process pool of spec's cell needs: the pool's Local,
+// the workload's program bound to it, its entry, and the cell's shared state.
+func newCellProgram(spec Spec) (*workloads.Local, *interp.Program, int, *cellState, error) {
+	local := workloads.NewLocal()
+	prog, entry, err := spec.Workload.Program(spec.Params, local)
+	if err != nil {
+		local.Close()
+		return nil, nil, 0, nil, err
+	}
+	state, err := newCellState(spec, prog)
+	if err != nil {
+		local.Close()
+		return nil, nil, 0, nil, err
+	}
+	return local, prog, entry, state, nil
 }
