@@ -410,6 +410,36 @@ func chunksize(p workloads.Params) (int64, error) {
 	return n, nil
 }
 
+// withChunksizes is a workload's sweep run at the chunksizes sizes: each variant once
+// per size, its own chunksize (if any) replaced; the sweep itself when sizes is empty.
+func withChunksizes(sweep []workloads.Variant, sizes []int) []workloads.Variant {
+	if len(sizes) == 0 {
+		return sweep
+	}
+	var out []workloads.Variant
+	seen := map[string]bool{}
+	base := sweep
+	if len(base) == 0 {
+		base = []workloads.Variant{nil}
+	}
+	for _, v := range base {
+		var rest workloads.Variant
+		for _, p := range v {
+			if p.Key != vocab.KeyChunksize {
+				rest = append(rest, p)
+			}
+		}
+		for _, n := range sizes {
+			nv := append(slices.Clone(rest), workloads.Param{Key: vocab.KeyChunksize, Value: strconv.Itoa(n)})
+			if !seen[nv.Name()] {
+				seen[nv.Name()] = true
+				out = append(out, nv)
+			}
+		}
+	}
+	return out
+}
+
 // cause prefers the reason a context was cancelled (a dead worker's exit error).
 func cause(ctx context.Context, err error) error {
 	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
