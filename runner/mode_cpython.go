@@ -94,10 +94,13 @@ func (m *cpythonMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cpythonPool{d: d}, nil
+	return &cpythonPool{d: d, workers: spec.Workers}, nil
 }
 
-type cpythonPool struct{ d *cpython.Driver }
+type cpythonPool struct {
+	d       *cpython.Driver
+	workers int
+}
 
 func (p *cpythonPool) Run(ctx context.Context, tasks int) (Batch, error) {
 	b, err := p.d.Batch(ctx, tasks)

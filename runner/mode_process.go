@@ -99,7 +99,8 @@ func (processMode) Rules() Rules {
 }
 
 type processPool struct {
-	chunk   int64 // tasks per job message
+	chunk   int64         // tasks per job message
+	startup time.Duration // from the first worker's spawn to the last one's ready
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
@@ -155,6 +156,7 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	}
 	ws := workerSpec{Workload: spec.Workload.Name, Params: spec.Params, Size: spec.Size, Settings: spec.Settings}
 	args := append([]any{ws, p.jobs, p.results, p.gate}, mem.args()...)
+	t0 := time.Now()
 	for range spec.Workers {
 		// A worker is a single-threaded interpreter, as a CPython worker process is: one
 		// P is all it needs, and a second one only lets the Go scheduler's idle
@@ -180,6 +182,7 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 			return nil, fmt.Errorf("worker process failed to start: %w", cause(wctx, err))
 		}
 	}
+	p.startup = time.Since(t0)
 	return p, nil
 }
 
