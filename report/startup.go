@@ -2,7 +2,10 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 
 	"golang.org/x/perf/benchunit"
 
@@ -14,7 +17,8 @@ import (
 // vocab.RSSPerWorker; the runner measures them at the start of each cell and after
 // each batch, outside the timed part). A mode's figure is the median of its cells'
 // medians over the run's workloads and worker counts, with their range when the
-// cells differ; a run without these units (written before them) shows none.
+// cells differ, and one per start method (start=fork, start=spawn) when its cells
+// have several; a run without these units (written before them) shows none.
 
 // workerCost is mode's start-up and memory per worker as the strategy table shows
 // them ("" for a figure the run lacks).
@@ -32,24 +36,42 @@ func (r *Result) hasWorkerCost() bool {
 	return false
 }
 
-// perWorker formats the median and the range of mode's cells of unit.
+// perWorker formats the median and the range of mode's cells of unit; with cells of
+// several start methods (the start= name key of process strategies), one figure each.
 func (r *Result) perWorker(mode, unit, suffix string) string {
-	var vs []float64
+	byStart := map[string][]float64{}
 	for _, t := range r.Tables {
 		if t.Unit != unit {
 			continue
 		}
+		start := ""
+		for _, k := range strings.Fields(t.Group) {
+			if strings.HasPrefix(k, vocab.KeyStart+"=") {
+				start = k
+			}
+		}
 		for _, row := range t.Cells {
 			for _, c := range row {
 				if c != nil && c.Mode == mode && c.Sample != nil && len(c.Sample.Values) > 0 {
-					vs = append(vs, c.Summary.Center)
+					byStart[start] = append(byStart[start], c.Summary.Center)
 				}
 			}
 		}
 	}
-	if len(vs) == 0 {
-		return ""
+	if len(byStart) == 1 {
+		for _, vs := range byStart {
+			return spread(vs, unit, suffix)
+		}
 	}
+	var parts []string
+	for _, start := range slices.Sorted(maps.Keys(byStart)) {
+		parts = append(parts, start+": "+spread(byStart[start], unit, suffix))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// spread is the median of vs, with their range when they differ.
+func spread(vs []float64, unit, suffix string) string {
 	sort.Float64s(vs)
 	class := benchunit.ClassOf(unit)
 	f := func(v float64) string { return trimZeros(benchunit.Scale(v, class)) + suffix }

@@ -14,12 +14,16 @@ import (
 // columns.
 func TestWorkerCost(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("mode-sequential: baseline\nmode-process: rival\n")
+	b.WriteString("mode-sequential: baseline\nmode-process: rival\nmode-cpython-process: rival\n")
 	for rep := range 6 {
 		fmt.Fprintf(&b, "BenchmarkCPU/workload=w/mode=sequential/workers=1-2 10 %d ns/op 50000 start-ns/worker 1048576 peak-rss-B/worker\n", 1000+rep)
 		for _, n := range []int{1, 2} {
 			// 20 ms a worker at 1 worker, 10 ms at 2; 16 MiB each.
 			fmt.Fprintf(&b, "BenchmarkCPU/workload=w/mode=process/workers=%d-2 10 %d ns/op %d start-ns/worker 16777216 peak-rss-B/worker\n", n, 900+rep, 20_000_000/n)
+		}
+		// A process strategy by start method: 2 ms a worker with fork, 60 ms with spawn.
+		for start, ns := range map[string]int{"fork": 2_000_000, "spawn": 60_000_000} {
+			fmt.Fprintf(&b, "BenchmarkCPU/workload=w/mode=cpython-process/workers=2/python=3.13/start=%s-2 10 %d ns/op %d start-ns/worker 8388608 peak-rss-B/worker\n", start, 800+rep, ns)
 		}
 	}
 	raw := filepath.Join(t.TempDir(), "raw.txt")
@@ -33,6 +37,7 @@ func TestWorkerCost(t *testing.T) {
 	for _, tc := range []struct{ mode, start, mem string }{
 		{"sequential", "50µs", "1MiB"},
 		{"process", "15ms (10ms–20ms, 2 cells)", "16MiB"},
+		{"cpython-process", "start=fork: 2ms; start=spawn: 60ms", "start=fork: 8MiB; start=spawn: 8MiB"},
 	} {
 		start, mem := r.workerCost(tc.mode)
 		if start != tc.start || mem != tc.mem {
