@@ -55,17 +55,20 @@ func Tidy(name string) string {
 
 // The units every cell has.
 var (
-	Time    = Unit{"ns/op", Lower, false, "wall time per task"}
-	Tasks   = Unit{"tasks/s", Higher, false, "tasks per second"}
-	CPU     = Unit{"cpu-ns/op", Lower, false, "CPU time per task, this process and its workers"}
-	PeakRSS = Unit{"peak-rss-B", Lower, false, "peak resident memory of the cell"}
-	StartUp = Unit{"start-ns/op", Lower, false, "start-up of the workers, per task"}
-	// What a worker costs before it works (runner/workercost.go).
+	Time       = Unit{"ns/op", Lower, false, "wall time per task"}
+	Tasks      = Unit{"tasks/s", Higher, false, "tasks per second"}
+	CPU        = Unit{"cpu-ns/op", Lower, false, "CPU time per task, this process and its workers"}
+	PeakRSS    = Unit{"peak-rss-B", Lower, false, "peak resident memory of the cell"}
+	StartUp    = Unit{"start-ns/op", Lower, false, "start-up of the workers, per task"}
+	P50        = Unit{"p50-ns", Lower, false, "median task latency"}
+	P99        = Unit{"p99-ns", Lower, false, "99th percentile task latency"}
+	Roundtrips = Unit{"roundtrips/s", Higher, false, "I/O round trips per second beside the CPU-bound threads"}
+)
+
+// What a worker costs before it works, on every cell's lines (runner/workercost.go).
+var (
 	StartPerWorker = Unit{"start-ns/worker", Lower, false, "start-up per worker: making the workers, divided by their number"}
 	RSSPerWorker   = Unit{"peak-rss-B/worker", Lower, false, "peak resident memory per worker: a worker process's own, or what a thread, coroutine or interpreter adds"}
-	P50            = Unit{"p50-ns", Lower, false, "median task latency"}
-	P99            = Unit{"p99-ns", Lower, false, "99th percentile task latency"}
-	Roundtrips     = Unit{"roundtrips/s", Higher, false, "I/O round trips per second beside the CPU-bound threads"}
 )
 
 // The interpreter lock's figures (interp.LockStats), per task.
