@@ -20,6 +20,7 @@ const (
 	Process   = "process"
 	Subinterp = "subinterp"
 	Asyncio   = "asyncio"
+	MpPool    = "pool" // multiprocessing.Pool.imap_unordered with a chunksize
 )
 
 // Config is one cell for the driver.
@@ -33,7 +34,8 @@ type Config struct {
 	Path        string // a user's file, used in place
 	Size        int64
 	Params      map[string]string
-	// Start is multiprocessing's start method for Process; "" for the interpreter's own.
+	// Start is multiprocessing's start method for Process and MpPool; "" for the
+	// interpreter's own.
 	Start          string
 	SwitchInterval time.Duration // sys.setswitchinterval (Python 3); 0: leave it
 	CheckInterval  int64         // sys.setcheckinterval (Python 2); 0: leave it
@@ -71,6 +73,10 @@ type Driver struct {
 	Pid     int   // the driver's process id (and process group)
 	Pids    []int // its worker processes
 	Start   string
+	// Startup is how long the driver took to make its workers (threads, processes,
+	// interpreters, a pool) until each was ready; RSS0 its resident memory before.
+	Startup time.Duration
+	RSS0    int64
 	mu      sync.Mutex
 	closed  bool
 	failed  error
@@ -197,7 +203,7 @@ func Start(ctx context.Context, py *Interpreter, c Config) (*Driver, error) {
 	if err == nil {
 		switch ev.Ev {
 		case EvReady:
-			d.Pids, d.Start = ev.Pids, ev.Start
+			d.Pids, d.Start, d.Startup, d.RSS0 = ev.Pids, ev.Start, time.Duration(ev.Startup), ev.RSS0
 			return d, nil
 		case EvSkip:
 			err = &SkipError{Reason: ev.Reason}

@@ -36,6 +36,7 @@ POLL = 0.1  # seconds between looks at the workers while waiting for them
 
 BEGIN, END, QUIT = -1, -2, -3          # jobs other than tasks
 AT_GATE, DONE = "at-gate", "done"      # messages other than results
+CHUNK = "chunk"                        # the results of a chunk of tasks
 
 
 class TaskError(Exception):
@@ -191,12 +192,24 @@ def peak_rss():
     return 0
 
 
+def resident():
+    """VmRSS of this process in bytes now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (IOError, OSError):
+        pass
+    return 0
+
+
 # --- the workers -----------------------------------------------------------------------
 
 def work(task, size, jobs, results, go, resume, ident, joinable, figures):
     """A worker: take jobs until QUIT. BEGIN: say so and wait for the starting gun; a
-    task: run it and put its result; END (the sentinel): put the worker's figures and
-    wait until every worker has met its own."""
+    task: run it and put its result (a chunk (i, n): its n results in one message); END
+    (the sentinel): put the worker's figures and wait until every worker has met its own."""
     while True:
         j = jobs.get()
         try:
@@ -209,6 +222,11 @@ def work(task, size, jobs, results, go, resume, ident, joinable, figures):
             elif j == END:
                 results.put((DONE, ident, figures(cpu_seconds() - cpu0)))
                 resume.acquire()
+            elif isinstance(j, tuple):  # a chunk: the tasks i..i+n-1, one message back
+                out = []
+                for i in range(j[0], j[0] + j[1]):
+                    out.append((i,) + run_task(task, i, size))
+                results.put((CHUNK, out))
             else:
                 v, lat, err = run_task(task, j, size)
                 results.put((j, v, lat, err))
@@ -328,6 +346,7 @@ class GatedPool(Pool):
     at a gate before every batch."""
 
     joinable = False
+    chunk = 1  # tasks per job message
 
     def start_workers(self):
         raise NotImplementedError
@@ -336,8 +355,12 @@ class GatedPool(Pool):
         self.go.clear()
         for _ in range(self.n):
             self.jobs.put(BEGIN)
-        for i in range(tasks):
-            self.jobs.put(i)
+        if self.chunk > 1:
+            for i in range(0, tasks, self.chunk):
+                self.jobs.put((i, min(self.chunk, tasks - i)))
+        else:
+            for i in range(tasks):
+                self.jobs.put(i)
         for _ in range(self.n):
             self.jobs.put(END)
         for _ in range(self.n):
@@ -351,6 +374,8 @@ class GatedPool(Pool):
             m = self.get(self.results)
             if m[0] == DONE:
                 reports.append(m[2])
+            elif m[0] == CHUNK:
+                results.extend(m[1])
             else:
                 results.append(m)
         t1, c1 = clock(), cpu_seconds()
@@ -407,12 +432,14 @@ class ThreadPool(GatedPool):
 
 
 class ProcessPool(GatedPool):
-    """multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results."""
+    """multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results;
+    with a chunksize, a job message is that many task ids, as Pool.map sends them."""
 
     joinable = True
 
     def __init__(self, *args):
         GatedPool.__init__(self, *args)
+        self.chunk = chunksize(self.conf)
         import multiprocessing
         method = self.conf.get("start") or ""
         if hasattr(multiprocessing, "get_context"):
@@ -606,6 +633,169 @@ class AsyncioPool(Pool):
         self.loop.close()
 
 
+def chunksize(conf):
+    """The tasks per job message of conf's cell: its chunksize parameter, else 1."""
+    v = conf["params"].get("chunksize", "1")
+    try:
+        n = int(v)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise Fault("chunksize=%r: want a whole number of tasks, at least 1" % (v,))
+    return n
+
+
+# A multiprocessing.Pool worker's state: set by pool_init, read by the functions the
+# pool runs (each worker process has its own).
+_pool_state = {}
+
+
+def pool_init(conf, objects, barrier):
+    """The initializer of a multiprocessing.Pool worker: load the workload. A failure is
+    kept and reported by the worker's first call (an initializer that raises makes the
+    pool start a new worker for ever)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (3, 4):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    die_with_parent()
+    _pool_state.update(size=conf["size"], barrier=barrier, error=None, task=None)
+    try:
+        _pool_state["task"] = setup(conf, objects)[0]
+    except BaseException:
+        _pool_state["error"] = current_error()
+
+
+def pool_task(i):
+    """One task of imap_unordered: (i, result, latency ns, error or None)."""
+    if _pool_state["error"]:
+        return i, 0, 0, _pool_state["error"]
+    return (i,) + run_task(_pool_state["task"], i, _pool_state["size"])
+
+
+def pool_each(_):
+    """A call that every worker makes once: n calls meet at a barrier of n, so no worker
+    can take two. Returns the worker's pid, CPU seconds, peak RSS, figures, error."""
+    import gilbench
+    _pool_state["barrier"].wait()
+    return (os.getpid(), cpu_seconds(), peak_rss(), gilbench.take_metrics(), _pool_state["error"])
+
+
+class MpPool(Pool):
+    """multiprocessing.Pool(N), its tasks sent by imap_unordered(task, range(tasks),
+    chunksize): the pool's own task queue, task-handler and result-handler threads, and
+    chunking. The pool is made and every worker has loaded the workload (a call each,
+    met at a barrier) before the first batch; a batch is timed from the imap_unordered
+    call to its last result, its CPU time is the driver's and every worker's (read by a
+    call each, before and after, outside the timed part)."""
+
+    def __init__(self, *args):
+        Pool.__init__(self, *args)
+        if sys.version_info < (3, 3):
+            raise Skip("Python %d.%d's multiprocessing has no Barrier, which the pool's per-worker figures need (3.3 and later have it)" % sys.version_info[:2])
+        skip = getattr(self.mod, "skip", None)
+        reason = skip("process") if callable(skip) else None  # its workers are processes
+        if reason:
+            raise Skip(reason)
+        import multiprocessing
+        self.chunk = chunksize(self.conf)
+        ctx = multiprocessing.get_context(self.conf.get("start") or None)
+        self.method = ctx.get_start_method()
+        self.objects = make_shared(getattr(self.mod, "SHARED", {}), "process", ctx)
+        setup(self.conf, self.objects)
+        self.barrier = ctx.Barrier(self.n)
+        self.pool = ctx.Pool(self.n, initializer=pool_init, initargs=(self.conf, self.objects, self.barrier))
+        try:
+            first = self.each()
+        except BaseException:
+            self.abort()
+            raise
+        self.pids = sorted(first)
+        self.cpu = dict((pid, r[1]) for pid, r in first.items())
+
+    def each(self):
+        """pool_each in every worker, by pid; a worker's load error is a Fault."""
+        res = self.pool.map_async(pool_each, range(self.n), chunksize=1)
+        while True:
+            try:
+                out = res.get(POLL)
+                break
+            except multiprocessing_timeout():
+                self.alive()
+        by_pid = {}
+        for r in out:
+            if r[4]:
+                raise Fault("worker pid %d: %s" % (r[0], r[4]))
+            by_pid[r[0]] = r
+        return by_pid
+
+    def alive(self):
+        """A worker that died is replaced by the pool and its tasks are lost: a Fault."""
+        if self.pids and sorted(p.pid for p in getattr(self.pool, "_pool", [])) != self.pids:
+            raise Fault("a worker process of the pool exited (the pool replaced it; its tasks are lost)")
+
+    def run(self, tasks):
+        results = []
+        c0, t0 = cpu_seconds(), clock()
+        it = self.pool.imap_unordered(pool_task, range(tasks), self.chunk)
+        chunks = self.chunk > 1
+        if chunks:
+            # With a chunksize, imap_unordered returns a generator flattening the chunks
+            # of its IMapUnorderedIterator, which has no timeout: take that iterator (the
+            # generator's one argument) and flatten here, looking at the workers while
+            # waiting. Without it, the generator is read as it is.
+            inner = getattr(it, "gi_frame", None) and it.gi_frame.f_locals.get(".0")
+            if hasattr(inner, "next"):
+                it = inner
+            else:
+                chunks = False
+                results.extend(it)
+        while len(results) < tasks:
+            try:
+                r = it.next(POLL)
+            except multiprocessing_timeout():
+                self.alive()
+                continue
+            except StopIteration:
+                break
+            if chunks:
+                results.extend(r)
+            else:
+                results.append(r)
+        t1, c1 = clock(), cpu_seconds()
+        after = self.each()
+        cpu, rss, metrics = c1 - c0, peak_rss(), {}
+        for pid, r in after.items():
+            cpu += r[1] - self.cpu.get(pid, r[1])
+            rss = max(rss, r[2])
+            for unit, v in r[3].items():
+                if unit not in metrics:
+                    metrics[unit] = v
+                elif unit in ("p50-ns", "p99-ns"):
+                    metrics[unit] = max(metrics[unit], v)
+                else:
+                    metrics[unit] += v
+        self.cpu = dict((pid, r[1]) for pid, r in after.items())
+        res = summary(results, t1 - t0, cpu, rss)
+        res["metrics"] = metrics
+        return res
+
+    def close(self):
+        self.pool.close()
+        self.pool.join()
+
+    def abort(self):
+        self.pool.terminate()
+        self.pool.join()
+
+
+def multiprocessing_timeout():
+    import multiprocessing
+    return multiprocessing.TimeoutError
+
+
 def summary(results, elapsed, cpu, rss):
     checksum, lat, err = 0, [], None
     for i, v, l, e in results:
@@ -621,7 +811,7 @@ def summary(results, elapsed, cpu, rss):
 
 
 POOLS = {"seq": SeqPool, "threads": ThreadPool, "process": ProcessPool,
-         "subinterp": SubinterpPool, "asyncio": AsyncioPool}
+         "subinterp": SubinterpPool, "asyncio": AsyncioPool, "pool": MpPool}
 
 
 # --- the commands ----------------------------------------------------------------------
@@ -743,7 +933,9 @@ def serve():
         reason = skip(conf["strategy"]) if callable(skip) else None
         if reason:
             raise Skip(reason)
+        rss0, t0 = resident(), clock()  # the workers' start-up and memory: from here
         pool = POOLS[conf["strategy"]](conf, task, atask, mod)
+        startup = clock() - t0
     except Skip as e:
         proto.send(ev="skip", reason=str(e))
         return 0
@@ -753,7 +945,8 @@ def serve():
     except BaseException:
         proto.send(ev="error", msg=current_error())
         return 1
-    proto.send(ev="ready", pids=pool.pids, start=getattr(pool, "method", ""))
+    proto.send(ev="ready", pids=pool.pids, start=getattr(pool, "method", ""),
+               startup_ns=int(startup * 1e9), rss0=rss0)
     while True:
         req = proto.read()
         if req is None or req.get("op") == "quit":

@@ -20,7 +20,8 @@ const Protocol = 1
 // Events (the driver to this side, descriptor 4), by their "ev":
 //
 //	hello   protocol, pid, version: the driver runs
-//	ready   pids (of worker processes), start (the start method used): workers wait
+//	ready   pids (of worker processes), start (the start method used), startup_ns (the
+//	        making of the workers), rss0 (the driver's RSS before them): workers wait
 //	skip    reason: the cell cannot run faithfully under this strategy
 //	error   msg: the cell failed; the driver exits
 //	batch   elapsed_ns, checksum, cpu_ns, maxrss, lat_ns, metrics, error (a task's)
@@ -34,6 +35,8 @@ type Event struct {
 	Version  string             `json:"version,omitempty"`
 	Pids     []int              `json:"pids,omitempty"`
 	Start    string             `json:"start,omitempty"`
+	Startup  int64              `json:"startup_ns,omitempty"`
+	RSS0     int64              `json:"rss0,omitempty"`
 	Reason   string             `json:"reason,omitempty"`
 	Msg      string             `json:"msg,omitempty"`
 	Elapsed  int64              `json:"elapsed_ns,omitempty"`

@@ -30,6 +30,7 @@ type htmlPage struct {
 	Rules           []RuleCheck
 	Strategies      []Strategy
 	Modes           []htmlMode
+	WorkerCost      bool // the modes have start-up and memory per worker (startup.go)
 	Notes           []string
 	WarnSummary     []WarnSummary
 	ConfPct         string
@@ -53,7 +54,8 @@ type htmlPair struct {
 type htmlMode struct {
 	Name, Role, Python, Counterpart string
 	Doc                             template.URL
-	HasCounterpart                  bool // the counterpart ran too
+	HasCounterpart                  bool   // the counterpart ran too
+	StartUp, Memory                 string // per worker (startup.go)
 }
 
 type htmlMeta struct {
@@ -159,8 +161,10 @@ func (r *Result) htmlPage() *htmlPage {
 				hm.HasCounterpart = hm.HasCounterpart || o.Name == cm
 			}
 		}
+		hm.StartUp, hm.Memory = r.workerCost(m.Name)
 		pg.Modes = append(pg.Modes, hm)
 	}
+	pg.WorkerCost = r.hasWorkerCost()
 
 	// Machine and settings: the configuration lines of every input, the
 	// mode lines as one row.

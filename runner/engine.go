@@ -35,6 +35,7 @@ type Session struct {
 	Cell    Cell
 	pool    Pool
 	startNs float64
+	rss0    int64         // this process's RSS before the workers were made
 	want    map[int]int64 // reference checksums by tasks
 	closed  bool
 }
@@ -56,12 +57,13 @@ func Open(ctx context.Context, c Cell, params workloads.Params, s Settings) (*Se
 	}
 	defer setProcs(c.procs())()
 	resetPeakRSS()
+	rss0 := residentNow()
 	t0 := time.Now()
 	pool, err := c.Mode.Start(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: start: %w", c.Name(), err)
 	}
-	return &Session{Cell: c, pool: pool, startNs: float64(time.Since(t0).Nanoseconds()), want: map[int]int64{}}, nil
+	return &Session{Cell: c, pool: pool, startNs: float64(time.Since(t0).Nanoseconds()), rss0: rss0, want: map[int]int64{}}, nil
 }
 
 // setProcs sets GOMAXPROCS to n (unless 0) and returns what restores it.
@@ -185,6 +187,7 @@ func (s *Session) values(b Batch, tasks int, cpu time.Duration) []benchfmt.Value
 		{Value: float64(s.peakRSS(b)), Unit: vocab.PeakRSS.Name},
 		{Value: s.startNs / n, Unit: vocab.StartUp.Name},
 	}
+	vals = append(vals, s.workerValues(b)...) // workercost.go
 	// Task latency percentiles for I/O workloads; a mixed workload (convoy) measures
 	// latencies of its own, which come with its metrics.
 	if s.Cell.Workload.Class == workloads.IO {

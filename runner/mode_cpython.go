@@ -36,10 +36,15 @@ func (m *cpythonMode) nameKeys(c Cell) string {
 		return ""
 	}
 	s := "/" + vocab.KeyPython + "=" + c.Python.Key()
-	if m.strategy == cpython.Process {
+	if m.forks() {
 		s += "/" + vocab.KeyStart + "=" + startMethod(c.Python)
 	}
 	return s
+}
+
+// forks reports whether the strategy's workers are processes made by a start method.
+func (m *cpythonMode) forks() bool {
+	return m.strategy == cpython.Process || m.strategy == cpython.MpPool
 }
 
 // startMethod is the start method a cell of py runs with: py's own default.
@@ -64,7 +69,7 @@ func (m *cpythonMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		Strategy: m.strategy, Workers: spec.Workers, Size: spec.Size, Params: spec.Params,
 		SwitchInterval: spec.Settings.SwitchInterval, CheckInterval: spec.Settings.CheckInterval,
 	}
-	if m.strategy == cpython.Process {
+	if m.forks() {
 		c.Start = startMethod(py)
 		if !py.HasStart(c.Start) {
 			return nil, &SkipError{Reason: fmt.Sprintf("Python %s has no multiprocessing start method %s", py.Version, c.Start)}
@@ -89,10 +94,13 @@ func (m *cpythonMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cpythonPool{d: d}, nil
+	return &cpythonPool{d: d, workers: spec.Workers}, nil
 }
 
-type cpythonPool struct{ d *cpython.Driver }
+type cpythonPool struct {
+	d       *cpython.Driver
+	workers int
+}
 
 func (p *cpythonPool) Run(ctx context.Context, tasks int) (Batch, error) {
 	b, err := p.d.Batch(ctx, tasks)

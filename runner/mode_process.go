@@ -99,7 +99,8 @@ func (processMode) Rules() Rules {
 }
 
 type processPool struct {
-	chunk   int64 // tasks per job message
+	chunk   int64         // tasks per job message
+	startup time.Duration // from the first worker's spawn to the last one's ready
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
@@ -155,6 +156,7 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 	}
 	ws := workerSpec{Workload: spec.Workload.Name, Params: spec.Params, Size: spec.Size, Settings: spec.Settings}
 	args := append([]any{ws, p.jobs, p.results, p.gate}, mem.args()...)
+	t0 := time.Now()
 	for range spec.Workers {
 		// A worker is a single-threaded interpreter, as a CPython worker process is: one
 		// P is all it needs, and a second one only lets the Go scheduler's idle
@@ -180,6 +182,7 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 			return nil, fmt.Errorf("worker process failed to start: %w", cause(wctx, err))
 		}
 	}
+	p.startup = time.Since(t0)
 	return p, nil
 }
 
@@ -408,6 +411,36 @@ func chunksize(p workloads.Params) (int64, error) {
 		return 0, fmt.Errorf("mode process: %s=%q: want a whole number of tasks, at least 1", vocab.KeyChunksize, v)
 	}
 	return n, nil
+}
+
+// withChunksizes is a workload's sweep run at the chunksizes sizes: each variant once
+// per size, its own chunksize (if any) replaced; the sweep itself when sizes is empty.
+func withChunksizes(sweep []workloads.Variant, sizes []int) []workloads.Variant {
+	if len(sizes) == 0 {
+		return sweep
+	}
+	var out []workloads.Variant
+	seen := map[string]bool{}
+	base := sweep
+	if len(base) == 0 {
+		base = []workloads.Variant{nil}
+	}
+	for _, v := range base {
+		var rest workloads.Variant
+		for _, p := range v {
+			if p.Key != vocab.KeyChunksize {
+				rest = append(rest, p)
+			}
+		}
+		for _, n := range sizes {
+			nv := append(slices.Clone(rest), workloads.Param{Key: vocab.KeyChunksize, Value: strconv.Itoa(n)})
+			if !seen[nv.Name()] {
+				seen[nv.Name()] = true
+				out = append(out, nv)
+			}
+		}
+	}
+	return out
 }
 
 // cause prefers the reason a context was cancelled (a dead worker's exit error).

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,4 +44,32 @@ func TestProcessRejectsABadChunksize(t *testing.T) {
 		}
 	}
 	checkNoChildren(t)
+}
+
+// TestPlanChunksizes: Config.Chunksizes replaces a workload's chunksize sweep, keeps
+// the other keys of its sweep (one variant per pair), and gives a workload with no
+// sweep one variant per chunksize.
+func TestPlanChunksizes(t *testing.T) {
+	cfg := quickConfig("tiny", "counter", "primes")
+	cfg.Modes, cfg.Workers, cfg.Chunksizes = []string{"process"}, []int{2}, []int{1, 64}
+	cells, err := Plan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, c := range cells {
+		got[c.Workload.Name] = append(got[c.Workload.Name], c.Variant.Name())
+	}
+	if want := []string{"chunksize=1", "chunksize=64"}; !slices.Equal(got["tiny"], want) || !slices.Equal(got["primes"], want) {
+		t.Errorf("tiny %v, primes %v; want %v for both", got["tiny"], got["primes"], want)
+	}
+	w, _ := workloads.Lookup("counter")
+	if n := len(got["counter"]); n != 2*len(w.Sweep) {
+		t.Errorf("counter: %d variants (%v), want %d", n, got["counter"], 2*len(w.Sweep))
+	}
+	for _, v := range got["counter"] {
+		if !strings.HasPrefix(v, "cs=") || !strings.Contains(v, "/chunksize=") {
+			t.Errorf("counter variant %q: want its cs and a chunksize", v)
+		}
+	}
 }

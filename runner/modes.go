@@ -35,6 +35,7 @@ var modeTable = []Mode{
 	cpythonProcess,
 	cpythonSubinterp,
 	cpythonAsyncio,
+	cpythonMpPool,
 }
 
 // threadRules are the rules of the modes whose workers are interpreter threads.

@@ -58,6 +58,9 @@ type Config struct {
 	Sequential bool
 	Run        string // the run's name, recorded in the config lines
 	Commit     string // the build's commit, recorded in the config lines; "" for unknown
+	// Chunksizes, if any, are the chunksizes (vocab.KeyChunksize) every workload runs
+	// at, in place of those of its sweep (withChunksizes).
+	Chunksizes []int
 	// Pythons are the interpreters the Python modes (cpython-*) run in, a cell each.
 	// With none, a matrix of every mode leaves the Python modes out, and naming one is
 	// bad input.
@@ -216,7 +219,7 @@ func Plan(cfg Config) ([]Cell, error) {
 		if cfg.Tasks > 0 {
 			tasks = cfg.Tasks
 		}
-		variants := w.Sweep
+		variants := withChunksizes(w.Sweep, cfg.Chunksizes)
 		if len(variants) == 0 {
 			variants = []workloads.Variant{nil}
 		}

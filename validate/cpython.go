@@ -111,6 +111,9 @@ func probe(ctx context.Context, name string) (path, version string, hasSub, ok b
 // measurements by thread count, and a note for the table (the version, where it
 // matters: CPython 2 and the subinterpreters).
 func (v *validator) measureCPython(ctx context.Context, p cpythonSide) (figures, string, error) {
+	if p.custom != nil {
+		return p.custom(ctx, v)
+	}
 	args := []string{p.kind, "--reps", strconv.Itoa(v.o.Reps)}
 	if p.kind != "convoy" {
 		args = append(args, "--tasks", strconv.Itoa(p.tasks))

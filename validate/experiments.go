@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -34,6 +35,10 @@ type gilbenchSide struct {
 	workers  []int
 	convoy   bool   // workload, tasks and workers follow from it
 	metric   string // convoy: the figure read, by unit; "" is roundtrips/s
+	// custom, if set, measures the side instead (chunking.go), and keys are the keys of
+	// its figures, which CPython's side shares.
+	custom func(ctx context.Context, v *validator) (figures, error)
+	keys   []string
 }
 
 // cpythonSide is what the CPython script runs for an experiment (see cpython_validate.py):
@@ -46,6 +51,8 @@ type cpythonSide struct {
 	size     int64
 	interval float64 // the switch interval in seconds; 0: CPython's default
 	threads  []int   // convoy: CPU-bound threads beside it
+	// custom, if set, measures the side instead of the script (chunking.go).
+	custom func(ctx context.Context, v *validator) (figures, string, error)
 }
 
 // A row is one behaviour to reproduce, its target, and how to read it from the figures.
@@ -179,6 +186,7 @@ func experiments(s sizes) []experiment {
 			py: &cpythonSide{kind: "subinterp", python: cpythonSub, tasks: s.cdTasks, size: s.pySubSize, threads: []int{1, 2}},
 			rows: []row{{name: "subinterp: countdown, 2 interpreters", behaviour: "a GIL per interpreter (PEP 684): CPU-bound speedup elapsed(1) / elapsed(2)",
 				target: "≥ 1.8", value: ratio("subinterp/1", "subinterp/2"), pass: atLeast(1.8), show: showRatio}}},
+		chunkingExperiment(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"gilbench/cpython"
 	"gilbench/runner"
 	"gilbench/workloads"
 )
@@ -19,13 +20,18 @@ type cell struct {
 	tasks    int
 	size     int64
 	settings runner.Settings
-	key      string // its figure's key
+	key      string               // its figure's key
+	variant  workloads.Variant    // its name keys (chunksize=64), if any
+	python   *cpython.Interpreter // its CPython, for a Python mode
 	session  *runner.Session
 	samples  []float64
 }
 
 // measureGilbench measures the configurations of g together and returns their figures.
 func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figures, error) {
+	if g.custom != nil {
+		return g.custom(ctx, v)
+	}
 	var cells []*cell
 	metric := ""
 	if g.convoy {
@@ -93,7 +99,7 @@ func (v *validator) measure(ctx context.Context, cells []*cell, metric string) e
 		if err != nil {
 			return err
 		}
-		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size}
+		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size, Variant: c.variant, Python: c.python}
 		if c.session, err = runner.Open(ctx, rc, env.Params, c.settings); err != nil {
 			return err
 		}

@@ -16,12 +16,14 @@ import (
 
 	"go.uber.org/goleak"
 
+	"gilbench/mp"
 	"gilbench/runner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestMain(m *testing.M) {
+	mp.Main() // the chunking curve's process mode re-executes the test binary
 	goleak.VerifyTestMain(m)
 }
 
@@ -84,6 +86,10 @@ func fakeFigures(es []experiment, x float64) (gb, py figures) {
 		for _, k := range keys {
 			gb[e.name+"/"+strconv.Itoa(k)] = x
 		}
+		for _, k := range e.gb.keys { // a custom side's, shared by CPython's (chunking.go)
+			gb[e.name+"/"+k] = x
+			py[e.name+"/"+k] = x
+		}
 		if e.py != nil {
 			for _, k := range e.py.threads {
 				py[e.name+"/"+strconv.Itoa(k)] = x
@@ -108,7 +114,7 @@ func TestExperimentsTable(t *testing.T) {
 			if len(e.rows) == 0 {
 				t.Errorf("%s: no rows", e.name)
 			}
-			if !e.gb.convoy && (len(e.gb.workers) == 0 || e.gb.tasks <= 0 || e.gb.size <= 0) {
+			if !e.gb.convoy && e.gb.custom == nil && (len(e.gb.workers) == 0 || e.gb.tasks <= 0 || e.gb.size <= 0) {
 				t.Errorf("%s: gilbench side %+v measures nothing", e.name, e.gb)
 			}
 			for _, r := range e.rows {
@@ -140,6 +146,7 @@ func TestRender(t *testing.T) {
 		"convoy-0.1ms/0": 38430, "convoy-0.1ms/1": 13750, "convoy-0.1ms/2": 5686,
 		"convoy-legacy/0": 39440, "convoy-legacy/1": 20540, "convoy-legacy/2": 11030,
 		"asyncio-sleep/1": 0.136, "asyncio-sleep/8": 0.0175, "convoy-asyncio/1": 0.71, "convoy-asyncio-lag/1": 1.6e9,
+		"chunking/seq": 0.0363, "chunking/1": 0.187, "chunking/64": 0.0208,
 	} {
 		gb[k] = x
 	}
@@ -162,8 +169,8 @@ func TestRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 20 || failed != 5 {
-		t.Errorf("render: %d of %d failed; want 5 of 20", failed, total)
+	if total != 22 || failed != 5 {
+		t.Errorf("render: %d of %d failed; want 5 of 22", failed, total)
 	}
 	// The header's machine figures vary: compare from the CPython line on.
 	got := out.Bytes()[bytes.Index(out.Bytes(), []byte("\nCPython:"))+1:]

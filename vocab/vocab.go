@@ -65,6 +65,12 @@ var (
 	Roundtrips = Unit{"roundtrips/s", Higher, false, "I/O round trips per second beside the CPU-bound threads"}
 )
 
+// What a worker costs before it works, on every cell's lines (runner/workercost.go).
+var (
+	StartPerWorker = Unit{"start-ns/worker", Lower, false, "start-up per worker: making the workers, divided by their number"}
+	RSSPerWorker   = Unit{"peak-rss-B/worker", Lower, false, "peak resident memory per worker: a worker process's own, or what a thread, coroutine or interpreter adds"}
+)
+
 // The interpreter lock's figures (interp.LockStats), per task.
 var (
 	LockAcquisitions = Unit{"acquisitions/op", Lower, true, "GIL acquisitions per task"}
@@ -99,7 +105,7 @@ var (
 
 // Units lists every unit the project writes, in the order tables show them.
 var Units = []Unit{
-	Time, Tasks, CPU, PeakRSS, StartUp, P50, P99, Roundtrips,
+	Time, Tasks, CPU, PeakRSS, StartUp, StartPerWorker, RSSPerWorker, P50, P99, Roundtrips,
 	LockAcquisitions, LockSwitches, LockForcedDrops, LockWait, LockHold,
 	ObjLockAcquisitions, ObjLockContended, ObjLockWait, LostUpdates,
 	LoopLagP50, LoopLagP99, LoopAwaits,

@@ -32,6 +32,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		wl, modes  listFlag
 		pythons    listFlag
 		workers    = intListFlag(cfg.Workers)
+		chunksizes intListFlag
 		out        string
 		noiseProbe time.Duration
 		results    string
@@ -40,6 +41,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&wl, "workloads", "comma-separated workloads (default: "+strings.Join(runner.DefaultWorkloads(), ",")+")")
 	fs.Var(&modes, "modes", "comma-separated modes (default: "+strings.Join(runner.DefaultModeNames(), ",")+"; the cpython-* ones where a Python is found)")
 	fs.Var(&workers, "workers", "comma-separated worker counts")
+	fs.Var(&chunksizes, "chunksize", "comma-separated chunksizes (tasks per job message of process, cpython-process, cpython-pool) every workload runs at, in place of its sweep's")
 	fs.Var(&pythons, "python", "comma-separated CPython interpreters for the cpython-* modes, names on PATH or paths (default: python3 on PATH)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "timed repetitions per cell (benchstat wants at least 6)")
 	fs.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "untimed batches per cell before the timed ones")
@@ -63,7 +65,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg.Workloads, cfg.Modes, cfg.Workers = wl, modes, workers
+	cfg.Workloads, cfg.Modes, cfg.Workers, cfg.Chunksizes = wl, modes, workers, chunksizes
 	cfg.Commit = buildCommit()
 	if cfg.Quick && !flagSet(fs, "count") {
 		cfg.Count = 3
