@@ -62,7 +62,13 @@
 // the machine's core count (CPU-bound) or the most workers, its speed-up
 // and cost (start-up, memory per worker), the runner-up, the status quo,
 // and why, from the run's own figures; then each class's rule of thumb,
-// checked against the status quo. The glossary names the strategies in
+// checked against the status quo. A mixed workload (the convoy, mixed.go)
+// is answered differently: its baseline is the I/O thread alone, so the
+// modes are compared with each other at one worker count with a CPU-bound
+// thread beside the I/O thread (the most workers up to the cores), on the
+// I/O thread's own rate (round trips/s), with the CPU side's cores kept
+// busy beside it. Modes are named with their strategy in Python's words
+// ("gil (threading)"), taken from their note lines. The glossary names the strategies in
 // Python's words with their PEPs from one data file (strategies.json) and
 // the run's modes as their note lines describe them ("# mode gil:
 // python=... doc=..."; vocab.ParseModeNote). A mode line's counterpart
