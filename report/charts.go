@@ -54,6 +54,15 @@ func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
+	marks := anchorsFor(ch.kind, t, pal.python)
+	for _, a := range marks {
+		lo, hi := math.NaN(), math.NaN()
+		if a.Lo > 0 && a.Hi > 0 {
+			lo, hi = a.Lo, a.Hi
+		}
+		ss = append(ss, series{label: a.Label, color: color.Black, marker: draw.PyramidGlyph{},
+			pts: []point{{float64(a.Workers), a.Value, lo, hi}}})
+	}
 	title := fmt.Sprintf("%s: speed-up over %s", t.Group, t.Baseline)
 	p, leg, err := lineChart(lineOpts{
 		title: title, xLabel: "workers", yLabel: "speed-up (×)",
@@ -63,13 +72,13 @@ func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	alt := fmt.Sprintf("Speed-up of each mode over %s against the number of workers for %s, with intervals and the ideal linear line.",
-		t.Baseline, t.Group)
-	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+	alt := fmt.Sprintf("Speed-up of each mode over %s against the number of workers for %s, with intervals and the ideal linear line%s.",
+		t.Baseline, t.Group, anchorsAlt(marks))
+	return withAnchors(render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg))(marks)
 }
 
 // throughputPlot: a rate by mode, a bar per worker count.
-func throughputPlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
+func throughputPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	t := ts[0]
 	if len(t.Cols) == 0 || len(t.Rows) == 0 {
 		return nil, nil
@@ -90,9 +99,24 @@ func throughputPlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
 		ss = append(ss, s)
 	}
 	title := fmt.Sprintf("%s: %s by mode", t.Group, t.Unit)
-	p, leg := barChart(title, t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
-	alt := fmt.Sprintf("Bar chart of %s for each mode of %s, one bar per worker count, with intervals.", t.Unit, t.Group)
-	return render(ch.kind+"-"+fileName(t.Unit)+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+	marks := anchorsFor(ch.kind, t, pal.python)
+	var refs []float64
+	for _, a := range marks {
+		refs = append(refs, a.Value)
+	}
+	p, leg := barChart(title, t.Unit, groups, ss, benchunit.ClassOf(t.Unit), refs...)
+	for i, a := range marks {
+		// A reference line across the bars, its citation in the legend.
+		v := a.Value
+		l := plotter.NewFunction(func(float64) float64 { return v })
+		l.Color = color.Black
+		l.Width = vg.Points(1)
+		l.Dashes = [][]vg.Length{{vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}[i%2]
+		p.Add(l)
+		leg.Add(a.Label, l)
+	}
+	alt := fmt.Sprintf("Bar chart of %s for each mode of %s, one bar per worker count, with intervals%s.", t.Unit, t.Group, anchorsAlt(marks))
+	return withAnchors(render(ch.kind+"-"+fileName(t.Unit)+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg))(marks)
 }
 
 // latencyPlot: latency percentiles against workers, a color per mode, a
@@ -214,4 +238,29 @@ func comparePlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
 	p, leg := barChart(fmt.Sprintf("%s: %s by input", t.Group, t.Unit), t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
 	alt := fmt.Sprintf("Bar chart of %s for each mode and worker count of %s, one bar per input, with intervals.", t.Unit, t.Group)
 	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}
+
+// anchorsAlt describes the reference marks of a chart for its alt text.
+func anchorsAlt(marks []Anchor) string {
+	if len(marks) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, a := range marks {
+		parts = append(parts, a.Figure+" ("+a.Source+")")
+	}
+	return "; reference marks: " + strings.Join(parts, "; ")
+}
+
+// withAnchors records on a rendered plot the anchors drawn on it.
+func withAnchors(p *Plot, err error) func([]Anchor) (*Plot, error) {
+	return func(marks []Anchor) (*Plot, error) {
+		if err != nil || p == nil {
+			return p, err
+		}
+		for _, a := range marks {
+			p.Anchors = append(p.Anchors, a.ID)
+		}
+		return p, nil
+	}
 }

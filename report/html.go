@@ -25,6 +25,7 @@ type htmlPage struct {
 	ByMode          bool // one run: the answer section is shown
 	Pairs           []htmlPair
 	PairPlots       []htmlPlot
+	Anchors         []AnchorUse
 	CPythonHint     string
 	Answers         []Answer
 	Rules           []RuleCheck
@@ -96,6 +97,7 @@ type htmlPlot struct {
 	Alt, Title string
 	W, H       int
 	PNG, SVG   string
+	Refs       []htmlLink // the citations of the anchors drawn on it
 }
 
 type htmlLink struct{ Href, Text, Note string }
@@ -225,6 +227,9 @@ func (r *Result) htmlPage() *htmlPage {
 		pg.CPythonHint = r.noCPythonHint()
 	}
 	pg.Links = r.links()
+	if pg.ByMode {
+		pg.Anchors = r.Anchors
+	}
 	return pg
 }
 
@@ -313,5 +318,19 @@ func htmlPlotOf(p *Plot) htmlPlot {
 		Title: p.Title,
 		W:     p.Width, H: p.Height,
 		PNG: p.Name + ".png", SVG: p.Name + ".svg",
+		Refs: anchorRefs(p.Anchors),
 	}
+}
+
+// anchorRefs are the citations of the anchors with the given IDs.
+func anchorRefs(ids []string) []htmlLink {
+	var out []htmlLink
+	for _, id := range ids {
+		for _, a := range anchors {
+			if a.ID == id {
+				out = append(out, htmlLink{Href: a.URL, Text: a.Source, Note: a.Figure})
+			}
+		}
+	}
+	return out
 }

@@ -202,6 +202,13 @@ func (r *Result) mixedEvidence(t *Table, a Answer, cands []*Cell, alone, sqc *Ce
 	if len(keeps) > 0 {
 		out = append(out, fmt.Sprintf("the I/O thread keeps, %s: %s", beside, strings.Join(keeps, ", ")))
 	}
+	var pub []string
+	for _, an := range anchorsFor("throughput", t, func(m string) string { return pythonWordsOf(r.Modes, m) }) {
+		pub = append(pub, an.Figure)
+	}
+	if len(pub) > 0 {
+		out = append(out, "published: "+strings.Join(pub, "; ")+" ("+anchorSources(t, r)+")")
+	}
 	if ut := r.groupTable(t.Group, UnitCPUUtil); ut != nil {
 		var busy []string
 		for _, c := range cands {
@@ -242,4 +249,17 @@ func fmtSI(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// anchorSources joins the distinct sources of the throughput anchors of t.
+func anchorSources(t *Table, r *Result) string {
+	var srcs []string
+	for _, an := range anchorsFor("throughput", t, func(m string) string { return pythonWordsOf(r.Modes, m) }) {
+		for _, s := range strings.Split(an.Source, "; ") {
+			if !contains(srcs, s) {
+				srcs = append(srcs, s)
+			}
+		}
+	}
+	return strings.Join(srcs, "; ")
 }

@@ -203,6 +203,16 @@ func pythonWords(m vocab.ModeInfo) string {
 	return ""
 }
 
+// pythonWordsOf is the Python words of the mode of ms named mode, or "".
+func pythonWordsOf(ms []vocab.ModeInfo, mode string) string {
+	for _, m := range ms {
+		if m.Name == mode {
+			return pythonWords(m)
+		}
+	}
+	return ""
+}
+
 // named is a mode with its strategy in Python's words, "gil (threading)",
 // or the mode alone when its note line names none.
 func (r *Result) named(mode string) string {

@@ -113,6 +113,9 @@ type Result struct {
 	Warnings []Warning
 	// Plots are the charts drawn (only when Options.OutDir is set).
 	Plots []*Plot
+	// Anchors are the published figures, each with the plots that draw
+	// it (ByMode, with Options.OutDir set).
+	Anchors []AnchorUse
 	// Files are the paths written, report.html last.
 	Files []string
 	// HTML is the path of report.html ("" if nothing was written).
@@ -145,6 +148,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if r.Plots, err = drawPlots(ctx, r); err != nil {
 		return nil, err
+	}
+	if opts.Layout == ByMode {
+		r.Anchors = anchorUses(r.Plots)
 	}
 	if err := r.write(ctx); err != nil {
 		return nil, err
