@@ -74,7 +74,14 @@
 // python=... doc=..."; vocab.ParseModeNote). A mode line's counterpart
 // ("mode-gil: rival counterpart=cpython-threads") puts the emulated mode
 // beside its real-CPython mode (sidebyside.go): a table of speed-ups and
-// their ratio, and one chart with both curves.
+// their ratio, and one chart with both curves. With Options.Workloads
+// (gilbench passes its catalogue's) the glossary lists each workload of
+// the run with its description and its Python source, folded, and every
+// answer and workload heading links to it. Published figures for the
+// phenomena the suite measures (anchors.go, anchors.json: Beazley's
+// convoy, CPython 2's GIL battle, the free-threaded build's cost) are
+// drawn as reference marks, with their citation, on the charts whose
+// tables measure the same thing, and listed with their sources.
 //
 // The verdict puts first the comparisons a reader came for. For a run:
 // per workload, at the highest worker count, the best rival against the

@@ -26,8 +26,9 @@ type htmlPage struct {
 	Pairs           []htmlPair
 	PairPlots       []htmlPlot
 	Anchors         []AnchorUse
+	Workloads       []htmlWorkload
 	CPythonHint     string
-	Answers         []Answer
+	Answers         []htmlAnswer
 	Rules           []RuleCheck
 	Strategies      []Strategy
 	Modes           []htmlMode
@@ -67,10 +68,24 @@ type htmlMetaRow struct {
 	Values []string
 }
 
+// htmlAnswer is an answer and the glossary's ID of its workload.
+type htmlAnswer struct {
+	Answer
+	Workload, WorkloadName string
+}
+
+// htmlWorkload is a workload of the run in the glossary.
+type htmlWorkload struct {
+	ID, Name, Class, Description string
+	File, Python                 string
+}
+
 type htmlGroup struct {
 	ID, Name, Class string
-	Main, More      []htmlTable
-	Plots           []htmlPlot
+	// Workload is the glossary's ID of its workload ("" if not listed).
+	Workload   string
+	Main, More []htmlTable
+	Plots      []htmlPlot
 }
 
 type htmlTable struct {
@@ -148,7 +163,7 @@ func (r *Result) htmlPage() *htmlPage {
 		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
 	}
 	pg.ByMode = o.Layout == ByMode
-	pg.Answers, pg.Rules, pg.Strategies, pg.Notes = r.Answers, r.Rules, Glossary(), known.Notes
+	pg.Rules, pg.Strategies, pg.Notes = r.Rules, Glossary(), known.Notes
 	pg.WarnSummary = r.WarningSummary()
 	for _, m := range r.Modes {
 		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
@@ -194,9 +209,21 @@ func (r *Result) htmlPage() *htmlPage {
 	for _, p := range r.Plots {
 		plots[p.Group] = append(plots[p.Group], p)
 	}
+	seenWorkload := map[string]bool{}
+
 	for gi, g := range r.Groups() {
 		ts := r.GroupTables(g)
 		hg := htmlGroup{ID: fmt.Sprintf("g%d-%s", gi+1, fileName(g)), Name: g, Class: ts[0].Class}
+		if w := ts[0].Workload; w != "" && o.Workloads != nil {
+			if d, ok := o.Workloads(w); ok {
+				hg.Workload = "wl-" + fileName(w)
+				if !seenWorkload[w] {
+					seenWorkload[w] = true
+					pg.Workloads = append(pg.Workloads, htmlWorkload{ID: hg.Workload, Name: w, Class: ts[0].Class,
+						Description: d.Description, File: d.File, Python: d.Python})
+				}
+			}
+		}
 		for ti, t := range ts {
 			ht := htmlTableOf(t, o.Confidence, fmt.Sprintf("%s-t%d", hg.ID, ti+1))
 			if ti == 0 {
@@ -211,6 +238,14 @@ func (r *Result) htmlPage() *htmlPage {
 			}
 		}
 		pg.Groups = append(pg.Groups, hg)
+	}
+	// The answers link to their workloads in the glossary.
+	for _, a := range r.Answers {
+		ha := htmlAnswer{Answer: a}
+		if t := primary(r.GroupTables(a.Group)); t != nil && seenWorkload[t.Workload] {
+			ha.Workload, ha.WorkloadName = "wl-"+fileName(t.Workload), t.Workload
+		}
+		pg.Answers = append(pg.Answers, ha)
 	}
 	for _, p := range r.Pairs {
 		for _, row := range p.Rows {

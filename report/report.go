@@ -67,6 +67,21 @@ type Options struct {
 	// Title heads the HTML report. Default: "gilbench report: " and
 	// the input labels.
 	Title string
+
+	// Workloads, if set, describes a workload by its /workload key for
+	// the glossary: its one-line description and its Python source, which
+	// report.html embeds one click away. The report does not know the
+	// workloads itself (it never imports them); gilbench passes its
+	// catalogue's. Default (nil): the glossary lists no workloads.
+	Workloads func(name string) (WorkloadDoc, bool)
+}
+
+// A WorkloadDoc is what the glossary says of a workload.
+type WorkloadDoc struct {
+	Description string
+	// File is the name of the Python source file, Python its text ("" if
+	// the workload has none).
+	File, Python string
 }
 
 func (o Options) withDefaults() Options {
