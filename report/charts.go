@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchunit"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -217,27 +218,100 @@ func sharePlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, strings.ToUpper(alt[:1])+alt[1:], p, leg)
 }
 
-// comparePlot: the primary metric of each row, a bar per input.
+// comparePlot: the primary metric of each row of every later input as a
+// ratio to the first input's (new ÷ old), a point per row with its
+// interval, and the line of no change at 1. The interval combines the two
+// cells' intervals end to end ([new lo ÷ old hi, new hi ÷ old lo]), so it
+// is wider, never narrower, than the ratio's own; a hollow point is a
+// difference the Mann–Whitney U test does not find significant (benchstat's
+// "~").
 func comparePlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
 	t := ts[0]
-	if len(t.Cols) < 2 {
+	if len(t.Cols) < 2 || t.Better == 0 {
 		return nil, nil
 	}
-	var groups []string
+	var names []string
 	for _, r := range t.Rows {
-		groups = append(groups, r.Label)
+		names = append(names, r.Label)
 	}
-	var ss []barSeries
-	for ci, col := range t.Cols {
-		s := barSeries{label: col.Label, color: seqColor(ci, len(t.Cols))}
-		for r := range t.Rows {
-			s.add(t.Cell(r, ci))
-		}
-		ss = append(ss, s)
+	ss := compareSeries(t)
+	dir := "< 1 is better"
+	if t.Better > 0 {
+		dir = "> 1 is better"
 	}
-	p, leg := barChart(fmt.Sprintf("%s: %s by input", t.Group, t.Unit), t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
-	alt := fmt.Sprintf("Bar chart of %s for each mode and worker count of %s, one bar per input, with intervals.", t.Unit, t.Group)
+	p, leg, err := lineChart(lineOpts{
+		title:  fmt.Sprintf("%s: %s, new ÷ old", t.Group, t.Unit),
+		xLabel: t.RowKey, yLabel: fmt.Sprintf("ratio of %s (%s)", t.Unit, dir),
+		yMin: math.NaN(), yMax: math.NaN(), log2Y: true, xNames: names,
+		yTicks: plainTicks{},
+	}, ss)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	// Ticks at the rows, whatever the offsets of the points.
+	var ticks plot.ConstantTicks
+	for i, name := range names {
+		ticks = append(ticks, plot.Tick{Value: float64(i), Label: name})
+	}
+	p.X.Tick.Marker = ticks
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	if len(names) > 8 {
+		p.X.Tick.Label.Rotation = math.Pi / 2
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Color = color.Gray{0x60}
+	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(one)
+	leg.Add("no change", one)
+	if p.Y.Min > 1 {
+		p.Y.Min = 1 / 1.05
+	}
+	if p.Y.Max < 1 {
+		p.Y.Max = 1.05
+	}
+	ns := &plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: color.Gray{0x40}, Shape: draw.RingGlyph{}, Radius: vg.Points(4)}}
+	leg.Add("not significant (~)", ns)
+	alt := fmt.Sprintf("Ratio of %s of each later input to the first's (new ÷ old) for each mode and worker count of %s, with intervals; 1 is no change.", t.Unit, t.Group)
 	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}
+
+// compareSeries are comparePlot's points: for each later input, a series
+// of the significant ratios and one of the others, x the row index
+// (offset a little per input), y new ÷ old with its interval.
+func compareSeries(t *Table) []series {
+	n := len(t.Cols) - 1
+	var ss []series
+	for ci := 1; ci < len(t.Cols); ci++ {
+		sig := series{label: t.Cols[ci].Label + " ÷ " + t.Cols[0].Label, color: seqColor(ci, len(t.Cols)), marker: draw.CircleGlyph{}}
+		ns := series{color: sig.color, marker: draw.RingGlyph{}}
+		off := (float64(ci-1) - float64(n-1)/2) * 0.5 / float64(n)
+		for ri := range t.Rows {
+			c := t.Cell(ri, ci)
+			if c == nil || c.Base == nil || c.Base.Summary.Center == 0 || c.Incomplete() {
+				continue
+			}
+			b := c.Base.Summary
+			y := c.Summary.Center / b.Center
+			lo, hi := math.NaN(), math.NaN()
+			if b.Hi > 0 && b.Lo > 0 {
+				lo, hi = c.Summary.Lo/b.Hi, c.Summary.Hi/b.Lo
+			}
+			pt := point{float64(ri) + off, y, lo, hi}
+			if c.Significant() {
+				sig.pts = append(sig.pts, pt)
+			} else {
+				ns.pts = append(ns.pts, pt)
+			}
+		}
+		if len(sig.pts) == 0 {
+			// The legend names the input by its significant points.
+			sig.label, ns.label = "", sig.label
+		}
+		ss = append(ss, sig, ns)
+	}
+	return ss
 }
 
 // anchorsAlt describes the reference marks of a chart for its alt text.

@@ -107,7 +107,10 @@
 // acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
 // URIs, all text escaped by html/template, answer first, warnings one
-// line per kind with the details folded. The charts are
+// line per kind with the details folded. The compare chart (ByInput)
+// plots each later input's cell as a ratio to the first input's, new ÷
+// old, with an interval that joins the two cells' intervals end to end,
+// hollow where the difference is not significant, and a line at 1. The charts are
 // a table (plot.go): each entry names its kind, the tables it selects (by
 // unit, or the primary table) and the function that draws them, over a
 // few drawing primitives (draw.go, bars.go, ticks.go). [Result]

@@ -250,7 +250,8 @@ func (r *Result) htmlPage() *htmlPage {
 	for _, p := range r.Pairs {
 		for _, row := range p.Rows {
 			pg.Pairs = append(pg.Pairs, htmlPair{Group: p.Group, Emulated: p.Emulated, Real: p.Label(), Workers: row.Workers,
-				EmuX: fmtX(row.Emulated) + "×", RealX: fmtX(row.Real) + "×", Ratio: fmtX(row.Ratio)})
+				EmuX: fmtX(row.Emulated) + "×" + fmtRange(row.EmuLo, row.EmuHi), RealX: fmtX(row.Real) + "×" + fmtRange(row.RealLo, row.RealHi),
+				Ratio: fmtX(row.Ratio) + fmtRange(row.RatioLo, row.RatioHi)})
 		}
 	}
 	for _, p := range r.Plots {
@@ -368,4 +369,13 @@ func anchorRefs(ids []string) []htmlLink {
 		}
 	}
 	return out
+}
+
+// fmtRange is an interval for a table cell, " (0.91–1.05)", or "" when
+// unknown.
+func fmtRange(lo, hi float64) string {
+	if lo == 0 && hi == 0 {
+		return ""
+	}
+	return " (" + fmtX(lo) + "–" + fmtX(hi) + ")"
 }
