@@ -30,6 +30,10 @@ type Anchor struct {
 	Chart string `json:"chart"`
 	Class string `json:"class"`
 	Unit  string `json:"unit,omitempty"`
+	// Workloads are the /workload keys whose work is the phenomenon's
+	// (pure bytecode for the GIL battle, not hashing in native code); none
+	// means any of the class.
+	Workloads []string `json:"workloads,omitempty"`
 	// Match says when a table measures the same phenomenon: it has a
 	// column whose mode's strategy in Python's words is Strategy (see
 	// pythonWords), in a group whose name contains Group ("" for any).
@@ -79,7 +83,8 @@ func Anchors() []Anchor { return append([]Anchor(nil), anchors...) }
 func anchorsFor(kind string, t *Table, words func(mode string) string) []Anchor {
 	var out []Anchor
 	for _, a := range anchors {
-		if a.Chart != kind || a.Class != t.Class || (a.Unit != "" && a.Unit != t.Unit) {
+		if a.Chart != kind || a.Class != t.Class || (a.Unit != "" && a.Unit != t.Unit) ||
+			(len(a.Workloads) > 0 && !contains(a.Workloads, t.Workload)) {
 			continue
 		}
 		if anchorMatches(a, t, words) {

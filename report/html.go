@@ -251,7 +251,7 @@ func (r *Result) htmlPage() *htmlPage {
 		for _, row := range p.Rows {
 			pg.Pairs = append(pg.Pairs, htmlPair{Group: p.Group, Emulated: p.Emulated, Real: p.Label(), Workers: row.Workers,
 				EmuX: fmtX(row.Emulated) + "×" + fmtRange(row.EmuLo, row.EmuHi), RealX: fmtX(row.Real) + "×" + fmtRange(row.RealLo, row.RealHi),
-				Ratio: fmtX(row.Ratio) + fmtRange(row.RatioLo, row.RatioHi)})
+				Ratio: fmtX(row.Ratio) + fmtRatioRange(row)})
 		}
 	}
 	for _, p := range r.Plots {
@@ -378,4 +378,13 @@ func fmtRange(lo, hi float64) string {
 		return ""
 	}
 	return " (" + fmtX(lo) + "–" + fmtX(hi) + ")"
+}
+
+// fmtRatioRange is a side-by-side ratio's interval, or, when its rounds
+// are too few for one, benchstat's "±∞" with their number.
+func fmtRatioRange(row PairRow) string {
+	if row.RatioLo == 0 && row.RatioHi == 0 && row.N > 0 {
+		return fmt.Sprintf(" (±∞: %d rounds)", row.N)
+	}
+	return fmtRange(row.RatioLo, row.RatioHi)
 }

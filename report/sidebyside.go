@@ -50,7 +50,9 @@ type PairRow struct {
 	Ratio    float64 `json:"ratio"` // Emulated / Real
 	RatioLo  float64 `json:"ratio_lo,omitempty"`
 	RatioHi  float64 `json:"ratio_hi,omitempty"`
-	// N is the number of rounds the ratio's interval is from.
+	// N is the number of rounds the ratio's interval is from; with too
+	// few (benchmath gives no finite interval below 6 at 95%), the ratio
+	// is of the medians and has no interval.
 	N int `json:"n,omitempty"`
 }
 
@@ -195,8 +197,10 @@ func pairOf(t, rt *Table, mode, cmode, realBase string, confidence float64) (Pai
 		pr := PairRow{Workers: row.Workers, Emulated: ex, Real: rx, Ratio: ex / rx}
 		pr.EmuLo, pr.EmuHi = speedupRange(e, e.Base, t.Better)
 		pr.RealLo, pr.RealHi = speedupRange(c, base, rt.Better)
-		if s, n, ok := ratioSummary(e, e.Base, c, base, t.Better, rt.Better, confidence); ok {
-			pr.Ratio, pr.RatioLo, pr.RatioHi, pr.N = s.Center, s.Lo, s.Hi, n
+		s, n, ok := ratioSummary(e, e.Base, c, base, t.Better, rt.Better, confidence)
+		pr.N = n
+		if ok {
+			pr.Ratio, pr.RatioLo, pr.RatioHi = s.Center, s.Lo, s.Hi
 		}
 		p.Rows = append(p.Rows, pr)
 	}
