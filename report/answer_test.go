@@ -65,6 +65,10 @@ func TestAnswerClasses(t *testing.T) {
 		if a.Recommended == "" || a.Text == "" || !strings.HasPrefix(a.Text, w) {
 			t.Errorf("%s: answer %+v", w, a)
 		}
+		// The strategy in Python's words, from the run's note lines.
+		if a.Recommended != r.Options.Baseline && (r.named(a.Recommended) == a.Recommended || !strings.Contains(a.Text, "use "+r.named(a.Recommended))) {
+			t.Errorf("%s: the answer does not name %s in Python's words:\n%s", w, a.Recommended, a.Text)
+		}
 		switch a.Class {
 		case "CPU":
 			if a.Workers != 2 {
