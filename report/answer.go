@@ -18,12 +18,17 @@ type Answer struct {
 	Group string `json:"group"`
 	Class string `json:"class"`
 	// Workers is the worker count the answer is for: the machine's cores
-	// for a CPU-bound workload, else the most workers the run measured.
+	// for a CPU-bound workload, for a mixed one the most workers up to the
+	// cores with a CPU-bound thread beside the I/O thread (mixed.go), else
+	// the most workers the run measured.
 	Workers int `json:"workers"`
 	Cores   int `json:"cores,omitempty"`
 	// Recommended is the rival with the best median when it beats the
 	// baseline's (the text says when the win is not significant), else the
-	// baseline itself.
+	// baseline itself. For a mixed workload it is the rival whose I/O
+	// thread keeps the best rate at Workers, whatever the baseline's (the
+	// I/O thread alone); P is then its comparison with the status quo at
+	// Workers, and Speedup its rate against the one alone.
 	Recommended string  `json:"recommended"`
 	Speedup     float64 `json:"speedup"`
 	P           float64 `json:"p"`
@@ -133,6 +138,11 @@ func (r *Result) answers() []Answer {
 }
 
 func (r *Result) answer(t *Table, cores int, sq string) (Answer, bool) {
+	if vocab.Class(t.Class) == vocab.ClassMixed {
+		if a, ok := r.mixedAnswer(t, cores, sq); ok {
+			return a, true
+		}
+	}
 	ri := answerRow(t, t.Class, cores)
 	a := Answer{Group: t.Group, Class: t.Class, Workers: t.Rows[ri].Workers, Cores: cores}
 	var cands []*Cell
@@ -166,7 +176,7 @@ func (r *Result) answer(t *Table, cores int, sq string) (Answer, bool) {
 		if !best.Significant() {
 			sig = fmt.Sprintf("not significant with n=%d+%d: rerun with more repetitions", best.Cmp.N1, best.Cmp.N2)
 		}
-		fmt.Fprintf(&b, "%s, %s: use %s — %s× %s %s (%s).", t.Group, where, a.Recommended, fmtX(a.Speedup), adj, r.Options.Baseline, sig)
+		fmt.Fprintf(&b, "%s, %s: use %s — %s× %s %s (%s).", t.Group, where, r.named(a.Recommended), fmtX(a.Speedup), adj, r.Options.Baseline, sig)
 		if len(cands) > 1 {
 			ru := cands[1]
 			a.RunnerUp, a.RunnerUpX = label(ru), x(ru)
@@ -174,7 +184,7 @@ func (r *Result) answer(t *Table, cores int, sq string) (Answer, bool) {
 			if cmp := t.assumption.Compare(ru.Sample, best.Sample); cmp.P > cmp.Alpha {
 				tie = ", not significantly behind"
 			}
-			fmt.Fprintf(&b, " Runner-up: %s, %s×%s.", a.RunnerUp, fmtX(a.RunnerUpX), tie)
+			fmt.Fprintf(&b, " Runner-up: %s, %s×%s.", r.named(a.RunnerUp), fmtX(a.RunnerUpX), tie)
 		}
 		a.Cost = r.costs(t.Group, a.Recommended, a.Workers)
 		if len(a.Cost) > 0 {
@@ -188,7 +198,7 @@ func (r *Result) answer(t *Table, cores int, sq string) (Answer, bool) {
 	if c := cellAt(t, sq, a.Workers); sq != "" && c != nil && c.Base != nil && finite(x(c)) {
 		a.StatusQuo, a.StatusQuoX = sq, x(c)
 		if sq != a.Recommended {
-			fmt.Fprintf(&b, " The status quo, %s, gives %s×.", sq, fmtX(a.StatusQuoX))
+			fmt.Fprintf(&b, " The status quo, %s, gives %s×.", r.named(sq), fmtX(a.StatusQuoX))
 		}
 	}
 	a.Evidence = r.evidence(t, a)
@@ -230,7 +240,7 @@ func (r *Result) evidence(t *Table, a Answer) []string {
 	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 	if a.StatusQuo != "" {
 		if c := cellAt(r.groupTable(g, UnitLockWait), a.StatusQuo, n); c != nil && c.Summary.Center > 0.005 {
-			out = append(out, fmt.Sprintf("under %s, workers wait for the lock %s of their time", a.StatusQuo, pct(c.Summary.Center)))
+			out = append(out, fmt.Sprintf("under %s, workers wait for the lock %s of their time", r.named(a.StatusQuo), pct(c.Summary.Center)))
 		}
 		if c := cellAt(r.groupTable(g, vocab.LockForcedDrops.Tidy()), a.StatusQuo, n); c != nil && c.Summary.Center >= 0.01 {
 			out = append(out, fmt.Sprintf("%s forced switches per task", fmtCount(c.Summary.Center)))
@@ -304,7 +314,7 @@ func (r *Result) ruleChecks(as []Answer) []RuleCheck {
 			word = "contradicts"
 		}
 		ev := fmt.Sprintf("%s: %s gives %s× at %s", a.Group, a.StatusQuo, fmtX(x), plural(a.Workers, "worker"))
-		if len(a.Evidence) > 0 && strings.HasPrefix(a.Evidence[0], "under "+a.StatusQuo+",") {
+		if len(a.Evidence) > 0 && strings.HasPrefix(a.Evidence[0], "under "+r.named(a.StatusQuo)) {
 			ev += " (" + a.Evidence[0] + ")"
 		}
 		out[i].Evidence = append(out[i].Evidence, ev+" — "+word)

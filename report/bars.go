@@ -34,6 +34,9 @@ type groupedBars struct {
 	n      int
 	series []barSeries
 	floor  float64 // where bars start: 0, or the axis minimum of a log axis
+	// refs are the values of reference lines drawn across the bars
+	// (published anchors): the axis includes them.
+	refs []float64
 }
 
 func (g *groupedBars) Plot(c draw.Canvas, p *plot.Plot) {
@@ -78,6 +81,9 @@ func (g *groupedBars) DataRange() (xmin, xmax, ymin, ymax float64) {
 			}
 		}
 	}
+	for _, v := range g.refs {
+		ymax = math.Max(ymax, v)
+	}
 	ymin = 0
 	if g.floor > 0 {
 		ymin = g.floor
@@ -102,6 +108,11 @@ func (g *groupedBars) logRange() (lo, hi float64) {
 			}
 		}
 	}
+	for _, v := range g.refs {
+		if v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
 	return lo, hi
 }
 
@@ -114,11 +125,11 @@ func (s swatch) Thumbnail(c *draw.Canvas) {
 	c.FillPolygon(s.color, []vg.Point{{X: x, Y: c.Min.Y}, {X: x + h, Y: c.Min.Y}, {X: x + h, Y: c.Max.Y}, {X: x, Y: c.Max.Y}})
 }
 
-func barChart(title, yLabel string, groups []string, ss []barSeries, cls benchunit.Class) (*plot.Plot, *plot.Legend) {
+func barChart(title, yLabel string, groups []string, ss []barSeries, cls benchunit.Class, refs ...float64) (*plot.Plot, *plot.Legend) {
 	p := newPlot(title)
 	leg := newLegend()
 	p.Y.Label.Text = yLabel
-	bars := &groupedBars{n: len(groups), series: ss}
+	bars := &groupedBars{n: len(groups), series: ss, refs: refs}
 	if lo, hi := bars.logRange(); hi/lo > 20 {
 		// One mode dwarfs the rest (native Go, usually): a log axis
 		// keeps the others readable.

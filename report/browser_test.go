@@ -91,10 +91,11 @@ type imageState struct {
 
 const sentinel = "gilbench-console-sentinel"
 
-// checkPage opens url in a new tab of the browser and collects the
-// images' state, the console messages, the visibility of the selectors
-// and a full-page screenshot.
-func checkPage(bctx context.Context, url string, selectors []string) (*pageCheck, error) {
+// checkPage opens url in a new tab of the browser, runs the script setup
+// (if any: what a reader clicks), and collects the images' state, the
+// console messages, the visibility of the selectors and a full-page
+// screenshot.
+func checkPage(bctx context.Context, url, setup string, selectors []string) (*pageCheck, error) {
 	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
 	// Subscribe to the console before loading, and read it on a
@@ -128,6 +129,11 @@ func checkPage(bctx context.Context, url string, selectors []string) (*pageCheck
 		return nil, fmt.Errorf("navigate: %w", err)
 	}
 	var err error
+	if setup != "" {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](setup)); err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+	}
 	pc.Images, err = chromedp.Run(ctx, chromedp.Evaluate[[]imageState](`Array.from(document.images).map(i => ({src: i.src.slice(0, 40), alt: i.alt, complete: i.complete, width: i.naturalWidth}))`))
 	if err != nil {
 		return nil, fmt.Errorf("images: %w", err)
@@ -216,8 +222,9 @@ func TestBrowser(t *testing.T) {
 	bctx := browser(t)
 	out := t.TempDir()
 	r, err := Build(context.Background(), Options{
-		Inputs: []Input{{Label: "synthetic-run", Path: "testdata/synthetic-run.txt"}},
-		OutDir: out,
+		Inputs:    []Input{{Label: "synthetic-run", Path: "testdata/synthetic-run.txt"}},
+		OutDir:    out,
+		Workloads: workloadFiles,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +235,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, err := checkPage(bctx, fileURL(rc.HTML), []string{"#answer li.answer", "#glossary table#modes", "table#pairs", "#sidebyside .plots img", ".plots img"})
+		pc, err := checkPage(bctx, fileURL(rc.HTML), "", []string{"#answer li.answer", "#glossary table#modes", "table#pairs", "#sidebyside .plots img", ".plots img"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +257,7 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(bad, []byte(page), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		pc, err := checkPage(bctx, fileURL(bad), []string{"#verdict", "table.cmp"})
+		pc, err := checkPage(bctx, fileURL(bad), "", []string{"#verdict", "table.cmp"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,8 +271,12 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("report", func(t *testing.T) {
 		selectors := []string{"#answer li.answer", "#rules li.rule", "#glossary table#strategies", "#glossary table#modes",
-			"#verdict li", "#meta table", "section.workload table.cmp", ".plots img"}
-		pc, err := checkPage(bctx, fileURL(r.HTML), selectors)
+			"#glossary table#workloads", "#anchors li.anchor", "#answer a.src", "pre.src", "#verdict li", "#meta table",
+			"section.workload table.cmp", ".plots img"}
+		// A reader opens every workload's source: it shows, and the page
+		// still fits the window.
+		open := `document.querySelectorAll("details.src").forEach(d => d.open = true)`
+		pc, err := checkPage(bctx, fileURL(r.HTML), open, selectors)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,4 +307,16 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("screenshot is only %d bytes", len(pc.Screenshot))
 		}
 	})
+}
+
+// workloadFiles describes the workloads that have a Python file in
+// ../workloads/py, as gilbench's catalogue does (the report does not
+// import it).
+func workloadFiles(name string) (WorkloadDoc, bool) {
+	file := strings.ReplaceAll(name, "-", "_") + ".py"
+	src, err := os.ReadFile(filepath.Join("..", "workloads", "py", file))
+	if err != nil {
+		return WorkloadDoc{}, false
+	}
+	return WorkloadDoc{Description: "the " + name + " workload", File: file, Python: string(src)}, true
 }

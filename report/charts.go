@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchunit"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -54,6 +55,15 @@ func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
+	marks := anchorsFor(ch.kind, t, pal.python)
+	for _, a := range marks {
+		lo, hi := math.NaN(), math.NaN()
+		if a.Lo > 0 && a.Hi > 0 {
+			lo, hi = a.Lo, a.Hi
+		}
+		ss = append(ss, series{label: a.Label, color: color.Black, marker: draw.PyramidGlyph{},
+			pts: []point{{float64(a.Workers), a.Value, lo, hi}}})
+	}
 	title := fmt.Sprintf("%s: speed-up over %s", t.Group, t.Baseline)
 	p, leg, err := lineChart(lineOpts{
 		title: title, xLabel: "workers", yLabel: "speed-up (×)",
@@ -63,13 +73,13 @@ func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	alt := fmt.Sprintf("Speed-up of each mode over %s against the number of workers for %s, with intervals and the ideal linear line.",
-		t.Baseline, t.Group)
-	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+	alt := fmt.Sprintf("Speed-up of each mode over %s against the number of workers for %s, with intervals and the ideal linear line%s.",
+		t.Baseline, t.Group, anchorsAlt(marks))
+	return withAnchors(render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg))(marks)
 }
 
 // throughputPlot: a rate by mode, a bar per worker count.
-func throughputPlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
+func throughputPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	t := ts[0]
 	if len(t.Cols) == 0 || len(t.Rows) == 0 {
 		return nil, nil
@@ -90,9 +100,24 @@ func throughputPlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
 		ss = append(ss, s)
 	}
 	title := fmt.Sprintf("%s: %s by mode", t.Group, t.Unit)
-	p, leg := barChart(title, t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
-	alt := fmt.Sprintf("Bar chart of %s for each mode of %s, one bar per worker count, with intervals.", t.Unit, t.Group)
-	return render(ch.kind+"-"+fileName(t.Unit)+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+	marks := anchorsFor(ch.kind, t, pal.python)
+	var refs []float64
+	for _, a := range marks {
+		refs = append(refs, a.Value)
+	}
+	p, leg := barChart(title, t.Unit, groups, ss, benchunit.ClassOf(t.Unit), refs...)
+	for i, a := range marks {
+		// A reference line across the bars, its citation in the legend.
+		v := a.Value
+		l := plotter.NewFunction(func(float64) float64 { return v })
+		l.Color = color.Black
+		l.Width = vg.Points(1)
+		l.Dashes = [][]vg.Length{{vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}[i%2]
+		p.Add(l)
+		leg.Add(a.Label, l)
+	}
+	alt := fmt.Sprintf("Bar chart of %s for each mode of %s, one bar per worker count, with intervals%s.", t.Unit, t.Group, anchorsAlt(marks))
+	return withAnchors(render(ch.kind+"-"+fileName(t.Unit)+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg))(marks)
 }
 
 // latencyPlot: latency percentiles against workers, a color per mode, a
@@ -193,25 +218,123 @@ func sharePlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, strings.ToUpper(alt[:1])+alt[1:], p, leg)
 }
 
-// comparePlot: the primary metric of each row, a bar per input.
+// comparePlot: the primary metric of each row of every later input as a
+// ratio to the first input's (new ÷ old), a point per row with its
+// interval, and the line of no change at 1. The interval combines the two
+// cells' intervals end to end ([new lo ÷ old hi, new hi ÷ old lo]), so it
+// is wider, never narrower, than the ratio's own; a hollow point is a
+// difference the Mann–Whitney U test does not find significant (benchstat's
+// "~").
 func comparePlot(ch *chart, _ *palette, ts []*Table) (*Plot, error) {
 	t := ts[0]
-	if len(t.Cols) < 2 {
+	if len(t.Cols) < 2 || t.Better == 0 {
 		return nil, nil
 	}
-	var groups []string
+	var names []string
 	for _, r := range t.Rows {
-		groups = append(groups, r.Label)
+		names = append(names, r.Label)
 	}
-	var ss []barSeries
-	for ci, col := range t.Cols {
-		s := barSeries{label: col.Label, color: seqColor(ci, len(t.Cols))}
-		for r := range t.Rows {
-			s.add(t.Cell(r, ci))
-		}
-		ss = append(ss, s)
+	ss := compareSeries(t)
+	dir := "< 1 is better"
+	if t.Better > 0 {
+		dir = "> 1 is better"
 	}
-	p, leg := barChart(fmt.Sprintf("%s: %s by input", t.Group, t.Unit), t.Unit, groups, ss, benchunit.ClassOf(t.Unit))
-	alt := fmt.Sprintf("Bar chart of %s for each mode and worker count of %s, one bar per input, with intervals.", t.Unit, t.Group)
+	p, leg, err := lineChart(lineOpts{
+		title:  fmt.Sprintf("%s: %s, new ÷ old", t.Group, t.Unit),
+		xLabel: t.RowKey, yLabel: fmt.Sprintf("ratio of %s (%s)", t.Unit, dir),
+		yMin: math.NaN(), yMax: math.NaN(), log2Y: true, xNames: names,
+		yTicks: plainTicks{},
+	}, ss)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	// Ticks at the rows, whatever the offsets of the points.
+	var ticks plot.ConstantTicks
+	for i, name := range names {
+		ticks = append(ticks, plot.Tick{Value: float64(i), Label: name})
+	}
+	p.X.Tick.Marker = ticks
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	if len(names) > 8 {
+		p.X.Tick.Label.Rotation = math.Pi / 2
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Color = color.Gray{0x60}
+	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(one)
+	leg.Add("no change", one)
+	if p.Y.Min > 1 {
+		p.Y.Min = 1 / 1.05
+	}
+	if p.Y.Max < 1 {
+		p.Y.Max = 1.05
+	}
+	ns := &plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: color.Gray{0x40}, Shape: draw.RingGlyph{}, Radius: vg.Points(4)}}
+	leg.Add("not significant (~)", ns)
+	alt := fmt.Sprintf("Ratio of %s of each later input to the first's (new ÷ old) for each mode and worker count of %s, with intervals; 1 is no change.", t.Unit, t.Group)
 	return render(ch.kind+"-"+fileName(t.Group), ch.kind, t.Group, alt, p, leg)
+}
+
+// compareSeries are comparePlot's points: for each later input, a series
+// of the significant ratios and one of the others, x the row index
+// (offset a little per input), y new ÷ old with its interval.
+func compareSeries(t *Table) []series {
+	n := len(t.Cols) - 1
+	var ss []series
+	for ci := 1; ci < len(t.Cols); ci++ {
+		sig := series{label: t.Cols[ci].Label + " ÷ " + t.Cols[0].Label, color: seqColor(ci, len(t.Cols)), marker: draw.CircleGlyph{}}
+		ns := series{color: sig.color, marker: draw.RingGlyph{}}
+		off := (float64(ci-1) - float64(n-1)/2) * 0.5 / float64(n)
+		for ri := range t.Rows {
+			c := t.Cell(ri, ci)
+			if c == nil || c.Base == nil || c.Base.Summary.Center == 0 || c.Incomplete() {
+				continue
+			}
+			b := c.Base.Summary
+			y := c.Summary.Center / b.Center
+			lo, hi := math.NaN(), math.NaN()
+			if b.Hi > 0 && b.Lo > 0 {
+				lo, hi = c.Summary.Lo/b.Hi, c.Summary.Hi/b.Lo
+			}
+			pt := point{float64(ri) + off, y, lo, hi}
+			if c.Significant() {
+				sig.pts = append(sig.pts, pt)
+			} else {
+				ns.pts = append(ns.pts, pt)
+			}
+		}
+		if len(sig.pts) == 0 {
+			// The legend names the input by its significant points.
+			sig.label, ns.label = "", sig.label
+		}
+		ss = append(ss, sig, ns)
+	}
+	return ss
+}
+
+// anchorsAlt describes the reference marks of a chart for its alt text.
+func anchorsAlt(marks []Anchor) string {
+	if len(marks) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, a := range marks {
+		parts = append(parts, a.Figure+" ("+a.Source+")")
+	}
+	return "; reference marks: " + strings.Join(parts, "; ")
+}
+
+// withAnchors records on a rendered plot the anchors drawn on it.
+func withAnchors(p *Plot, err error) func([]Anchor) (*Plot, error) {
+	return func(marks []Anchor) (*Plot, error) {
+		if err != nil || p == nil {
+			return p, err
+		}
+		for _, a := range marks {
+			p.Anchors = append(p.Anchors, a.ID)
+		}
+		return p, nil
+	}
 }

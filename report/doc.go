@@ -62,13 +62,26 @@
 // the machine's core count (CPU-bound) or the most workers, its speed-up
 // and cost (start-up, memory per worker), the runner-up, the status quo,
 // and why, from the run's own figures; then each class's rule of thumb,
-// checked against the status quo. The glossary names the strategies in
+// checked against the status quo. A mixed workload (the convoy, mixed.go)
+// is answered differently: its baseline is the I/O thread alone, so the
+// modes are compared with each other at one worker count with a CPU-bound
+// thread beside the I/O thread (the most workers up to the cores), on the
+// I/O thread's own rate (round trips/s), with the CPU side's cores kept
+// busy beside it. Modes are named with their strategy in Python's words
+// ("gil (threading)"), taken from their note lines. The glossary names the strategies in
 // Python's words with their PEPs from one data file (strategies.json) and
 // the run's modes as their note lines describe them ("# mode gil:
 // python=... doc=..."; vocab.ParseModeNote). A mode line's counterpart
 // ("mode-gil: rival counterpart=cpython-threads") puts the emulated mode
 // beside its real-CPython mode (sidebyside.go): a table of speed-ups and
-// their ratio, and one chart with both curves.
+// their ratio, and one chart with both curves. With Options.Workloads
+// (gilbench passes its catalogue's) the glossary lists each workload of
+// the run with its description and its Python source, folded, and every
+// answer and workload heading links to it. Published figures for the
+// phenomena the suite measures (anchors.go, anchors.json: Beazley's
+// convoy, CPython 2's GIL battle, the free-threaded build's cost) are
+// drawn as reference marks, with their citation, on the charts whose
+// tables measure the same thing, and listed with their sources.
 //
 // The verdict puts first the comparisons a reader came for. For a run:
 // per workload, at the highest worker count, the best rival against the
@@ -94,7 +107,10 @@
 // acquisitions per op against cs, a line per mode — then summary.csv,
 // summary.json and last report.html: one file, images embedded as data:
 // URIs, all text escaped by html/template, answer first, warnings one
-// line per kind with the details folded. The charts are
+// line per kind with the details folded. The compare chart (ByInput)
+// plots each later input's cell as a ratio to the first input's, new ÷
+// old, with an interval that joins the two cells' intervals end to end,
+// hollow where the difference is not significant, and a line at 1. The charts are
 // a table (plot.go): each entry names its kind, the tables it selects (by
 // unit, or the primary table) and the function that draws them, over a
 // few drawing primitives (draw.go, bars.go, ticks.go). [Result]

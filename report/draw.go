@@ -41,11 +41,16 @@ var modePalette = []color.RGBA{
 	{0xbc, 0xbd, 0x22, 0xff}, {0x1a, 0x1a, 0x1a, 0xff}, {0x7f, 0x7f, 0xff, 0xff},
 }
 
-// palette gives each mode its colour. It is not changed after
-// newPalette, so the plots, drawn concurrently, share one.
+// palette gives each mode its colour, and knows its strategy in Python's
+// words (for the published anchors, anchors.go). It is not changed once
+// the plots are drawn, concurrently, sharing one.
 type palette struct {
 	index map[string]int
+	words map[string]string // mode -> pythonWords; nil: none known
 }
+
+// python is mode's strategy in Python's words, or "".
+func (p *palette) python(mode string) string { return p.words[mode] }
 
 // newPalette numbers the modes in order.
 func newPalette(modes []string) *palette {
@@ -97,6 +102,9 @@ type series struct {
 	color  color.Color
 	dashes []vg.Length
 	pts    []point
+	// marker, if set, draws the points with it and no line: a reference
+	// mark (a published anchor), not a curve.
+	marker draw.GlyphDrawer
 }
 
 type errPoints []point
@@ -187,7 +195,12 @@ func lineChart(o lineOpts, ss []series) (*plot.Plot, *plot.Legend, error) {
 		scatter.Color = s.color
 		scatter.Shape = draw.CircleGlyph{}
 		scatter.Radius = vg.Points(2.5)
-		p.Add(line, scatter)
+		if s.marker != nil {
+			scatter.Shape, scatter.Radius = s.marker, vg.Points(4)
+			p.Add(scatter)
+		} else {
+			p.Add(line, scatter)
+		}
 		if len(errs) > 0 {
 			eb, err := plotter.NewYErrorBars(errs)
 			if err != nil {
@@ -197,7 +210,9 @@ func lineChart(o lineOpts, ss []series) (*plot.Plot, *plot.Legend, error) {
 			eb.CapWidth = vg.Points(5)
 			p.Add(eb)
 		}
-		if s.label != "" {
+		if s.label != "" && s.marker != nil {
+			leg.Add(s.label, scatter)
+		} else if s.label != "" {
 			leg.Add(s.label, line, scatter)
 		}
 	}

@@ -25,8 +25,10 @@ type htmlPage struct {
 	ByMode          bool // one run: the answer section is shown
 	Pairs           []htmlPair
 	PairPlots       []htmlPlot
+	Anchors         []AnchorUse
+	Workloads       []htmlWorkload
 	CPythonHint     string
-	Answers         []Answer
+	Answers         []htmlAnswer
 	Rules           []RuleCheck
 	Strategies      []Strategy
 	Modes           []htmlMode
@@ -68,10 +70,24 @@ type htmlMetaRow struct {
 	Values []string
 }
 
+// htmlAnswer is an answer and the glossary's ID of its workload.
+type htmlAnswer struct {
+	Answer
+	Workload, WorkloadName string
+}
+
+// htmlWorkload is a workload of the run in the glossary.
+type htmlWorkload struct {
+	ID, Name, Class, Description string
+	File, Python                 string
+}
+
 type htmlGroup struct {
 	ID, Name, Class string
-	Main, More      []htmlTable
-	Plots           []htmlPlot
+	// Workload is the glossary's ID of its workload ("" if not listed).
+	Workload   string
+	Main, More []htmlTable
+	Plots      []htmlPlot
 }
 
 type htmlTable struct {
@@ -98,6 +114,7 @@ type htmlPlot struct {
 	Alt, Title string
 	W, H       int
 	PNG, SVG   string
+	Refs       []htmlLink // the citations of the anchors drawn on it
 }
 
 type htmlLink struct{ Href, Text, Note string }
@@ -148,7 +165,7 @@ func (r *Result) htmlPage() *htmlPage {
 		pg.Verdict = append(pg.Verdict, htmlFinding{Text: f.Text, Class: verdictClass(f)})
 	}
 	pg.ByMode = o.Layout == ByMode
-	pg.Answers, pg.Rules, pg.Strategies, pg.Notes = r.Answers, r.Rules, Glossary(), known.Notes
+	pg.Rules, pg.Strategies, pg.Notes = r.Rules, Glossary(), known.Notes
 	pg.WarnSummary = r.WarningSummary()
 	for _, m := range r.Modes {
 		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
@@ -196,9 +213,21 @@ func (r *Result) htmlPage() *htmlPage {
 	for _, p := range r.Plots {
 		plots[p.Group] = append(plots[p.Group], p)
 	}
+	seenWorkload := map[string]bool{}
+
 	for gi, g := range r.Groups() {
 		ts := r.GroupTables(g)
 		hg := htmlGroup{ID: fmt.Sprintf("g%d-%s", gi+1, fileName(g)), Name: g, Class: ts[0].Class}
+		if w := ts[0].Workload; w != "" && o.Workloads != nil {
+			if d, ok := o.Workloads(w); ok {
+				hg.Workload = "wl-" + fileName(w)
+				if !seenWorkload[w] {
+					seenWorkload[w] = true
+					pg.Workloads = append(pg.Workloads, htmlWorkload{ID: hg.Workload, Name: w, Class: ts[0].Class,
+						Description: d.Description, File: d.File, Python: d.Python})
+				}
+			}
+		}
 		for ti, t := range ts {
 			ht := htmlTableOf(t, o.Confidence, fmt.Sprintf("%s-t%d", hg.ID, ti+1))
 			if ti == 0 {
@@ -214,10 +243,19 @@ func (r *Result) htmlPage() *htmlPage {
 		}
 		pg.Groups = append(pg.Groups, hg)
 	}
+	// The answers link to their workloads in the glossary.
+	for _, a := range r.Answers {
+		ha := htmlAnswer{Answer: a}
+		if t := primary(r.GroupTables(a.Group)); t != nil && seenWorkload[t.Workload] {
+			ha.Workload, ha.WorkloadName = "wl-"+fileName(t.Workload), t.Workload
+		}
+		pg.Answers = append(pg.Answers, ha)
+	}
 	for _, p := range r.Pairs {
 		for _, row := range p.Rows {
 			pg.Pairs = append(pg.Pairs, htmlPair{Group: p.Group, Emulated: p.Emulated, Real: p.Label(), Workers: row.Workers,
-				EmuX: fmtX(row.Emulated) + "×", RealX: fmtX(row.Real) + "×", Ratio: fmtX(row.Ratio)})
+				EmuX: fmtX(row.Emulated) + "×" + fmtRange(row.EmuLo, row.EmuHi), RealX: fmtX(row.Real) + "×" + fmtRange(row.RealLo, row.RealHi),
+				Ratio: fmtX(row.Ratio) + fmtRatioRange(row)})
 		}
 	}
 	for _, p := range r.Plots {
@@ -229,6 +267,9 @@ func (r *Result) htmlPage() *htmlPage {
 		pg.CPythonHint = r.noCPythonHint()
 	}
 	pg.Links = r.links()
+	if pg.ByMode {
+		pg.Anchors = r.Anchors
+	}
 	return pg
 }
 
@@ -317,5 +358,37 @@ func htmlPlotOf(p *Plot) htmlPlot {
 		Title: p.Title,
 		W:     p.Width, H: p.Height,
 		PNG: p.Name + ".png", SVG: p.Name + ".svg",
+		Refs: anchorRefs(p.Anchors),
 	}
+}
+
+// anchorRefs are the citations of the anchors with the given IDs.
+func anchorRefs(ids []string) []htmlLink {
+	var out []htmlLink
+	for _, id := range ids {
+		for _, a := range anchors {
+			if a.ID == id {
+				out = append(out, htmlLink{Href: a.URL, Text: a.Source, Note: a.Figure})
+			}
+		}
+	}
+	return out
+}
+
+// fmtRange is an interval for a table cell, " (0.91–1.05)", or "" when
+// unknown.
+func fmtRange(lo, hi float64) string {
+	if lo == 0 && hi == 0 {
+		return ""
+	}
+	return " (" + fmtX(lo) + "–" + fmtX(hi) + ")"
+}
+
+// fmtRatioRange is a side-by-side ratio's interval, or, when its rounds
+// are too few for one, benchstat's "±∞" with their number.
+func fmtRatioRange(row PairRow) string {
+	if row.RatioLo == 0 && row.RatioHi == 0 && row.N > 0 {
+		return fmt.Sprintf(" (±∞: %d rounds)", row.N)
+	}
+	return fmtRange(row.RatioLo, row.RatioHi)
 }

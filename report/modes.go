@@ -174,3 +174,54 @@ func describeModes(ms []vocab.ModeInfo) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// pythonWords names a mode's strategy as a Python programmer says it —
+// "threading", "multiprocessing", "free threading" — from the Python code
+// of its note line, or "" when the line names none of them.
+func pythonWords(m vocab.ModeInfo) string {
+	p := strings.ToLower(m.Python)
+	switch {
+	case p == "":
+		return ""
+	case strings.Contains(p, "plain loop"):
+		return "one thread"
+	case strings.Contains(p, "free-threaded") || strings.Contains(p, "no gil"):
+		return "free threading"
+	case strings.Contains(p, "multiprocessing"):
+		return "multiprocessing"
+	case strings.Contains(p, "interpreters") || strings.Contains(p, "sub-interpreter"):
+		return "sub-interpreters"
+	case strings.Contains(p, "asyncio"):
+		return "asyncio"
+	case strings.Contains(p, "cpython 2") || strings.Contains(p, "2.7"):
+		return "threading on CPython 2"
+	case strings.Contains(p, "threading"):
+		return "threading"
+	case strings.Contains(p, "no python") || strings.Contains(p, "plain go"):
+		return "plain Go"
+	}
+	return ""
+}
+
+// pythonWordsOf is the Python words of the mode of ms named mode, or "".
+func pythonWordsOf(ms []vocab.ModeInfo, mode string) string {
+	for _, m := range ms {
+		if m.Name == mode {
+			return pythonWords(m)
+		}
+	}
+	return ""
+}
+
+// named is a mode with its strategy in Python's words, "gil (threading)",
+// or the mode alone when its note line names none.
+func (r *Result) named(mode string) string {
+	for _, m := range r.Modes {
+		if m.Name == mode {
+			if w := pythonWords(m); w != "" && w != mode {
+				return mode + " (" + w + ")"
+			}
+		}
+	}
+	return mode
+}

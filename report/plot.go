@@ -22,6 +22,8 @@ type Plot struct {
 	PNG, SVG []byte
 	// Width and Height are the PNG's size in pixels.
 	Width, Height int
+	// Anchors are the IDs of the published figures drawn on it.
+	Anchors []string
 }
 
 // A chart is one kind of plot: the layout it belongs to, what it selects
@@ -112,6 +114,10 @@ func percentile(unit string) bool { return percentileUnit.MatchString(unit) }
 // goroutines (all of them finished when it returns), in a fixed order.
 func drawPlots(ctx context.Context, r *Result) ([]*Plot, error) {
 	pal := newPalette(modeNames(r.Modes))
+	pal.words = map[string]string{}
+	for _, m := range r.Modes {
+		pal.words[m.Name] = pythonWords(m)
+	}
 	var jobs []func() (*Plot, error)
 	add := func(c *chart, ts []*Table) {
 		for _, sel := range c.sel(ts) {

@@ -67,6 +67,21 @@ type Options struct {
 	// Title heads the HTML report. Default: "gilbench report: " and
 	// the input labels.
 	Title string
+
+	// Workloads, if set, describes a workload by its /workload key for
+	// the glossary: its one-line description and its Python source, which
+	// report.html embeds one click away. The report does not know the
+	// workloads itself (it never imports them); gilbench passes its
+	// catalogue's. Default (nil): the glossary lists no workloads.
+	Workloads func(name string) (WorkloadDoc, bool)
+}
+
+// A WorkloadDoc is what the glossary says of a workload.
+type WorkloadDoc struct {
+	Description string
+	// File is the name of the Python source file, Python its text ("" if
+	// the workload has none).
+	File, Python string
 }
 
 func (o Options) withDefaults() Options {
@@ -113,6 +128,9 @@ type Result struct {
 	Warnings []Warning
 	// Plots are the charts drawn (only when Options.OutDir is set).
 	Plots []*Plot
+	// Anchors are the published figures, each with the plots that draw
+	// it (ByMode, with Options.OutDir set).
+	Anchors []AnchorUse
 	// Files are the paths written, report.html last.
 	Files []string
 	// HTML is the path of report.html ("" if nothing was written).
@@ -145,6 +163,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if r.Plots, err = drawPlots(ctx, r); err != nil {
 		return nil, err
+	}
+	if opts.Layout == ByMode {
+		r.Anchors = anchorUses(r.Plots)
 	}
 	if err := r.write(ctx); err != nil {
 		return nil, err

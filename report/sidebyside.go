@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
 	"gonum.org/v1/plot/vg"
 
@@ -31,12 +32,62 @@ type Pair struct {
 	Rows      []PairRow `json:"rows"`
 }
 
-// A PairRow is one worker count of a Pair.
+// A PairRow is one worker count of a Pair. Each figure has its interval
+// (Lo, Hi; 0 when there are too few repetitions). A speed-up's interval is
+// its cell's over its baseline's median, as the speed-up charts draw it.
+// The ratio's is benchmath's interval of the median of the per-round
+// ratios: round i's emulated speed-up over round i's real one, each
+// against its baseline's round i (the runner interleaves the cells, so a
+// round's four cells ran side by side); Ratio is that median.
 type PairRow struct {
 	Workers  int     `json:"workers"`
 	Emulated float64 `json:"emulated"` // speed-up over the baseline
-	Real     float64 `json:"real"`     // speed-up over the baseline's counterpart
-	Ratio    float64 `json:"ratio"`    // Emulated / Real
+	EmuLo    float64 `json:"emulated_lo,omitempty"`
+	EmuHi    float64 `json:"emulated_hi,omitempty"`
+	Real     float64 `json:"real"` // speed-up over the baseline's counterpart
+	RealLo   float64 `json:"real_lo,omitempty"`
+	RealHi   float64 `json:"real_hi,omitempty"`
+	Ratio    float64 `json:"ratio"` // Emulated / Real
+	RatioLo  float64 `json:"ratio_lo,omitempty"`
+	RatioHi  float64 `json:"ratio_hi,omitempty"`
+	// N is the number of rounds the ratio's interval is from; with too
+	// few (benchmath gives no finite interval below 6 at 95%), the ratio
+	// is of the medians and has no interval.
+	N int `json:"n,omitempty"`
+}
+
+// speedupRange is c's interval as a speed-up over base's median.
+func speedupRange(c, base *Cell, better int) (lo, hi float64) {
+	b := base.Summary.Center
+	lo, hi = Speedup(c.Summary.Lo/b, better), Speedup(c.Summary.Hi/b, better)
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if !finite(lo, hi) {
+		return 0, 0
+	}
+	return lo, hi
+}
+
+// ratioSummary summarizes, round by round, (e/eb)/(c/cb) as speed-ups
+// (higher is better), at confidence; ok is false with fewer than two
+// common rounds.
+func ratioSummary(e, eb, c, cb *Cell, ebetter, cbetter int, confidence float64) (benchmath.Summary, int, bool) {
+	n := min(len(e.Reps), len(eb.Reps), len(c.Reps), len(cb.Reps))
+	if n < 2 {
+		return benchmath.Summary{}, n, false
+	}
+	vals := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		ex := Speedup(e.Reps[i]/eb.Reps[i], ebetter)
+		rx := Speedup(c.Reps[i]/cb.Reps[i], cbetter)
+		if !finite(ex, rx) || rx == 0 {
+			return benchmath.Summary{}, n, false
+		}
+		vals = append(vals, ex/rx)
+	}
+	s := benchmath.AssumeNothing.Summary(benchmath.NewSample(vals, &benchmath.DefaultThresholds), confidence)
+	return s, n, finite(s.Center, s.Lo, s.Hi)
 }
 
 // Label is how tables and legends name the real side: the counterpart and
@@ -96,7 +147,7 @@ func (r *Result) pairs() []Pair {
 				if rk := groupKeys(rt); !hasAll(rk, keys) || !hasAll(rk, ckeys) || claimedElsewhere(r.Modes, m, rk) {
 					continue
 				}
-				if p, ok := pairOf(t, rt, m.Name, cmode, realBase); ok {
+				if p, ok := pairOf(t, rt, m.Name, cmode, realBase, r.Options.Confidence); ok {
 					out = append(out, p)
 				}
 			}
@@ -120,7 +171,7 @@ func claimedElsewhere(modes []vocab.ModeInfo, m vocab.ModeInfo, realKeys []strin
 }
 
 // pairOf compares mode in t with cmode in rt, row by row.
-func pairOf(t, rt *Table, mode, cmode, realBase string) (Pair, bool) {
+func pairOf(t, rt *Table, mode, cmode, realBase string, confidence float64) (Pair, bool) {
 	p := Pair{Group: t.Group, Emulated: mode, Real: cmode, RealGroup: rt.Group}
 	var rb *Cell
 	if realBase != "" {
@@ -143,7 +194,15 @@ func pairOf(t, rt *Table, mode, cmode, realBase string) (Pair, bool) {
 		if !finite(ex, rx) || rx == 0 {
 			continue
 		}
-		p.Rows = append(p.Rows, PairRow{Workers: row.Workers, Emulated: ex, Real: rx, Ratio: ex / rx})
+		pr := PairRow{Workers: row.Workers, Emulated: ex, Real: rx, Ratio: ex / rx}
+		pr.EmuLo, pr.EmuHi = speedupRange(e, e.Base, t.Better)
+		pr.RealLo, pr.RealHi = speedupRange(c, base, rt.Better)
+		s, n, ok := ratioSummary(e, e.Base, c, base, t.Better, rt.Better, confidence)
+		pr.N = n
+		if ok {
+			pr.Ratio, pr.RatioLo, pr.RatioHi = s.Center, s.Lo, s.Hi
+		}
+		p.Rows = append(p.Rows, pr)
 	}
 	sort.Slice(p.Rows, func(i, j int) bool { return p.Rows[i].Workers < p.Rows[j].Workers })
 	return p, len(p.Rows) > 0
@@ -177,9 +236,8 @@ func sideBySidePlot(pal *palette, ps []Pair) (*Plot, error) {
 		e := series{label: p.Emulated + " (emulated)", color: pal.color(p.Emulated)}
 		rl := series{label: p.Label() + " (real)", color: pal.color(p.Emulated), dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
 		for _, row := range p.Rows {
-			nan := math.NaN()
-			e.pts = append(e.pts, point{float64(row.Workers), row.Emulated, nan, nan})
-			rl.pts = append(rl.pts, point{float64(row.Workers), row.Real, nan, nan})
+			e.pts = append(e.pts, point{float64(row.Workers), row.Emulated, orNaN(row.EmuLo), orNaN(row.EmuHi)})
+			rl.pts = append(rl.pts, point{float64(row.Workers), row.Real, orNaN(row.RealLo), orNaN(row.RealHi)})
 		}
 		ss = append(ss, e, rl)
 	}
@@ -194,6 +252,14 @@ func sideBySidePlot(pal *palette, ps []Pair) (*Plot, error) {
 	if err != nil || pl == nil {
 		return nil, err
 	}
-	alt := fmt.Sprintf("Speed-up against workers for %s: each emulated mode as a solid line, its real-CPython counterpart dashed in the same colour.", g)
+	alt := fmt.Sprintf("Speed-up against workers for %s: each emulated mode as a solid line, its real-CPython counterpart dashed in the same colour, with intervals.", g)
 	return render("real-"+fileName(g), "real", g, alt, pl, leg)
+}
+
+// orNaN is v, or NaN for 0 (an interval end that is unknown).
+func orNaN(v float64) float64 {
+	if v == 0 {
+		return math.NaN()
+	}
+	return v
 }

@@ -34,6 +34,17 @@ func TestSideBySide(t *testing.T) {
 					if len(p.Rows) != 3 {
 						t.Errorf("%s: %s: %d worker counts side by side; want 3", w, mode, len(p.Rows))
 					}
+					for _, row := range p.Rows {
+						// Every figure has its interval; the ratio's is from the 6 rounds.
+						if row.N != 6 || !(row.RatioLo <= row.Ratio && row.Ratio <= row.RatioHi && row.RatioLo < row.RatioHi) {
+							t.Errorf("%s: %s at %d workers: ratio %g (%g–%g) from %d rounds; want an interval around it from 6",
+								w, mode, row.Workers, row.Ratio, row.RatioLo, row.RatioHi, row.N)
+						}
+						if !(row.EmuLo <= row.Emulated && row.Emulated <= row.EmuHi && row.RealLo <= row.Real && row.Real <= row.RealHi) || row.EmuHi == 0 || row.RealHi == 0 {
+							t.Errorf("%s: %s at %d workers: emulated %g (%g–%g), real %g (%g–%g); want intervals around both",
+								w, mode, row.Workers, row.Emulated, row.EmuLo, row.EmuHi, row.Real, row.RealLo, row.RealHi)
+						}
+					}
 				}
 			}
 			if !found {
@@ -54,6 +65,9 @@ func TestSideBySide(t *testing.T) {
 	}
 	if !bytes.Contains(html, []byte(`id="pairs"`)) {
 		t.Error("report.html has no side-by-side table")
+	}
+	if !bytes.Contains(html, []byte(fmtRange(r.Pairs[0].Rows[0].RatioLo, r.Pairs[0].Rows[0].RatioHi)+"</td></tr>")) {
+		t.Error("the side-by-side table does not show the ratio's interval")
 	}
 
 	r, err = Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-run.txt"}}})

@@ -103,6 +103,10 @@ type Cell struct {
 	Workers int
 	Sample  *benchmath.Sample
 	Summary benchmath.Summary
+	// Reps are the repetitions' values in the order the run wrote them
+	// (Sample's are sorted): the i-th repetitions of two cells ran in the
+	// same round of an interleaved run.
+	Reps []float64
 	// Base is the cell this one is compared with, nil if none.
 	Base *Cell
 	// Cmp is the comparison with Base (valid when Base != nil).

@@ -237,7 +237,8 @@ func (b *builder) finish(o tableOpts) []*Table {
 					continue
 				}
 				vals := append([]float64(nil), bc.values...)
-				c := &Cell{Row: ri, Col: ci, Sample: benchmath.NewSample(vals, o.thresholds), Status: bc.status, Reason: bc.reason}
+				c := &Cell{Row: ri, Col: ci, Sample: benchmath.NewSample(vals, o.thresholds), Status: bc.status, Reason: bc.reason,
+					Reps: append([]float64(nil), bc.values...)}
 				c.Mode, c.Workers = t.Rows[ri].Mode, t.Rows[ri].Workers
 				if o.layout == ByMode {
 					c.Mode = t.Cols[ci].Label

@@ -295,6 +295,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	tbl.Header("workload", "class", "workers", "use", "speed-up", "runner-up", "status quo")
 	for _, a := range r.Answers {
 		x := fmtX(a.Speedup) + "×"
+		if a.Speedup == 0 { // a mixed workload's answer with no rate alone to compare with
+			x = "–"
+		}
 		if a.Recommended != r.Options.Baseline && !(a.P <= r.Options.Alpha) {
 			x += " (n.s.)"
 		}

@@ -77,9 +77,10 @@ func trimZeros(s string) string {
 	return num + suffix
 }
 
-// pow2Ticks marks powers of two (…, 0.5, 1, 2, 4, …) on a log axis,
-// labeled with SI prefixes (0.0625 is 62.5m, 8192 is 8.192k); lineChart
-// uses it only over a narrow range, where the labels stay short.
+// pow2Ticks marks powers of two (…, 0.5, 1, 2, 4, …) on a log axis, for
+// factors: plain numbers below 1000 (0.0625, 0.5, 512), SI prefixes above
+// (8.192k); lineChart uses it only over a narrow range, where the labels
+// stay short.
 type pow2Ticks struct{}
 
 func (pow2Ticks) Ticks(min, max float64) []plot.Tick {
@@ -89,7 +90,11 @@ func (pow2Ticks) Ticks(min, max float64) []plot.Tick {
 		if v < min || v > max {
 			continue
 		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: trimZeros(benchunit.Scale(v, benchunit.Decimal))})
+		label := sig4(v)
+		if v >= 1000 {
+			label = trimZeros(benchunit.Scale(v, benchunit.Decimal))
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
 	}
 	return ticks
 }
@@ -102,4 +107,18 @@ func sig4(v float64) string {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+// plainTicks are gonum's default ticks labeled as plain numbers with at
+// most 4 significant digits, for factors near 1 (0.8, 0.9, 1, 1.1).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = sig4(t.Value)
+		}
+	}
+	return ticks
 }

@@ -32,8 +32,12 @@ func TestSVGTickLabels(t *testing.T) {
 	if got := sigDigits("0.0625"); got != 3 {
 		t.Fatalf("sigDigits(0.0625) = %d", got)
 	}
-	for _, name := range []string{"synthetic-run", "synthetic-primes", "synthetic-cpython"} {
-		r, err := Build(context.Background(), Options{Inputs: []Input{{Label: name, Path: "testdata/" + name + ".txt"}}, OutDir: t.TempDir()})
+	for _, name := range []string{"synthetic-run", "synthetic-primes", "synthetic-cpython", "compare"} {
+		o := Options{Inputs: []Input{{Label: name, Path: "testdata/" + name + ".txt"}}, OutDir: t.TempDir()}
+		if name == "compare" {
+			o.Inputs, o.Layout = []Input{{Label: "A", Path: "testdata/compare-a.txt"}, {Label: "B", Path: "testdata/compare-b.txt"}}, ByInput
+		}
+		r, err := Build(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}

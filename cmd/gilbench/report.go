@@ -13,6 +13,7 @@ import (
 
 	"gilbench/report"
 	"gilbench/runner"
+	"gilbench/workloads"
 )
 
 // reportInputError is bad input to report or compare: it wraps the report
@@ -127,7 +128,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			out = filepath.Dir(out)
 		}
 	}
-	return build(ctx, "report", report.Options{Inputs: []report.Input{in}, Layout: report.ByMode, OutDir: out}, f, stdout, stderr)
+	return build(ctx, "report", report.Options{Inputs: []report.Input{in}, Layout: report.ByMode, OutDir: out, Workloads: workloadDoc}, f, stdout, stderr)
 }
 
 // cmdCompare is `gilbench compare`.
@@ -206,4 +207,18 @@ func build(ctx context.Context, name string, opts report.Options, f *reportFlags
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
+}
+
+// workloadDoc describes a built-in workload for the report's glossary: its
+// description and its Python source.
+func workloadDoc(name string) (report.WorkloadDoc, bool) {
+	w, err := workloads.Lookup(name)
+	if err != nil {
+		return report.WorkloadDoc{}, false
+	}
+	d := report.WorkloadDoc{Description: w.Description}
+	if src, ok := workloads.PythonSource(name); ok {
+		d.File, d.Python = workloads.PythonFileName(name), string(src)
+	}
+	return d, true
 }

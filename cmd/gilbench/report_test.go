@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	stdhtml "html"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"gilbench/report"
 	"gilbench/runner"
+	"gilbench/workloads"
 )
 
 // copyRun makes a run directory holding testdata file name as raw.txt.
@@ -59,6 +61,25 @@ func TestCmdReport(t *testing.T) {
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr: %s", stderr.String())
+	}
+	// The glossary has each built-in workload's description and Python
+	// source, and the answers link to them.
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := stdhtml.UnescapeString(string(page))
+	for _, w := range []string{"primes", "convoy"} {
+		src, ok := workloads.PythonSource(w)
+		if !ok {
+			t.Fatalf("%s has no Python source", w)
+		}
+		wl, _ := workloads.Lookup(w)
+		for _, want := range []string{`id="wl-` + w + `"`, `href="#wl-` + w + `"`, wl.Description, workloads.PythonFileName(w), string(src)} {
+			if !strings.Contains(text, want) {
+				t.Errorf("report.html lacks %.60q", want)
+			}
+		}
 	}
 }
 
