@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"gilbench/cpython"
 	"gilbench/runner"
 	"gilbench/workloads"
 )
@@ -19,13 +20,15 @@ type cell struct {
 	tasks    int
 	size     int64
 	settings runner.Settings
-	key      string // its figure's key
+	python   *cpython.Interpreter // a cpython-* mode's interpreter
+	key      string               // its figure's key
 	session  *runner.Session
 	samples  []float64
 }
 
-// measureGilbench measures the configurations of g together and returns their figures.
-func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figures, error) {
+// measureSide measures the configurations of side g together, in CPython py for a
+// cpython-* mode (nil for gilbench's own), and returns their figures.
+func (v *validator) measureSide(ctx context.Context, g side, py *cpython.Interpreter) (figures, error) {
 	var cells []*cell
 	metric := ""
 	if g.convoy {
@@ -36,7 +39,7 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			return nil, err
 		}
 		for k := range 3 {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: k + 1, tasks: k + 1, size: g.size, settings: g.settings, key: strconv.Itoa(k)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: k + 1, tasks: k + 1, size: g.size, settings: g.settings, python: py, key: strconv.Itoa(k)})
 		}
 		metric = "roundtrips/s"
 		if g.metric != "" {
@@ -49,7 +52,7 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			return nil, err
 		}
 		for _, n := range g.workers {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, key: strconv.Itoa(n)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, python: py, key: strconv.Itoa(n)})
 		}
 	}
 	if err := v.measure(ctx, cells, metric); err != nil {
@@ -93,7 +96,7 @@ func (v *validator) measure(ctx context.Context, cells []*cell, metric string) e
 		if err != nil {
 			return err
 		}
-		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size}
+		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size, Python: c.python}
 		if c.session, err = runner.Open(ctx, rc, env.Params, c.settings); err != nil {
 			return err
 		}
