@@ -7,7 +7,7 @@ import (
 	"gilbench/cpython"
 )
 
-// An interpreter is one of the CPythons the experiments need.
+// An interpreter is one of the CPythons the experiments need: an index of kinds.
 type interpreter int
 
 const (
@@ -16,10 +16,46 @@ const (
 	cpythonSub                    // CPython ≥ 3.13, with per-interpreter GILs
 )
 
-// missing says which interpreter was not found, in the table's "not run (no …)".
-func (i interpreter) missing() string {
-	return [...]string{cpython3: "python3", cpython2: "python2", cpythonSub: "python ≥ 3.13"}[i]
+// A kind of interpreter is how the table names it when it is missing ("not run (no
+// …)"), which names to look for, and which of the interpreters found will do.
+type kind struct {
+	missing string
+	names   func(o Options) []string
+	fits    func(py *cpython.Interpreter) bool
+	note    bool // the table shows the version of the interpreter beside its figures
 }
+
+// kinds are the interpreters by their index, in the header's order. Another file of
+// the package may add one (in an init function) with addKind.
+var kinds = []kind{
+	cpython3: {missing: "python3", names: func(o Options) []string { return []string{o.Python} },
+		fits: func(py *cpython.Interpreter) bool { return py.Major == 3 }},
+	cpython2: {missing: "python2", note: true,
+		names: func(o Options) []string {
+			if o.Python2 == "" {
+				return []string{"python2.7", "python2"}
+			}
+			return []string{o.Python2}
+		},
+		fits: func(py *cpython.Interpreter) bool { return py.Major == 2 }},
+	cpythonSub: {missing: "python ≥ 3.13", note: true,
+		names: func(o Options) []string {
+			if o.PythonSub == "" {
+				return []string{o.Python, "python3.14", "python3.13"}
+			}
+			return []string{o.PythonSub}
+		},
+		fits: hasSub},
+}
+
+// addKind adds a kind of interpreter and returns its index.
+func addKind(k kind) interpreter {
+	kinds = append(kinds, k)
+	return interpreter(len(kinds) - 1)
+}
+
+// missing says which interpreter was not found, in the table's "not run (no …)".
+func (i interpreter) missing() string { return kinds[i].missing }
 
 // pythons are the interpreters found; a missing one has no entry.
 type pythons map[interpreter]*cpython.Interpreter
@@ -29,32 +65,17 @@ func (p pythons) has(i interpreter) bool {
 	return ok
 }
 
-// findPythons looks for the interpreters that o names, or the default names on PATH (see
-// Options), and keeps those that run (cpython.Find: the driver's own probe). o has its
-// defaults filled in.
+// findPythons looks for each kind's interpreter among the names o gives, or the
+// default names on PATH (see Options), and keeps the first that runs (cpython.Find: the
+// driver's own probe) and fits. o has its defaults filled in.
 func findPythons(ctx context.Context, o Options) pythons {
 	found := pythons{}
-	if py := probe(ctx, o.Python); py != nil && py.Major == 3 {
-		found[cpython3] = py
-	}
-	names2 := []string{o.Python2}
-	if o.Python2 == "" {
-		names2 = []string{"python2.7", "python2"}
-	}
-	for _, n := range names2 {
-		if py := probe(ctx, n); py != nil && py.Major == 2 {
-			found[cpython2] = py
-			break
-		}
-	}
-	namesSub := []string{o.PythonSub}
-	if o.PythonSub == "" {
-		namesSub = []string{o.Python, "python3.14", "python3.13"}
-	}
-	for _, n := range namesSub {
-		if py := probe(ctx, n); py != nil && hasSub(py) {
-			found[cpythonSub] = py
-			break
+	for i, k := range kinds {
+		for _, n := range k.names(o) {
+			if py := probe(ctx, n); py != nil && k.fits(py) {
+				found[interpreter(i)] = py
+				break
+			}
 		}
 	}
 	return found
@@ -89,7 +110,7 @@ func (v *validator) measureCPython(ctx context.Context, p side) (figures, string
 		return nil, "", err
 	}
 	note := ""
-	if p.python == cpythonSub || p.python == cpython2 {
+	if kinds[p.python].note {
 		note = py.Version
 	}
 	return f, note, nil

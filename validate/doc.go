@@ -32,7 +32,8 @@
 // machine moved both, as a loaded machine moves the convoy). Run returns an error when a
 // behaviour is not reproduced.
 //
-// Other files of the package may add experiments with register (in an init function).
+// Other files of the package may add experiments with register and kinds of interpreter
+// with addKind (in an init function).
 //
 // Run writes its progress to stderr and the table to stdout. Bad Options are errors
 // wrapping runner.ErrUsage.

@@ -31,8 +31,8 @@ func printHeader(w io.Writer, o Options, py pythons) {
 		fmt.Fprintln(w, "CPython: not found (-python, -python2); showing gilbench's figures only")
 	} else {
 		var have []string
-		for _, i := range []interpreter{cpython3, cpython2, cpythonSub} {
-			if p, ok := py[i]; ok {
+		for i := range kinds {
+			if p, ok := py[interpreter(i)]; ok {
 				have = append(have, version(p))
 			}
 		}
