@@ -497,13 +497,23 @@ class ProcessPool(GatedPool):
 class SubinterpPool(GatedPool):
     """One sub-interpreter per worker, each with its own GIL, run from its own thread.
 
-    The thread takes jobs from the one job queue of the main interpreter and runs each
-    task in its interpreter; the task's result comes back through a pipe."""
+    Each interpreter runs its own job loop: one call into it per batch (_gb_batch), which
+    takes task ids from one job pipe shared by every interpreter (fixed 8-byte records,
+    each written in one write, so that a read of 8 bytes is always one whole id; a
+    negative id is the sentinel) and writes each result as one JSON line to one result
+    pipe that the main interpreter reads. os.read and os.write release the interpreter's
+    GIL while they wait. So the main interpreter, whose GIL every call into a
+    sub-interpreter would contend for, is out of the loop between tasks."""
 
-    RUN = ("import json as _json, os as _os\n"
-           "def _gb_run(i):\n"
-           "    v, lat, err = _gb_driver.run_task(_gb_task, i, _gb_size)\n"
-           "    _os.write(_gb_fd, (_json.dumps([i, v, lat, err]) + '\\n').encode())\n")
+    BATCH = ("import json as _json, os as _os, struct as _struct\n"
+             "def _gb_batch():\n"
+             "    while True:\n"
+             "        i = _struct.unpack('<q', _os.read(_gb_jobs, 8))[0]\n"
+             "        if i < 0:\n"
+             "            return\n"
+             "        v, lat, err = _gb_driver.run_task(_gb_task, i, _gb_size)\n"
+             "        err = err and err[:2000]  # a line under PIPE_BUF: one atomic write\n"
+             "        _os.write(_gb_out, (_json.dumps([i, v, lat, err]) + '\\n').encode())\n")
 
     def __init__(self, *args):
         GatedPool.__init__(self, *args)
@@ -512,56 +522,133 @@ class SubinterpPool(GatedPool):
         if getattr(self.mod, "SHARED", None):
             raise Skip("sub-interpreters share no Python objects; this workload's SHARED state needs threads or processes")
         self.api = subinterp_api()
-        self.jobs, self.results = queue.Queue(), queue.Queue()
+        self.cmds = [queue.Queue() for _ in range(self.n)]
+        self.results = queue.Queue()  # the host threads' at-gate and done messages
         self.go, self.resume = threading.Event(), threading.Semaphore(0)
+        self.jobs_r, self.jobs_w = os.pipe()
+        self.out_r, self.out_w = os.pipe()
+        self.pipe_size = pipe_size(self.jobs_w)
         self.interps, self.threads = [], []
         driver_dir = os.path.dirname(os.path.abspath(__file__))
         for k in range(self.n):
-            r, w = os.pipe()
             iid = self.api.create()
-            self.interps.append((iid, r, w))
+            self.interps.append(iid)
             code = ("import sys\nsys.path[:0] = %r\nimport driver as _gb_driver\n"
-                    "_gb_task, _, _ = _gb_driver.setup(%r, None)\n_gb_size = %d\n_gb_fd = %d\n"
-                    % ([driver_dir], self.conf, self.size, w)) + self.RUN
+                    "_gb_task, _, _ = _gb_driver.setup(%r, None)\n_gb_size = %d\n_gb_jobs = %d\n_gb_out = %d\n"
+                    % ([driver_dir], self.conf, self.size, self.jobs_r, self.out_w)) + self.BATCH
             err = self.api.run(iid, code)
             if err:
                 self.close()
                 raise Fault("sub-interpreter %d: %s" % (k, err))
-        for k, (iid, r, w) in enumerate(self.interps):
-            t = threading.Thread(target=work, name="interp-%d" % k,
-                                 args=(self.runner(iid, r), self.size, self.jobs, self.results, self.go, self.resume, k, False, no_figures))
+        for k, iid in enumerate(self.interps):
+            t = threading.Thread(target=self.host, name="interp-%d" % k, args=(k, iid))
             t.daemon = True
             t.start()
             self.threads.append(t)
 
-    def runner(self, iid, r):
-        api = self.api
+    def host(self, k, iid):
+        """The thread of interpreter k: per batch, meet at the gate, then run the
+        interpreter's job loop in one call."""
+        while True:
+            if self.cmds[k].get() == QUIT:
+                return
+            self.results.put((AT_GATE, k))
+            self.go.wait()
+            err = self.api.run(iid, "_gb_batch()")
+            self.results.put((DONE, k, err))
+            self.resume.acquire()
 
-        def run(i, size):
-            err = api.run(iid, "_gb_run(%d)" % i)
-            if err:
-                raise RuntimeError(err)
-            line = b""
-            while not line.endswith(b"\n"):
-                line += os.read(r, 65536)
-            j, v, lat, err = json.loads(line.decode())
-            if err:
-                raise TaskError(err)
-            return v
-        return run
+    def feed(self, records):
+        """Write task ids to the job pipe, one write of 8 bytes each."""
+        for b in records:
+            os.write(self.jobs_w, b)
+
+    def run(self, tasks):
+        import select
+        import struct
+        self.go.clear()
+        for q in self.cmds:
+            q.put(BEGIN)
+        for _ in range(self.n):
+            m = self.get(self.results)
+            if m[0] != AT_GATE:
+                raise Fault("message %r before the starting gun" % (m,))
+        # The batch's ids and a sentinel per interpreter, in the job pipe before the gun
+        # as far as it holds them (the interpreters wait at the gate, the pipe is empty:
+        # one write); the rest from a feeder thread, as the interpreters take them.
+        records = [struct.pack("<q", i) for i in range(tasks)] + [struct.pack("<q", -1)] * self.n
+        head = self.pipe_size // 8
+        os.write(self.jobs_w, b"".join(records[:head]))
+        feeder = None
+        if len(records) > head:
+            feeder = threading.Thread(target=self.feed, args=(records[head:],), name="feeder")
+            feeder.daemon = True
+        c0, t0 = cpu_seconds(), clock()
+        self.go.set()  # the starting gun
+        if feeder:
+            feeder.start()
+        results, buf, done = [], b"", []
+        while len(results) < tasks:
+            ready, _, _ = select.select([self.out_r], [], [], POLL)
+            if ready:
+                buf += os.read(self.out_r, 65536)
+                lines = buf.split(b"\n")
+                buf = lines.pop()
+                for line in lines:
+                    i, v, lat, err = json.loads(line.decode())
+                    results.append((i, v, lat, err))
+                continue
+            try:  # an interpreter whose job loop failed ends before the batch does
+                m = self.results.get_nowait()
+            except queue.Empty:
+                continue
+            done.append(m)
+            if m[2]:
+                raise Fault("sub-interpreter %d: %s" % (m[1], m[2]))
+        t1, c1 = clock(), cpu_seconds()
+        while len(done) < self.n:
+            m = self.get(self.results)
+            if m[0] != DONE or m[2]:
+                raise Fault("sub-interpreter %d after the batch: %r" % (m[1], m[2:]))
+            done.append(m)
+        if feeder:
+            feeder.join()
+        for _ in range(self.n):
+            self.resume.release()
+        res = summary(results, t1 - t0, c1 - c0, peak_rss())
+        res["metrics"] = {}
+        return res
 
     def close(self):
-        GatedPool.close(self)
+        for q in getattr(self, "cmds", []):
+            q.put(QUIT)
         for t in self.threads:
             t.join()
-        for iid, r, w in self.interps:
+        for iid in self.interps:
             try:
                 self.api.destroy(iid)
             except Exception:
                 pass
-            os.close(r)
-            os.close(w)
         self.interps = []
+        for fd in (self.jobs_r, self.jobs_w, self.out_r, self.out_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def pipe_size(fd):
+    """The capacity of a pipe in bytes: 1 MiB where Linux allows it, else what it has;
+    4096 (POSIX's least) where it cannot be asked."""
+    try:
+        import fcntl
+        try:
+            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except (IOError, OSError):
+            pass
+        return fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+    except (ImportError, IOError, OSError):
+        return 4096
 
 
 def subinterp_api():

@@ -205,7 +205,10 @@ func writeFile(t *testing.T, name, src string) string {
 func TestTaskException(t *testing.T) {
 	src := "def task(i, size):\n    if i == 3:\n        raise ValueError('bad task %d' % i)\n    return i\n"
 	for _, py := range pythons(t) {
-		for _, s := range []string{cpython.Seq, cpython.Threads, cpython.Process} {
+		for _, s := range []string{cpython.Seq, cpython.Threads, cpython.Process, cpython.Subinterp} {
+			if s == cpython.Subinterp && py.Subinterp == "" {
+				continue
+			}
 			p := writeFile(t, "boom.py", src)
 			d, err := cpython.Start(context.Background(), py, cpython.Config{Strategy: s, Workers: 2, Path: p, Size: 1})
 			if err != nil {
@@ -222,6 +225,34 @@ func TestTaskException(t *testing.T) {
 			d.Close()
 			noGroup(t, d.Pid)
 		}
+	}
+}
+
+// TestSubinterpLongBatch: a batch of more ids than the job pipe holds before the gun
+// (1 MiB: 131072 ids) is fed as the interpreters take them, and every result arrives.
+func TestSubinterpLongBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long batch")
+	}
+	for _, py := range pythons(t) {
+		if py.Subinterp == "" {
+			continue
+		}
+		p := writeFile(t, "ids.py", "def task(i, size):\n    return i\n")
+		d, err := cpython.Start(context.Background(), py, cpython.Config{Strategy: cpython.Subinterp, Workers: 2, Path: p, Size: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const tasks = 140_000
+		b, err := d.Batch(context.Background(), tasks)
+		if err != nil || b.Checksum != tasks*(tasks-1)/2 || len(b.Latencies) != tasks {
+			t.Errorf("%s: checksum %d, %d latencies, %v; want %d, %d", py.Key(), b.Checksum, len(b.Latencies), err, tasks*(tasks-1)/2, tasks)
+		}
+		if _, err := d.Batch(context.Background(), 7); err != nil {
+			t.Errorf("%s: the batch after: %v", py.Key(), err)
+		}
+		d.Close()
+		noGroup(t, d.Pid)
 	}
 }
 

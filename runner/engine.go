@@ -50,7 +50,7 @@ type Sample struct {
 
 // Open starts c's pool for the Env parameters params. Errors name the cell.
 func Open(ctx context.Context, c Cell, params workloads.Params, s Settings) (*Session, error) {
-	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: s, Python: c.Python}
+	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: s, Python: c.Python, Start: c.Start}
 	if c.Workload.Source == "" && !c.Mode.Rules().Python {
 		return nil, &SkipError{Reason: fmt.Sprintf("mode %s needs a built-in workload: %s is a Python file, which only the cpython-* modes run (until a compiler lands)",
 			c.Mode.Name(), c.Workload.Name)}

@@ -77,6 +77,7 @@ type Spec struct {
 	Workers  int
 	Settings Settings
 	Python   *cpython.Interpreter // the cell's CPython, for Python modes
+	Start    string               // the cell's multiprocessing start method; "" the interpreter's own
 }
 
 // Settings are the run-wide knobs recorded in the config lines. They cross the process
@@ -85,6 +86,10 @@ type Settings struct {
 	SwitchInterval time.Duration // new GIL switch interval (sys.setswitchinterval)
 	CheckInterval  int64         // legacy GIL check interval, in instructions
 	Trace          bool          // record lock trace events
+	// StartMethod is multiprocessing's start method for the CPython strategies that
+	// start worker processes (cpython-process): fork, spawn or forkserver; "" is each
+	// interpreter's own default. Their cells carry it as start=METHOD.
+	StartMethod string
 
 	// The cluster mode's (zero values: its defaults).
 	NATS          string        // server URL; "" starts one embedded in the cell

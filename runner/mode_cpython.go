@@ -24,6 +24,9 @@ type cpythonMode struct {
 	rules                Rules
 	// lacks says why py cannot run the strategy at all ("" if it can).
 	lacks func(py *cpython.Interpreter) string
+	// starts: the strategy starts worker processes with multiprocessing, at the cell's
+	// start method (Cell.Start, start=METHOD in its name).
+	starts bool
 }
 
 func (m *cpythonMode) Name() string     { return m.name }
@@ -36,19 +39,18 @@ func (m *cpythonMode) nameKeys(c Cell) string {
 		return ""
 	}
 	s := "/" + vocab.KeyPython + "=" + c.Python.Key()
-	if m.forks() {
-		s += "/" + vocab.KeyStart + "=" + startMethod(c.Python)
+	if m.starts {
+		s += "/" + vocab.KeyStart + "=" + startMethod(c.Python, c.Start)
 	}
 	return s
 }
 
-// forks reports whether the strategy's workers are processes made by a start method.
-func (m *cpythonMode) forks() bool {
-	return m.strategy == cpython.Process || m.strategy == cpython.MpPool
-}
-
-// startMethod is the start method a cell of py runs with: py's own default.
-func startMethod(py *cpython.Interpreter) string {
+// startMethod is the start method a cell of py runs with: the one asked for, else py's
+// own default.
+func startMethod(py *cpython.Interpreter, asked string) string {
+	if asked != "" {
+		return asked
+	}
 	if py.DefaultStart != "" {
 		return py.DefaultStart
 	}
@@ -69,8 +71,8 @@ func (m *cpythonMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		Strategy: m.strategy, Workers: spec.Workers, Size: spec.Size, Params: spec.Params,
 		SwitchInterval: spec.Settings.SwitchInterval, CheckInterval: spec.Settings.CheckInterval,
 	}
-	if m.forks() {
-		c.Start = startMethod(py)
+	if m.starts {
+		c.Start = startMethod(py, spec.Start)
 		if !py.HasStart(c.Start) {
 			return nil, &SkipError{Reason: fmt.Sprintf("Python %s has no multiprocessing start method %s", py.Version, c.Start)}
 		}
@@ -122,7 +124,7 @@ var (
 		desc: "real CPython, N threading.Thread workers over queue.Queue (real free threading on a free-threaded build: python=3.Nt)",
 		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true,
 			Idiom: "threading.Thread workers over queue.Queue, run by real CPython", Doc: "https://docs.python.org/3/library/threading.html"}}
-	cpythonProcess = &cpythonMode{name: "cpython-process", strategy: cpython.Process,
+	cpythonProcess = &cpythonMode{name: "cpython-process", strategy: cpython.Process, starts: true,
 		desc: "real CPython, N multiprocessing.Process workers over a JoinableQueue of jobs and a Queue of results",
 		rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: MaxProcessWorkers,
 			Idiom: "multiprocessing.Process workers over a JoinableQueue and a Queue, real CPython", Doc: "https://docs.python.org/3/library/multiprocessing.html"}}

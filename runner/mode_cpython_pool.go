@@ -15,8 +15,8 @@ import (
 // the imap_unordered call to its last result, and its checksum is checked like any
 // other cell's. The chunksize is the cell's name key vocab.KeyChunksize (from the
 // workload's sweep or -chunksize), so that its cells line up with process's chunked
-// ones; the start method is the interpreter's default, as for cpython-process.
-var cpythonMpPool = &cpythonMode{name: "cpython-pool", strategy: cpython.MpPool,
+// ones; the start method is -start's, else the interpreter's default, as for cpython-process.
+var cpythonMpPool = &cpythonMode{name: "cpython-pool", strategy: cpython.MpPool, starts: true,
 	desc: "real CPython, multiprocessing.Pool(N).imap_unordered(task, range(tasks), chunksize)",
 	rules: Rules{Role: vocab.Rival, OutOfProcess: true, Python: true, MaxWorkers: MaxProcessWorkers, OnRequest: true,
 		Idiom: "multiprocessing.Pool(N).imap_unordered(task, range(tasks), chunksize), real CPython",

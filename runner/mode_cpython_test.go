@@ -85,6 +85,44 @@ func TestCPythonModesRun(t *testing.T) {
 	}
 }
 
+// TestStartMethod: -start reaches the driver and the name (start=spawn); a method the
+// interpreter lacks is a skipped cell; an unknown one is bad input.
+func TestStartMethod(t *testing.T) {
+	cfg := quickConfig("primes")
+	cfg.Pythons = testPythons(t, "python3", "python2.7")
+	cfg.Modes = []string{"cpython-process", "cpython-threads"}
+	cfg.Workers = []int{2}
+	cfg.Count, cfg.Tasks, cfg.Size = 1, 4, 100
+	cfg.Settings.StartMethod = "vfork"
+	if _, err := Plan(cfg); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "start method must be one of fork, spawn, forkserver") {
+		t.Errorf("Plan with start method vfork: %v; want a usage error", err)
+	}
+	cfg.Settings.StartMethod = "spawn"
+	raw, err := runRaw(t, cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	if !strings.Contains(raw, "start-method: spawn") {
+		t.Errorf("raw.txt has no start-method config line:\n%s", raw)
+	}
+	got := outcomes(raw)
+	for _, py := range cfg.Pythons {
+		cell := "CPU/workload=primes/mode=cpython-process/workers=2/python=" + py.Key() + "/start=spawn"
+		o, ok := got[cell]
+		switch {
+		case !ok:
+			t.Errorf("no outcome for %s in:\n%s", cell, raw)
+		case py.HasStart("spawn") && o.Status != vocab.Completed:
+			t.Errorf("%s: %s", cell, o.Line())
+		case !py.HasStart("spawn") && (o.Status != vocab.Skipped || !strings.Contains(o.Reason, "spawn")):
+			t.Errorf("%s: %s; want skipped for want of spawn", cell, o.Line())
+		}
+		if _, ok := got["CPU/workload=primes/mode=cpython-threads/workers=2/python="+py.Key()]; !ok {
+			t.Errorf("cpython-threads of %s: no outcome, or a start= part it should not have:\n%s", py.Key(), raw)
+		}
+	}
+}
+
 // TestCPythonSkips: strategies an interpreter lacks are skipped cells, not failed ones.
 func TestCPythonSkips(t *testing.T) {
 	pys := testPythons(t, "python2.7")

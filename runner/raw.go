@@ -127,6 +127,7 @@ func configLines(cfg Config) []benchfmt.Config {
 		{"scaling", cfg.Scaling},
 		{"switch-interval", cfg.Settings.SwitchInterval.String()},
 		{"check-interval", strconv.FormatInt(cfg.Settings.CheckInterval, 10)},
+		{"start-method", cfg.Settings.StartMethod},
 		{"isolation", map[bool]string{false: "process-per-cell", true: "shared"}[cfg.Shared]},
 		{"order", map[bool]string{false: "interleaved", true: "sequential"}[cfg.Sequential]},
 	}

@@ -24,6 +24,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/perf/benchfmt"
@@ -67,6 +68,10 @@ type Config struct {
 	Pythons []*cpython.Interpreter
 }
 
+// StartMethods are the values of Settings.StartMethod: "" (each interpreter's own
+// default) and multiprocessing's start methods.
+var StartMethods = []string{"", "fork", "spawn", "forkserver"}
+
 // DefaultWorkloads is the matrix `make bench` runs.
 func DefaultWorkloads() []string {
 	return []string{"countdown", "primes", "mandelbrot", "sha256", "sleep", "http", "convoy"}
@@ -92,6 +97,9 @@ type Cell struct {
 	Size     int64
 	Variant  workloads.Variant    // one of the workload's Sweep, nil if it has none
 	Python   *cpython.Interpreter // the interpreter of a Python mode's cell
+	// Start is the multiprocessing start method a Python mode's cell asks for
+	// (Settings.StartMethod); "" is the interpreter's own default.
+	Start string
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix:
@@ -161,6 +169,9 @@ func Plan(cfg Config) ([]Cell, error) {
 	}
 	if cfg.Settings.SwitchInterval <= 0 {
 		return nil, fmt.Errorf("%w: switch interval must be positive, got %v", ErrUsage, cfg.Settings.SwitchInterval)
+	}
+	if !slices.Contains(StartMethods, cfg.Settings.StartMethod) {
+		return nil, fmt.Errorf("%w: start method must be one of %s, got %q", ErrUsage, strings.Join(StartMethods[1:], ", "), cfg.Settings.StartMethod)
 	}
 	if cfg.Settings.CheckInterval <= 0 {
 		return nil, fmt.Errorf("%w: check interval must be positive, got %d", ErrUsage, cfg.Settings.CheckInterval)
@@ -241,7 +252,11 @@ func Plan(cfg Config) ([]Cell, error) {
 						pys = cfg.Pythons
 					}
 					for _, py := range pys {
-						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py})
+						c := Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py}
+						if py != nil {
+							c.Start = cfg.Settings.StartMethod
+						}
+						cells = append(cells, c)
 					}
 				}
 			}

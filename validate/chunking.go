@@ -20,31 +20,33 @@ import (
 // chunkSizes are the chunksizes of the curve: one task per message, and 64.
 var chunkSizes = []string{"1", "64"}
 
+func init() {
+	register(func(sizes) []experiment { return []experiment{chunkingExperiment()} })
+}
+
 // chunkingExperiment is the experiment of the chunking curve and its rows.
 func chunkingExperiment() experiment {
 	const e = "chunking"
+	keys := append([]string{"seq"}, chunkSizes...)
 	return experiment{name: e,
-		gb: gilbenchSide{keys: append([]string{"seq"}, chunkSizes...), custom: func(ctx context.Context, v *validator) (figures, error) {
-			return v.measureChunking(ctx, "sequential", "process", nil)
-		}},
-		py: &cpythonSide{python: cpython3, custom: func(ctx context.Context, v *validator) (figures, string, error) {
-			py, err := cpython.Find(ctx, v.py[cpython3].path)
-			if err != nil {
-				return nil, "", err
-			}
-			f, err := v.measureChunking(ctx, "cpython-seq", "cpython-pool", py)
-			return f, "cpython-pool", err
-		}},
+		gb: side{mode: "process", workload: "tiny", customKeys: keys,
+			custom: func(ctx context.Context, v *validator, _ *cpython.Interpreter) (figures, error) {
+				return v.measureChunking(ctx, "sequential", "process", nil)
+			}},
+		py: &side{mode: "cpython-pool", workload: "tiny", python: cpython3, customKeys: keys,
+			custom: func(ctx context.Context, v *validator, py *cpython.Interpreter) (figures, error) {
+				return v.measureChunking(ctx, "cpython-seq", "cpython-pool", py)
+			}},
 		rows: []row{
 			{name: "process: tiny, chunksize=1", behaviour: "a job message per task costs more than the task: elapsed(2 workers, chunksize=1) / elapsed(one thread)",
-				target: "> 1", value: ratio(e+"/1", e+"/seq"), pass: above(1), show: showRatio},
+				target: "> 1", value: ratio(e+"/1", e+"/seq"), pass: above(1), show: showRatio, factor: 2},
 			{name: "process: tiny, chunksize=64", behaviour: "64 tasks per message pays: elapsed(chunksize=1) / elapsed(chunksize=64), 2 workers",
-				target: "≥ 1.5", value: ratio(e+"/1", e+"/64"), pass: atLeast(1.5), show: showRatio},
+				target: "≥ 1.5", value: ratio(e+"/1", e+"/64"), pass: atLeast(1.5), show: showRatio, factor: 3},
 		}}
 }
 
 // measureChunking measures the tiny workload under base (1 worker) and under pool at
-// 2 workers per chunksize, in CPython py for the Python modes.
+// 2 workers per chunksize, interleaved, in CPython py for the Python modes.
 func (v *validator) measureChunking(ctx context.Context, base, pool string, py *cpython.Interpreter) (figures, error) {
 	w, err := workloads.Lookup("tiny")
 	if err != nil {

@@ -16,15 +16,24 @@
 //
 // The CPython side (cpython.go) looks for the interpreters an experiment needs — CPython
 // 3, CPython 2 for the legacy GIL, CPython ≥ 3.13 for per-interpreter GILs — by name on
-// PATH or at the path given in Options, and runs cpython_validate.py in them (embedded;
-// stdlib only, Python 2.7 and 3.x). The script interleaves its repetitions the same way
-// and prints its measurements as one JSON object. A missing interpreter does not fail
-// the run: its experiments show why they were not run; a failed CPython run is reported
-// on stderr and shown as an error in the table.
+// PATH or at the path given in Options (cpython.Find), and measures the same
+// configurations through the cpython-* modes: the runner's engine, the one embedded
+// driver (cpython/driver.py) and the workloads' own Python files, the switch interval
+// set with sys.setswitchinterval from the side's Settings. Its repetitions interleave
+// the same way. A missing interpreter does not fail the run: its experiments show why
+// CPython did not run; a failed CPython run is reported on stderr and shown as an error
+// in the table.
 //
-// The result (render.go) is one table: each row's gilbench value and verdict, and
-// CPython's value judged against the same target, for comparison. Only gilbench's
-// verdicts count: Run returns an error when one of its behaviours is not reproduced.
+// The result (render.go) is one table: each row's gilbench value, CPython's value judged
+// against the same band, and gilbench's value as a share of CPython's. A row is
+// reproduced when gilbench's value is in its band and, where CPython ran, within the
+// row's stated factor of CPython's own figure from the same run; a value outside the
+// band is still reproduced when CPython's is outside it too and the two agree (the
+// machine moved both, as a loaded machine moves the convoy). Run returns an error when a
+// behaviour is not reproduced.
+//
+// Other files of the package may add experiments with register and kinds of interpreter
+// with addKind (in an init function).
 //
 // Run writes its progress to stderr and the table to stdout. Bad Options are errors
 // wrapping runner.ErrUsage.

@@ -6,9 +6,11 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"gilbench/cpython"
 	"gilbench/runner"
 )
 
@@ -17,42 +19,47 @@ import (
 // are kept under "experiment/key", so that a row may read another experiment's too.
 type experiment struct {
 	name string
-	gb   gilbenchSide
-	py   *cpythonSide // nil: no CPython counterpart
+	gb   side
+	py   *side // a cpython-* mode; nil: no CPython counterpart
 	rows []row
 }
 
-// gilbenchSide is what gilbench measures for an experiment: mode on workload at each
-// worker count, the figures being the median elapsed seconds keyed by worker count; or,
-// with convoy set, the convoy workload beside 0, 1 and 2 CPU-bound threads, the figures
-// being its median round trips per second keyed by their number.
-type gilbenchSide struct {
+// side is what one side of an experiment measures, through runner.Open like any cell:
+// mode on workload at each worker count, the figures being the median elapsed seconds
+// keyed by worker count; or, with convoy set, the convoy workload beside 0, 1 and 2
+// CPU-bound threads (workers 1, 2, 3, a task each), the figures being its median round
+// trips per second keyed by their number. CPython's side is the same with a cpython-*
+// mode (one driver, cpython/driver.py) in the interpreter python.
+type side struct {
 	mode     string
 	workload string
+	python   interpreter // CPython's side: which CPython
 	settings runner.Settings
 	tasks    int
 	size     int64
 	workers  []int
 	convoy   bool   // workload, tasks and workers follow from it
 	metric   string // convoy: the figure read, by unit; "" is roundtrips/s
-	// custom, if set, measures the side instead (chunking.go), and keys are the keys of
-	// its figures, which CPython's side shares.
-	custom func(ctx context.Context, v *validator) (figures, error)
-	keys   []string
+	// custom, if set, measures the side instead, in CPython py for a cpython-* side
+	// (chunking.go: several modes and variants interleaved in one measurement), and
+	// customKeys are the keys of its figures.
+	custom     func(ctx context.Context, v *validator, py *cpython.Interpreter) (figures, error)
+	customKeys []string
 }
 
-// cpythonSide is what the CPython script runs for an experiment (see cpython_validate.py):
-// the figures are the medians of its measurements, keyed by thread count.
-type cpythonSide struct {
-	kind     string      // the script's experiment: cpu, sleep, http, subinterp, convoy, asyncio-cpu, asyncio-sleep
-	python   interpreter // which CPython
-	workload string      // cpu: countdown or primes
-	tasks    int         // not for convoy
-	size     int64
-	interval float64 // the switch interval in seconds; 0: CPython's default
-	threads  []int   // convoy: CPU-bound threads beside it
-	// custom, if set, measures the side instead of the script (chunking.go).
-	custom func(ctx context.Context, v *validator) (figures, string, error)
+// keys are the keys of the side's figures.
+func (s side) keys() []string {
+	var ks []string
+	if s.custom != nil {
+		return s.customKeys
+	}
+	if s.convoy {
+		return []string{"0", "1", "2"}
+	}
+	for _, n := range s.workers {
+		ks = append(ks, strconv.Itoa(n))
+	}
+	return ks
 }
 
 // A row is one behaviour to reproduce, its target, and how to read it from the figures.
@@ -61,6 +68,10 @@ type row struct {
 	value                   func(f figures) (float64, bool)
 	pass                    func(x float64) bool
 	show                    func(f figures, x float64) string
+	// factor is how far gilbench's value may lie from CPython's own figure of the same
+	// run, either way (gilbench/CPython in [1/factor, factor]); 0 for a row without a
+	// CPython counterpart.
+	factor float64
 }
 
 // sizes are the experiments' sizes, full or quick.
@@ -88,8 +99,24 @@ func sizesFor(quick bool) sizes {
 		ioTasks: 64, sleepUs: 8000, httpGets: 4, convoyMs: 300, pySubSize: 160_000, warmup: 1}
 }
 
+// registered are the tables of experiments that other files of the package add (in an
+// init function), run after the core table in the order they were added.
+var registered []func(s sizes) []experiment
+
+// register adds a table of experiments.
+func register(table func(s sizes) []experiment) { registered = append(registered, table) }
+
 // experiments is the table of experiments at sizes s, in the order they run.
 func experiments(s sizes) []experiment {
+	es := core(s)
+	for _, t := range registered {
+		es = append(es, t(s)...)
+	}
+	return es
+}
+
+// core is the core table: the behaviours of docs/design/GIL.md.
+func core(s sizes) []experiment {
 	gil := runner.DefaultSettings()
 	tiny := gil
 	tiny.SwitchInterval = 10 * time.Microsecond
@@ -98,95 +125,99 @@ func experiments(s sizes) []experiment {
 	cpuRows := func(e, w string) []row {
 		return []row{
 			{name: "gil: " + w + ", 2 threads", behaviour: "CPU-bound threads get no speedup: elapsed(2 threads) / elapsed(1)",
-				target: "0.90–1.25", value: ratio(e+"/2", e+"/1"), pass: between(0.9, 1.25), show: showRatio},
+				target: "0.90–1.25", value: ratio(e+"/2", e+"/1"), pass: between(0.9, 1.25), show: showRatio, factor: 1.25},
 			{name: "gil: " + w + ", 4 threads", behaviour: "nor with 4: elapsed(4 threads) / elapsed(1)",
-				target: "0.90–1.25", value: ratio(e+"/4", e+"/1"), pass: between(0.9, 1.25), show: showRatio},
+				target: "0.90–1.25", value: ratio(e+"/4", e+"/1"), pass: between(0.9, 1.25), show: showRatio, factor: 1.25},
 		}
 	}
 	drop := func(e, k string) func(figures) (float64, bool) { return ratio(e+"/"+k, e+"/0") }
-	convoy := func(mode string, st runner.Settings) gilbenchSide {
-		return gilbenchSide{mode: mode, settings: st, size: s.convoyMs, convoy: true}
+	// on is a side of mode on workload; py puts the same on CPython's side.
+	on := func(mode, w string, st runner.Settings, tasks int, size int64, workers ...int) side {
+		return side{mode: mode, workload: w, settings: st, tasks: tasks, size: size, workers: workers}
 	}
-	pyConvoy := func(py interpreter, interval float64) *cpythonSide {
-		return &cpythonSide{kind: "convoy", python: py, size: s.convoyMs, interval: interval, threads: []int{0, 1, 2}}
+	py := func(i interpreter, sd side) *side {
+		sd.python = i
+		return &sd
+	}
+	convoy := func(mode string, st runner.Settings) side {
+		return side{mode: mode, settings: st, size: s.convoyMs, convoy: true}
 	}
 	return []experiment{
 		{name: "cpu-countdown",
-			gb:   gilbenchSide{mode: "gil", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2, 4}},
-			py:   &cpythonSide{kind: "cpu", python: cpython3, workload: "countdown", tasks: s.cdTasks, size: s.pyCdSize, threads: []int{1, 2, 4}},
+			gb:   on("gil", "countdown", gil, s.cdTasks, s.cdSize, 1, 2, 4),
+			py:   py(cpython3, on("cpython-threads", "countdown", gil, s.cdTasks, s.pyCdSize, 1, 2, 4)),
 			rows: cpuRows("cpu-countdown", "countdown")},
 		{name: "cpu-primes",
-			gb:   gilbenchSide{mode: "gil", workload: "primes", settings: gil, tasks: s.prTasks, size: s.prSize, workers: []int{1, 2, 4}},
-			py:   &cpythonSide{kind: "cpu", python: cpython3, workload: "primes", tasks: s.prTasks, size: s.pyPrSize, threads: []int{1, 2, 4}},
+			gb:   on("gil", "primes", gil, s.prTasks, s.prSize, 1, 2, 4),
+			py:   py(cpython3, on("cpython-threads", "primes", gil, s.prTasks, s.pyPrSize, 1, 2, 4)),
 			rows: cpuRows("cpu-primes", "primes")},
 		{name: "tiny-interval",
-			gb: gilbenchSide{mode: "gil", workload: "countdown", settings: tiny, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 4}},
-			py: &cpythonSide{kind: "cpu", python: cpython3, workload: "countdown", tasks: s.cdTasks, size: s.pyCdSize, interval: 10e-6, threads: []int{1, 4}},
+			gb: on("gil", "countdown", tiny, s.cdTasks, s.cdSize, 1, 4),
+			py: py(cpython3, on("cpython-threads", "countdown", tiny, s.cdTasks, s.pyCdSize, 1, 4)),
 			rows: []row{{name: "gil at 10 µs: countdown, 4 threads", behaviour: "a tiny switch interval makes CPU-bound threads thrash: elapsed(4) / elapsed(1)",
-				target: "> 1.10", value: ratio("tiny-interval/4", "tiny-interval/1"), pass: above(1.1), show: showRatio}}},
+				target: "> 1.10", value: ratio("tiny-interval/4", "tiny-interval/1"), pass: above(1.1), show: showRatio, factor: 1.5}}},
 		{name: "legacy-battle",
-			gb: gilbenchSide{mode: "gil-legacy", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2}},
-			py: &cpythonSide{kind: "cpu", python: cpython2, workload: "countdown", tasks: s.cdTasks, size: s.pyCdSize, threads: []int{1, 2}},
+			gb: on("gil-legacy", "countdown", gil, s.cdTasks, s.cdSize, 1, 2),
+			py: py(cpython2, on("cpython-threads", "countdown", gil, s.cdTasks, s.pyCdSize, 1, 2)),
 			rows: []row{{name: "gil-legacy: countdown, 2 threads", behaviour: "the GIL battle: 2 CPU-bound threads on 2 cores are slower than 1: elapsed(2) / elapsed(1)",
-				target: "≥ 1.25", value: ratio("legacy-battle/2", "legacy-battle/1"), pass: atLeast(1.25), show: showRatio}}},
+				target: "≥ 1.25", value: ratio("legacy-battle/2", "legacy-battle/1"), pass: atLeast(1.25), show: showRatio, factor: 1.5}}},
 		{name: "io-sleep",
-			gb: gilbenchSide{mode: "gil", workload: "sleep", settings: gil, tasks: s.ioTasks, size: s.sleepUs, workers: []int{1, 8}},
-			py: &cpythonSide{kind: "sleep", python: cpython3, tasks: s.ioTasks, size: s.sleepUs, threads: []int{1, 8}},
+			gb: on("gil", "sleep", gil, s.ioTasks, s.sleepUs, 1, 8),
+			py: py(cpython3, on("cpython-threads", "sleep", gil, s.ioTasks, s.sleepUs, 1, 8)),
 			rows: []row{{name: "gil: sleep, 8 threads", behaviour: "I/O-bound threads overlap their waits: speedup elapsed(1) / elapsed(8)",
-				target: "≥ 6", value: ratio("io-sleep/1", "io-sleep/8"), pass: atLeast(6), show: showRatio}}},
+				target: "≥ 6", value: ratio("io-sleep/1", "io-sleep/8"), pass: atLeast(6), show: showRatio, factor: 1.5}}},
 		{name: "io-http",
-			gb: gilbenchSide{mode: "gil", workload: "http", settings: gil, tasks: s.ioTasks, size: s.httpGets, workers: []int{1, 8}},
-			py: &cpythonSide{kind: "http", python: cpython3, tasks: s.ioTasks, size: s.httpGets, threads: []int{1, 8}},
+			gb: on("gil", "http", gil, s.ioTasks, s.httpGets, 1, 8),
+			py: py(cpython3, on("cpython-threads", "http", gil, s.ioTasks, s.httpGets, 1, 8)),
 			rows: []row{{name: "gil: http, 8 threads", behaviour: "the same for HTTP requests to a local server (2 ms latency): speedup",
-				target: "≥ 6", value: ratio("io-http/1", "io-http/8"), pass: atLeast(6), show: showRatio}}},
+				target: "≥ 6", value: ratio("io-http/1", "io-http/8"), pass: atLeast(6), show: showRatio, factor: 1.5}}},
 		{name: "convoy-5ms",
-			gb: convoy("gil", gil), py: pyConvoy(cpython3, 5e-3),
+			gb: convoy("gil", gil), py: py(cpython3, convoy("cpython-threads", gil)),
 			rows: []row{
 				{name: "gil convoy at 5 ms: beside 1 CPU thread", behaviour: "convoy effect (bpo-7946): round trips/s beside 1 CPU-bound thread, of alone",
-					target: "≤ 1/20", value: drop("convoy-5ms", "1"), pass: atMost(1.0 / 20), show: showDrop("convoy-5ms/1", "convoy-5ms/0")},
+					target: "≤ 1/20", value: drop("convoy-5ms", "1"), pass: atMost(1.0 / 20), show: showDrop("convoy-5ms/1", "convoy-5ms/0"), factor: 3},
 				{name: "gil convoy at 5 ms: beside 2 CPU threads", behaviour: "worse beside 2 CPU-bound threads",
-					target: "≤ 1/100", value: drop("convoy-5ms", "2"), pass: atMost(1.0 / 100), show: showDrop("convoy-5ms/2", "convoy-5ms/0")},
+					target: "≤ 1/100", value: drop("convoy-5ms", "2"), pass: atMost(1.0 / 100), show: showDrop("convoy-5ms/2", "convoy-5ms/0"), factor: 3},
 			}},
 		{name: "convoy-0.1ms",
-			gb: convoy("gil", fast), py: pyConvoy(cpython3, 1e-4),
+			gb: convoy("gil", fast), py: py(cpython3, convoy("cpython-threads", fast)),
 			rows: []row{
 				{name: "gil convoy at 0.1 ms: beside 1", behaviour: "a shorter interval shrinks the convoy: drop at 5 ms / drop at 0.1 ms, beside 1 CPU thread",
-					target: "≥ 5", value: dropRatio("1"), pass: atLeast(5), show: showRatio},
+					target: "≥ 5", value: dropRatio("1"), pass: atLeast(5), show: showRatio, factor: 3},
 				{name: "gil convoy at 0.1 ms: beside 2", behaviour: "the same beside 2 CPU-bound threads",
-					target: "≥ 5", value: dropRatio("2"), pass: atLeast(5), show: showRatio},
+					target: "≥ 5", value: dropRatio("2"), pass: atLeast(5), show: showRatio, factor: 3},
 			}},
 		{name: "convoy-legacy",
-			gb: convoy("gil-legacy", gil), py: pyConvoy(cpython2, 0),
+			gb: convoy("gil-legacy", gil), py: py(cpython2, convoy("cpython-threads", gil)),
 			rows: []row{
 				{name: "gil-legacy: convoy beside 1", behaviour: "no convoy under the legacy GIL: round trips/s beside 1 CPU-bound thread, of alone",
-					target: "≥ 1/3", value: drop("convoy-legacy", "1"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/1", "convoy-legacy/0")},
+					target: "≥ 1/3", value: drop("convoy-legacy", "1"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/1", "convoy-legacy/0"), factor: 2},
 				{name: "gil-legacy: convoy beside 2", behaviour: "nor beside 2",
-					target: "≥ 1/3", value: drop("convoy-legacy", "2"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/2", "convoy-legacy/0")},
+					target: "≥ 1/3", value: drop("convoy-legacy", "2"), pass: atLeast(1.0 / 3), show: showDrop("convoy-legacy/2", "convoy-legacy/0"), factor: 2},
 			}},
 		{name: "asyncio-sleep",
-			gb: gilbenchSide{mode: "asyncio", workload: "sleep", settings: gil, tasks: s.ioTasks, size: s.sleepUs, workers: []int{1, 8}},
-			py: &cpythonSide{kind: "asyncio-sleep", python: cpython3, tasks: s.ioTasks, size: s.sleepUs, threads: []int{1, 8}},
+			gb: on("asyncio", "sleep", gil, s.ioTasks, s.sleepUs, 1, 8),
+			py: py(cpython3, on("cpython-asyncio", "sleep", gil, s.ioTasks, s.sleepUs, 1, 8)),
 			rows: []row{{name: "asyncio: sleep, 8 coroutines", behaviour: "awaited I/O overlaps on one thread: speedup elapsed(1) / elapsed(8)",
-				target: "≥ 6", value: ratio("asyncio-sleep/1", "asyncio-sleep/8"), pass: atLeast(6), show: showRatio}}},
+				target: "≥ 6", value: ratio("asyncio-sleep/1", "asyncio-sleep/8"), pass: atLeast(6), show: showRatio, factor: 1.5}}},
 		{name: "asyncio-primes",
-			gb: gilbenchSide{mode: "asyncio", workload: "primes", settings: gil, tasks: s.prTasks, size: s.prSize, workers: []int{1, 2}},
-			py: &cpythonSide{kind: "asyncio-cpu", python: cpython3, workload: "primes", tasks: s.prTasks, size: s.pyPrSize, threads: []int{1, 2}},
+			gb: on("asyncio", "primes", gil, s.prTasks, s.prSize, 1, 2),
+			py: py(cpython3, on("cpython-asyncio", "primes", gil, s.prTasks, s.pyPrSize, 1, 2)),
 			rows: []row{{name: "asyncio: primes, 2 coroutines", behaviour: "CPU work never yields: elapsed(2 coroutines) / elapsed(1)",
-				target: "0.90–1.15", value: ratio("asyncio-primes/2", "asyncio-primes/1"), pass: between(0.9, 1.15), show: showRatio}}},
+				target: "0.90–1.15", value: ratio("asyncio-primes/2", "asyncio-primes/1"), pass: between(0.9, 1.15), show: showRatio, factor: 1.25}}},
 		{name: "convoy-asyncio",
 			gb: convoy("asyncio", gil),
 			rows: []row{{name: "asyncio convoy: beside 1 CPU task", behaviour: "the blocked loop: round trips/s beside 1 CPU-bound task, of gil's beside 1 at 5 ms",
 				target: "≤ 1/10", value: ratio("convoy-asyncio/1", "convoy-5ms/1"), pass: atMost(1.0 / 10), show: showDrop("convoy-asyncio/1", "convoy-5ms/1")}}},
 		{name: "convoy-asyncio-lag",
-			gb: gilbenchSide{mode: "asyncio", settings: gil, size: s.convoyMs, convoy: true, metric: "loop-lag-p99-ns"},
+			gb: side{mode: "asyncio", settings: gil, size: s.convoyMs, convoy: true, metric: "loop-lag-p99-ns"},
 			rows: []row{{name: "asyncio convoy: loop lag", behaviour: "the ready I/O task waits for the whole CPU task: loop lag p99 beside 1 CPU-bound task, of the task's run",
 				target: "≥ 0.5", value: lagOfSpin("convoy-asyncio-lag/1", s.convoyMs), pass: atLeast(0.5), show: showRatio}}},
 		{name: "subinterp",
-			gb: gilbenchSide{mode: "subinterp", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2}},
-			py: &cpythonSide{kind: "subinterp", python: cpythonSub, tasks: s.cdTasks, size: s.pySubSize, threads: []int{1, 2}},
+			gb: on("subinterp", "countdown", gil, s.cdTasks, s.cdSize, 1, 2),
+			py: py(cpythonSub, on("cpython-subinterp", "countdown", gil, s.cdTasks, s.pySubSize, 1, 2)),
 			rows: []row{{name: "subinterp: countdown, 2 interpreters", behaviour: "a GIL per interpreter (PEP 684): CPU-bound speedup elapsed(1) / elapsed(2)",
-				target: "≥ 1.8", value: ratio("subinterp/1", "subinterp/2"), pass: atLeast(1.8), show: showRatio}}},
-		chunkingExperiment(),
+				target: "≥ 1.8", value: ratio("subinterp/1", "subinterp/2"), pass: atLeast(1.8), show: showRatio, factor: 1.25}}},
 	}
 }
 

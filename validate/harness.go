@@ -20,17 +20,18 @@ type cell struct {
 	tasks    int
 	size     int64
 	settings runner.Settings
-	key      string               // its figure's key
+	python   *cpython.Interpreter // a cpython-* mode's interpreter
 	variant  workloads.Variant    // its name keys (chunksize=64), if any
-	python   *cpython.Interpreter // its CPython, for a Python mode
+	key      string               // its figure's key
 	session  *runner.Session
 	samples  []float64
 }
 
-// measureGilbench measures the configurations of g together and returns their figures.
-func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figures, error) {
+// measureSide measures the configurations of side g together, in CPython py for a
+// cpython-* mode (nil for gilbench's own), and returns their figures.
+func (v *validator) measureSide(ctx context.Context, g side, py *cpython.Interpreter) (figures, error) {
 	if g.custom != nil {
-		return g.custom(ctx, v)
+		return g.custom(ctx, v, py)
 	}
 	var cells []*cell
 	metric := ""
@@ -42,7 +43,7 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			return nil, err
 		}
 		for k := range 3 {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: k + 1, tasks: k + 1, size: g.size, settings: g.settings, key: strconv.Itoa(k)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: k + 1, tasks: k + 1, size: g.size, settings: g.settings, python: py, key: strconv.Itoa(k)})
 		}
 		metric = "roundtrips/s"
 		if g.metric != "" {
@@ -55,7 +56,7 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			return nil, err
 		}
 		for _, n := range g.workers {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, key: strconv.Itoa(n)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, python: py, key: strconv.Itoa(n)})
 		}
 	}
 	if err := v.measure(ctx, cells, metric); err != nil {

@@ -31,9 +31,9 @@ func printHeader(w io.Writer, o Options, py pythons) {
 		fmt.Fprintln(w, "CPython: not found (-python, -python2); showing gilbench's figures only")
 	} else {
 		var have []string
-		for _, i := range []interpreter{cpython3, cpython2, cpythonSub} {
-			if p, ok := py[i]; ok {
-				have = append(have, fmt.Sprintf("%s (%s)", p.version, p.path))
+		for i := range kinds {
+			if p, ok := py[interpreter(i)]; ok {
+				have = append(have, version(p))
 			}
 		}
 		fmt.Fprintf(w, "CPython: %s\n", strings.Join(slices.Compact(have), ", "))
@@ -52,21 +52,29 @@ func render(w io.Writer, res results, elapsed time.Duration) (failed, total int,
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithRowMaxWidth(44),
 	)
-	tbl.Header("experiment", "behaviour to reproduce", "target", "gilbench", "CPython", "pass")
+	tbl.Header("experiment", "behaviour to reproduce", "target", "gilbench", "CPython", "of CPython", "pass")
 	for _, e := range res.ran {
 		for _, r := range e.rows {
 			total++
+			j := res.judge(e, r)
 			gbText, verdict := "n/a", "FAIL"
-			if x, ok := r.value(res.gb); ok {
-				gbText = r.show(res.gb, x)
-				if r.pass(x) {
-					verdict = "pass"
-				}
+			if j.ok {
+				gbText = r.show(res.gb, j.gb)
 			}
-			if verdict != "pass" {
+			if j.pass {
+				verdict = "pass"
+			} else {
 				failed++
 			}
-			if err := tbl.Append(r.name, r.behaviour, r.target, gbText, res.cpythonText(e, r), verdict); err != nil {
+			target := r.target
+			if r.factor > 0 && e.py != nil {
+				target += fmt.Sprintf(", ×%.3g of CPython", r.factor)
+			}
+			of := ""
+			if j.hasPy {
+				of = "×" + showFactor(j.gb/j.py) + " " + mark(j.agree)
+			}
+			if err := tbl.Append(r.name, r.behaviour, target, gbText, res.cpythonText(e, r), of, verdict); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -74,7 +82,9 @@ func render(w io.Writer, res results, elapsed time.Duration) (failed, total int,
 	if err := tbl.Render(); err != nil {
 		return 0, 0, err
 	}
-	_, err = fmt.Fprintf(w, "\n%d of %d behaviours reproduced by gilbench in %s; CPython's figures (✓/✗ against the same target) for comparison.\n",
+	_, err = fmt.Fprintf(w, "\n%d of %d behaviours reproduced by gilbench in %s. A behaviour is reproduced when gilbench's value is in its target band and,\n"+
+		"where CPython ran, within the stated factor of CPython's own figure from this run (of CPython: gilbench / CPython);\n"+
+		"outside the band it is still reproduced when CPython's figure is outside it too and the two agree (the machine moved both).\n",
 		total-failed, total, elapsed.Round(time.Second))
 	return failed, total, err
 }
@@ -88,11 +98,7 @@ func (res results) cpythonText(e experiment, r row) string {
 	case !res.pythons.has(e.py.python):
 		return "not run (no " + e.py.python.missing() + ")"
 	case ok:
-		mark := "✗"
-		if r.pass(x) {
-			mark = "✓"
-		}
-		text := r.show(res.py, x) + " " + mark
+		text := r.show(res.py, x) + " " + mark(r.pass(x))
 		if n := res.notes[e.name]; n != "" {
 			text += " [" + n + "]"
 		}
@@ -102,4 +108,52 @@ func (res results) cpythonText(e experiment, r row) string {
 	default:
 		return "—"
 	}
+}
+
+// judgement is a row's verdict and the values it rests on.
+type judgement struct {
+	gb, py float64 // the row's value in gilbench's and in CPython's figures
+	ok     bool    // gilbench's value is there
+	hasPy  bool    // CPython's value is there and the row has a factor
+	agree  bool    // gb is within the row's factor of py
+	pass   bool
+}
+
+// judge judges row r of experiment e: gilbench's value must be in the band and, where
+// CPython ran, within r.factor of CPython's own figure from the same run; a value outside
+// the band still passes when CPython's figure is outside it too and the two agree.
+func (res results) judge(e experiment, r row) judgement {
+	var j judgement
+	j.gb, j.ok = r.value(res.gb)
+	if !j.ok {
+		return j
+	}
+	if r.factor > 0 && e.py != nil && res.pythons.has(e.py.python) {
+		j.py, j.hasPy = r.value(res.py)
+		j.hasPy = j.hasPy && j.py != 0
+	}
+	if !j.hasPy {
+		j.pass = r.pass(j.gb)
+		return j
+	}
+	q := j.gb / j.py
+	j.agree = q <= r.factor && q >= 1/r.factor
+	j.pass = j.agree && (r.pass(j.gb) || !r.pass(j.py))
+	return j
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+// showFactor shows gilbench's value as a share of CPython's: two decimals, or two
+// significant digits far from 1.
+func showFactor(q float64) string {
+	if q < 0.1 || q >= 100 {
+		return fmt.Sprintf("%.2g", q)
+	}
+	return fmt.Sprintf("%.2f", q)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -73,17 +71,6 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	v := &validator{o: o, s: sizesFor(o.Quick), py: findPythons(ctx, o)}
-	if len(v.py) > 0 {
-		dir, err := os.MkdirTemp("", "gilbench-validate-")
-		if err != nil {
-			return fmt.Errorf("validate: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		v.script = filepath.Join(dir, "gilbench_validate.py")
-		if err := os.WriteFile(v.script, []byte(script), 0o644); err != nil {
-			return fmt.Errorf("validate: %w", err)
-		}
-	}
 	printHeader(stdout, o, v.py)
 
 	t0 := time.Now()
@@ -97,7 +84,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stderr, "validate: %s ...\n", e.name)
-		f, err := v.measureGilbench(ctx, e.gb)
+		f, err := v.measureSide(ctx, e.gb, nil)
 		if err != nil {
 			return fmt.Errorf("validate: %s: %w", e.name, err)
 		}
@@ -136,8 +123,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 
 // validator is one validation run: its options and sizes, and the CPythons found.
 type validator struct {
-	o      Options // with its defaults filled in
-	s      sizes
-	py     pythons
-	script string // path of the CPython script, written when a CPython was found
+	o  Options // with its defaults filled in
+	s  sizes
+	py pythons
 }

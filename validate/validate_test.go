@@ -3,19 +3,18 @@ package validate
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"gilbench/cpython"
 	"gilbench/mp"
 	"gilbench/runner"
 )
@@ -79,20 +78,12 @@ func TestSelects(t *testing.T) {
 func fakeFigures(es []experiment, x float64) (gb, py figures) {
 	gb, py = figures{}, figures{}
 	for _, e := range es {
-		keys := e.gb.workers
-		if e.gb.convoy {
-			keys = []int{0, 1, 2}
-		}
-		for _, k := range keys {
-			gb[e.name+"/"+strconv.Itoa(k)] = x
-		}
-		for _, k := range e.gb.keys { // a custom side's, shared by CPython's (chunking.go)
+		for _, k := range e.gb.keys() {
 			gb[e.name+"/"+k] = x
-			py[e.name+"/"+k] = x
 		}
 		if e.py != nil {
-			for _, k := range e.py.threads {
-				py[e.name+"/"+strconv.Itoa(k)] = x
+			for _, k := range e.py.keys() {
+				py[e.name+"/"+k] = x
 			}
 		}
 	}
@@ -117,6 +108,17 @@ func TestExperimentsTable(t *testing.T) {
 			if !e.gb.convoy && e.gb.custom == nil && (len(e.gb.workers) == 0 || e.gb.tasks <= 0 || e.gb.size <= 0) {
 				t.Errorf("%s: gilbench side %+v measures nothing", e.name, e.gb)
 			}
+			if m, err := runner.LookupMode(e.gb.mode); err != nil || m.Rules().Python {
+				t.Errorf("%s: gilbench side's mode %q: %v (want an emulated mode)", e.name, e.gb.mode, err)
+			}
+			if e.py != nil {
+				if m, err := runner.LookupMode(e.py.mode); err != nil || !m.Rules().Python {
+					t.Errorf("%s: CPython side's mode %q: %v (want a cpython-* mode)", e.name, e.py.mode, err)
+				}
+				if !slices.Equal(e.py.keys(), e.gb.keys()) {
+					t.Errorf("%s: CPython's keys %v, gilbench's %v", e.name, e.py.keys(), e.gb.keys())
+				}
+			}
 			for _, r := range e.rows {
 				if seen[r.name] {
 					t.Errorf("row %q twice", r.name)
@@ -127,6 +129,9 @@ func TestExperimentsTable(t *testing.T) {
 				}
 				if _, ok := r.value(py); e.py != nil && !ok {
 					t.Errorf("%s: row %q does not read CPython's figures", e.name, r.name)
+				}
+				if (r.factor > 0) != (e.py != nil) || r.factor != 0 && r.factor < 1 {
+					t.Errorf("%s: row %q has factor %v with CPython side %v", e.name, r.name, r.factor, e.py != nil)
 				}
 			}
 		}
@@ -155,7 +160,8 @@ func TestRender(t *testing.T) {
 	res := results{ran: es, gb: gb, py: py,
 		notes:    map[string]string{"convoy-legacy": "2.7.18"},
 		pyFailed: map[string]bool{"io-http": true},
-		pythons:  pythons{cpython3: {"/usr/bin/python3", "Python 3.11.7"}, cpython2: {"/usr/bin/python2.7", "Python 2.7.18"}},
+		pythons: pythons{cpython3: {Path: "/usr/bin/python3", Version: "3.11.7", Major: 3, Minor: 11},
+			cpython2: {Path: "/usr/bin/python2.7", Version: "2.7.18", Major: 2, Minor: 7}},
 	}
 	for k := range py {
 		if strings.HasPrefix(k, "io-http/") {
@@ -169,8 +175,8 @@ func TestRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 22 || failed != 5 {
-		t.Errorf("render: %d of %d failed; want 5 of 22", failed, total)
+	if total != 22 || failed != 12 {
+		t.Errorf("render: %d of %d failed; want 12 of 22", failed, total)
 	}
 	// The header's machine figures vary: compare from the CPython line on.
 	got := out.Bytes()[bytes.Index(out.Bytes(), []byte("\nCPython:"))+1:]
@@ -216,43 +222,68 @@ func TestRunWithoutPython(t *testing.T) {
 	}
 }
 
-// TestScript runs each experiment of the CPython script at a tiny size in the CPython
-// versions found, checking that it runs there and prints what Go decodes.
-func TestScript(t *testing.T) {
+// TestCPythonSides runs every experiment's CPython side, through its cpython-* mode, at
+// tiny sizes in the CPythons found, checking that it runs there and yields every figure
+// its rows read.
+func TestCPythonSides(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs CPython")
 	}
 	o, _ := Options{Reps: 1}.withDefaults()
-	v := &validator{o: o, py: findPythons(context.Background(), o)}
+	v := &validator{o: o, py: findPythons(context.Background(), o),
+		s: sizes{cdTasks: 4, cdSize: 1000, pyCdSize: 1000, prTasks: 4, prSize: 50, pyPrSize: 50,
+			ioTasks: 4, sleepUs: 500, httpGets: 1, convoyMs: 40, pySubSize: 1000, warmup: 1}}
 	if len(v.py) == 0 {
 		t.Skip("no CPython on PATH")
 	}
-	v.script = filepath.Join(t.TempDir(), "v.py")
-	if err := os.WriteFile(v.script, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
+	for i, py := range v.py {
+		t.Logf("%s: %s", i.missing(), version(py))
 	}
-	for py, p := range v.py {
-		t.Logf("%s (%s)", p.version, p.path)
-		args := [][]string{{"cpu", "--workload", "countdown"}, {"cpu", "--workload", "primes"}, {"sleep"}}
-		if py == cpythonSub {
-			args = [][]string{{"subinterp"}}
+	ran := 0
+	for _, e := range experiments(v.s) {
+		if e.py == nil || !v.py.has(e.py.python) {
+			continue
 		}
-		for _, a := range args {
-			a = append(a, "--reps", "1", "--tasks", "4", "--size", "100", "--threads", "1,2")
-			res, err := v.runPy(context.Background(), py, a...)
-			if err != nil {
-				t.Errorf("%s: %v", p.path, err)
-				continue
-			}
-			if len(res["1"]) != 1 || len(res["2"]) != 1 {
-				b, _ := json.Marshal(res)
-				t.Errorf("%s %v: %s; want one figure for 1 and for 2 threads", p.path, a, b)
+		f, _, err := v.measureCPython(context.Background(), *e.py)
+		if err != nil {
+			t.Errorf("%s: %v", e.name, err)
+			continue
+		}
+		ran++
+		for _, k := range e.py.keys() {
+			if x, ok := f[k]; !ok || !(x > 0) {
+				t.Errorf("%s: CPython's figure %s = %v, %v; want a positive figure (all: %s)", e.name, k, x, ok, f)
 			}
 		}
 	}
-	if _, err := exec.LookPath("python3"); err == nil && v.py.has(cpython3) {
-		if _, err := v.runPy(context.Background(), cpython3, "nonsense"); err == nil {
-			t.Error("an unknown experiment succeeded")
+	if ran == 0 {
+		t.Skip("no experiment's CPython found")
+	}
+}
+
+// TestJudge checks the verdicts: the band alone without CPython; with CPython, the band
+// and the factor, and outside the band only where CPython is outside it too.
+func TestJudge(t *testing.T) {
+	e := experiment{name: "x", py: &side{python: cpython3}}
+	r := row{value: ratio("x/2", "x/1"), pass: atLeast(1.5), factor: 1.5}
+	for _, c := range []struct {
+		gb, py float64 // x/2, with x/1 = 1; py 0: CPython did not run
+		want   bool
+	}{
+		{2, 0, true}, {1.2, 0, false}, // the band alone
+		{2, 2.5, true},   // in the band, agrees
+		{2, 4, false},    // in the band, ×0.5 of CPython
+		{1.2, 1.1, true}, // both outside the band, agree
+		{1.2, 2, false},  // outside the band where CPython is in it
+		{1.4, 2.2, false},
+	} {
+		res := results{gb: figures{"x/1": 1, "x/2": c.gb}, py: figures{}, pythons: pythons{}}
+		if c.py > 0 {
+			res.py = figures{"x/1": 1, "x/2": c.py}
+			res.pythons[cpython3] = &cpython.Interpreter{}
+		}
+		if got := res.judge(e, r).pass; got != c.want {
+			t.Errorf("gilbench %v, CPython %v: pass %v; want %v", c.gb, c.py, got, c.want)
 		}
 	}
 }
@@ -268,13 +299,5 @@ func TestMedian(t *testing.T) {
 	}
 	if got := median(nil); got == got {
 		t.Errorf("median(nil) = %v; want NaN", got)
-	}
-}
-
-func TestLastLine(t *testing.T) {
-	for in, want := range map[string]string{"a\nb\n": "b", "one": "one", "": "", "x\n  {\"1\": [1]}  \n": "  {\"1\": [1]}"} {
-		if got := lastLine(in); got != want {
-			t.Errorf("lastLine(%q) = %q; want %q", in, got, want)
-		}
 	}
 }

@@ -51,6 +51,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Scaling, "scaling", cfg.Scaling, "strong (fixed total work) or weak (work grows with workers)")
 	fs.DurationVar(&cfg.Settings.SwitchInterval, "switch-interval", cfg.Settings.SwitchInterval, "GIL switch interval (sys.setswitchinterval)")
 	fs.Int64Var(&cfg.Settings.CheckInterval, "check-interval", cfg.Settings.CheckInterval, "legacy GIL check interval in instructions (sys.setcheckinterval)")
+	fs.StringVar(&cfg.Settings.StartMethod, "start", "", "multiprocessing start method of cpython-process: fork, spawn or forkserver (default: each interpreter's own)")
 	fs.BoolVar(&cfg.Settings.Trace, "trace", false, "write a lock trace (trace-event JSON) per cell")
 	fs.StringVar(&cfg.Settings.NATS, "nats", "", "cluster mode: the server's URL (default: one embedded in each cell, on loopback)")
 	fs.BoolVar(&cfg.Settings.RemoteWorkers, "remote-workers", false, "cluster mode: start no workers; wait for `gilbench worker -nats URL` processes")

@@ -32,6 +32,7 @@ func TestRunBadInput(t *testing.T) {
 		"count must be":       {"-count", "0"},
 		"scaling must be":     {"-scaling", "sideways"},
 		"switch interval":     {"-switch-interval", "0s"},
+		"start method must":   {"-start", "vfork"},
 		"flag provided but":   {"-bogus"},
 		"unexpected argument": {"extra"},
 	}
