@@ -301,6 +301,9 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 		c.define(name, target, &symbol{kind: symConst, typ: t, val: v})
 		return
 	}
+	if _, ok := st.Value.(*ast.Str); ok {
+		return // metadata for the runner (CLASS = "CPU"): no value in the subset
+	}
 	if c.containerAssign(name, target, st.Value) {
 		return
 	}

@@ -2,10 +2,8 @@ package compiler
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/go-python/gpython/ast"
-	"github.com/go-python/gpython/py"
 
 	"gilbench/interp"
 )
@@ -475,9 +473,6 @@ func containerAnnotation(e ast.Expr) (typ, bool) {
 	}
 	return tUnknown, false
 }
-
-var _ = strconv.Itoa
-var _ = py.None
 
 // noTruth refuses the truth of a container (if xs:), which the subset does not have.
 func (g *gen) noTruth(e ast.Expr) {

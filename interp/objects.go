@@ -422,3 +422,26 @@ func (t *Thread) loadMethod(h Value, f int) error {
 
 // maxAttrs bounds the attributes of an object or a local.
 const maxAttrs = 64
+
+// Append appends v to a list, for Go code (a workload's twin) that shares it with
+// bytecode.
+func (o *Obj) Append(v Value) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.kind != KindList {
+		return fmt.Errorf("%s: append: %w", o, ErrType)
+	}
+	o.list = append(o.list, v)
+	return nil
+}
+
+// SetItem sets o[k] = v in a dict, for Go code that shares it with bytecode.
+func (o *Obj) SetItem(k, v Value) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.kind != KindDict {
+		return fmt.Errorf("%s: setitem: %w", o, ErrType)
+	}
+	o.dict[k] = v
+	return nil
+}
