@@ -238,7 +238,9 @@ func Plan(cfg Config) ([]Cell, error) {
 						pys = cfg.Pythons
 					}
 					for _, py := range pys {
-						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py})
+						for _, mv := range modeVariants(m, v) {
+							cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: mv, Python: py})
+						}
 					}
 				}
 			}
