@@ -33,6 +33,9 @@ const (
 
 // missing says which interpreter was not found, in the table's "not run (no …)".
 func (i interpreter) missing() string {
+	if i == cpythonFT {
+		return ftMissing // freethreaded.go
+	}
 	return [...]string{cpython3: "python3", cpython2: "python2", cpythonSub: "python ≥ 3.13"}[i]
 }
 
@@ -80,6 +83,9 @@ func findPythons(ctx context.Context, o Options) pythons {
 			break
 		}
 	}
+	if p, ok := findFreeThreaded(ctx); ok && o.Python != "none" {
+		found[cpythonFT] = p
+	}
 	return found
 }
 
@@ -111,6 +117,9 @@ func probe(ctx context.Context, name string) (path, version string, hasSub, ok b
 // measurements by thread count, and a note for the table (the version, where it
 // matters: CPython 2 and the subinterpreters).
 func (v *validator) measureCPython(ctx context.Context, p cpythonSide) (figures, string, error) {
+	if p.kind == ftKind {
+		return v.measureFTCPython(ctx, p) // freethreaded.go: through the cpython-threads mode
+	}
 	args := []string{p.kind, "--reps", strconv.Itoa(v.o.Reps)}
 	if p.kind != "convoy" {
 		args = append(args, "--tasks", strconv.Itoa(p.tasks))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gilbench/runner"
+	"gilbench/workloads"
 )
 
 // An experiment is a set of configurations measured together, interleaved, in gilbench
@@ -34,6 +35,10 @@ type gilbenchSide struct {
 	workers  []int
 	convoy   bool   // workload, tasks and workers follow from it
 	metric   string // convoy: the figure read, by unit; "" is roundtrips/s
+	// variant is the cells' variant (a free-threaded profile, freethreaded.go);
+	// baseline, if set, is a mode measured beside them at 1 worker, keyed "base".
+	variant  workloads.Variant
+	baseline string
 }
 
 // cpythonSide is what the CPython script runs for an experiment (see cpython_validate.py):
@@ -103,7 +108,7 @@ func experiments(s sizes) []experiment {
 	pyConvoy := func(py interpreter, interval float64) *cpythonSide {
 		return &cpythonSide{kind: "convoy", python: py, size: s.convoyMs, interval: interval, threads: []int{0, 1, 2}}
 	}
-	return []experiment{
+	return append([]experiment{
 		{name: "cpu-countdown",
 			gb:   gilbenchSide{mode: "gil", workload: "countdown", settings: gil, tasks: s.cdTasks, size: s.cdSize, workers: []int{1, 2, 4}},
 			py:   &cpythonSide{kind: "cpu", python: cpython3, workload: "countdown", tasks: s.cdTasks, size: s.pyCdSize, threads: []int{1, 2, 4}},
@@ -179,7 +184,7 @@ func experiments(s sizes) []experiment {
 			py: &cpythonSide{kind: "subinterp", python: cpythonSub, tasks: s.cdTasks, size: s.pySubSize, threads: []int{1, 2}},
 			rows: []row{{name: "subinterp: countdown, 2 interpreters", behaviour: "a GIL per interpreter (PEP 684): CPU-bound speedup elapsed(1) / elapsed(2)",
 				target: "≥ 1.8", value: ratio("subinterp/1", "subinterp/2"), pass: atLeast(1.8), show: showRatio}}},
-	}
+	}, ftExperiments(s)...)
 }
 
 // figures are the measured values by "experiment/key" (or by key within one side of an

@@ -19,6 +19,7 @@ type cell struct {
 	tasks    int
 	size     int64
 	settings runner.Settings
+	variant  workloads.Variant
 	key      string // its figure's key
 	session  *runner.Session
 	samples  []float64
@@ -49,7 +50,10 @@ func (v *validator) measureGilbench(ctx context.Context, g gilbenchSide) (figure
 			return nil, err
 		}
 		for _, n := range g.workers {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, key: strconv.Itoa(n)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, variant: g.variant, key: strconv.Itoa(n)})
+		}
+		if g.baseline != "" {
+			cells = append(cells, &cell{mode: g.baseline, w: w, workers: 1, tasks: g.tasks, size: g.size, settings: g.settings, key: "base"})
 		}
 	}
 	if err := v.measure(ctx, cells, metric); err != nil {
@@ -93,7 +97,7 @@ func (v *validator) measure(ctx context.Context, cells []*cell, metric string) e
 		if err != nil {
 			return err
 		}
-		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size}
+		rc := runner.Cell{Workload: c.w, Mode: m, Workers: c.workers, Tasks: c.tasks, Size: c.size, Variant: c.variant}
 		if c.session, err = runner.Open(ctx, rc, env.Params, c.settings); err != nil {
 			return err
 		}
