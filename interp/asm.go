@@ -11,6 +11,8 @@ import (
 //	# a comment (also after a statement)
 //	global NAME [NAME ...]    outside functions: integer globals (see Shared for the
 //	lock, rlock, value, map   objects: `lock NAME ...` and so on)
+//	list, dict NAME ...       containers; object NAME N, local NAME N: an instance
+//	                          and a threading.local with N attributes (objects.go)
 //	func NAME [PARAM ...]     start a function; parameters are its first locals
 //	var NAME [NAME ...]       more locals (zero at entry)
 //	LABEL:                    a jump target
@@ -20,7 +22,8 @@ import (
 // Arguments: `load`/`store` take a local's name; `load_global`/`store_global` take the
 // name of a global declared above the function; `const` takes an integer or a float
 // literal (a float has a '.' or an exponent); jumps take a label; `call` takes a
-// function's name (defined anywhere in the text); `native` takes the name of one of
+// function's name (defined anywhere in the text), as `load_method` does; `getattr` and
+// `setattr` take an attribute's index; `native` takes the name of one of
 // natives or of a built-in native (BuiltinNatives: the methods of the objects).
 // Functions see only their own locals. The assembler checks that the operand stack has
 // the same depth on every path into an instruction and computes MaxStack.

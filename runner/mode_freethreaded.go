@@ -20,12 +20,13 @@ const KeyFT = "ft"
 // sequential in one run (docs/design/FREETHREADING.md has the sources, the method
 // and the figures):
 //
-//   - 3.13t: about 1.4x on one thread (PEP 703's estimate and pyperformance with
-//     the specializing interpreter off, as 3.13t ships it); functions are not yet
-//     deferred-counted, so a method call also counts a reference to its function
-//     (cpython #123619).
-//   - 3.14t: about 1.05-1.10x (PEP 779's acceptance bar; specialization back on;
-//     deferred reference counting for functions and methods).
+//   - 3.13t: about 1.4x on one thread (the 3.13 free-threading howto: about 40% on
+//     pyperformance, mostly because the specializing interpreter is off); functions
+//     are not yet deferred-counted, so a method call also counts a reference to its
+//     function (cpython #123619).
+//   - 3.14t: about 1.05-1.10x (PEP 779: around 10%, 15% the phase II bar; the 3.14
+//     howto: 5-10%); specialization is back, and functions and methods are
+//     deferred-counted.
 var ftProfiles = map[string]*interp.FreeThreading{
 	"3.13": {Name: "3.13", Work: 1350, RefcountFunctions: true},
 	"3.14": {Name: "3.14", Work: 160},
