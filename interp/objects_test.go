@@ -2,6 +2,7 @@ package interp
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -177,5 +178,28 @@ func TestBiasedRefcount(t *testing.T) {
 	}
 	if err := New(p, NewGIL(0)).SetFreeThreading(&FreeThreading{}); err == nil {
 		t.Error("a profile on an interpreter with a GIL was accepted")
+	}
+}
+
+// The verifier knows the container instructions: their stack effects and arguments.
+func TestVerifyContainers(t *testing.T) {
+	p := MustAssemble("list xs\nfunc task\nload_global xs\nconst 1\nappend\nconst 0\nreturn\nend\n")
+	f := p.Funcs[0]
+	for _, c := range []struct {
+		code []Instr
+		want string
+	}{
+		{[]Instr{{Op: OpConst}, {Op: OpAppend}, {Op: OpConst}, {Op: OpReturn}}, "append needs 2 values"},
+		{[]Instr{{Op: OpConst}, {Op: OpConst}, {Op: OpSetItem}, {Op: OpConst}, {Op: OpReturn}}, "setitem needs 3 values"},
+		{[]Instr{{Op: OpConst}, {Op: OpLoadMethod, A: 5}, {Op: OpReturn}}, "load_method 5 out of range"},
+		{[]Instr{{Op: OpConst}, {Op: OpGetAttr, A: 64}, {Op: OpReturn}}, "getattr 64 out of range"},
+	} {
+		g := *f
+		g.Code, g.Lines = c.code, nil
+		q := *p
+		q.Funcs = []*Function{&g}
+		if err := Verify(&q); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v; want %q", c.code, err, c.want)
+		}
 	}
 }
