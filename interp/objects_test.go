@@ -203,3 +203,30 @@ func TestVerifyContainers(t *testing.T) {
 		}
 	}
 }
+
+// Under a profile the instructions run are charged at the check points (the last ones
+// before the return are charged at the next check point), and a method call's
+// references to its function are dropped as they are taken.
+func TestProfileCharges(t *testing.T) {
+	p := MustAssemble("object o 1\nfunc m self\nconst 0\nreturn\nend\nfunc task\nload_global o\nload_method m\ncall m\nreturn\nend\n")
+	entry, _ := p.Func("task")
+	for _, ft := range []*FreeThreading{{Name: "3.13", Work: 1000, RefcountFunctions: true}, {Name: "3.14", Work: 100}} {
+		in := New(p, nil)
+		if err := in.SetFreeThreading(ft); err != nil {
+			t.Fatal(err)
+		}
+		th := in.NewThread()
+		if _, err := th.Call(entry); err != nil {
+			t.Fatal(err)
+		}
+		if th.ftTicks == 0 || th.ftTicks > th.Ticks() {
+			t.Errorf("%s: charged for %d of %d instructions", ft.Name, th.ftTicks, th.Ticks())
+		}
+		if ft.RefcountFunctions && th.ftSink == 0 {
+			t.Errorf("%s: no work done", ft.Name)
+		}
+		if got := in.Shared().funcRefs[0].Load(); got != 0 {
+			t.Errorf("%s: function count %d after the call, want 0", ft.Name, got)
+		}
+	}
+}

@@ -32,6 +32,10 @@ var ftProfiles = map[string]*interp.FreeThreading{
 	"3.14": {Name: "3.14", Work: 160},
 }
 
+// DefaultFTProfile is the profile of a free-threaded cell without an ft name part: the
+// newest.
+const DefaultFTProfile = "3.14"
+
 // FTProfiles lists the keys of the free-threaded profiles, in order.
 func FTProfiles() []string {
 	var ks []string
@@ -70,7 +74,10 @@ func (freeThreadedMode) variants(v workloads.Variant) []workloads.Variant {
 }
 
 func (m freeThreadedMode) Start(ctx context.Context, spec Spec) (Pool, error) {
-	key := spec.Params[KeyFT]
+	key, given := spec.Params[KeyFT]
+	if !given {
+		key = DefaultFTProfile // a cell made without the plan (a test, validate)
+	}
 	ft, ok := ftProfiles[key]
 	if !ok {
 		return nil, fmt.Errorf("mode %s: %s=%q: want one of %s", m.Name(), KeyFT, key, strings.Join(FTProfiles(), ", "))
