@@ -40,10 +40,11 @@ import (
 // section (Py_BEGIN_CRITICAL_SECTION on the object's ob_mutex), which Go's mutex
 // resembles: a word in the object, a short spin, then a sleep. No mode lets two threads
 // into one hash table at once, since no correct implementation can. Attributes are
-// atomic words, read and written without a lock (CPython 3.13t reads and writes an
-// instance's inline values without locking the object), so `self.n += 1` is a load
-// and a store that threads without a GIL can interleave, as in CPython. A
-// threading.local's attributes are per thread and need no synchronisation at all.
+// atomic words, read without a lock (as CPython 3.13t reads an instance's inline
+// values); a free-threaded profile also stores them holding the object's mutex, as
+// CPython does. So `self.n += 1` is a load and a store that threads without a GIL can
+// interleave, as in CPython. A threading.local's attributes are per thread and need
+// no synchronisation at all.
 //
 // # Free-threaded costs
 //
@@ -389,6 +390,14 @@ func (t *Thread) setAttr(h Value, a int, v Value) error {
 	}
 	switch o.kind {
 	case KindObject:
+		if t.ft != nil {
+			// CPython 3.13t stores an instance attribute holding the object's lock
+			// (store_instance_attr_lock_held); it reads them without it.
+			o.mu.Lock()
+			o.attrs[a].Store(int64(v))
+			o.mu.Unlock()
+			return nil
+		}
 		o.attrs[a].Store(int64(v))
 		return nil
 	case KindLocal:
