@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"gilbench/interp"
+	"gilbench/vocab"
 	"gilbench/workloads"
 )
 
 // KeyFT is the name key of the free-threaded mode's cells: the CPython whose
 // free-threaded build the cell's cost profile stands for (BenchmarkCPU/.../ft=3.14).
-const KeyFT = "ft"
+const KeyFT = vocab.KeyFT
 
 // ftProfiles are the free-threaded builds the mode models, by KeyFT value. Work is
 // the extra work per 1000 instructions that puts sequential primes at the published
