@@ -92,6 +92,9 @@ const (
 )
 
 func (t typ) String() string {
+	if t > tNone {
+		return "a container"
+	}
 	return [...]string{"unknown", "int", "float", "None"}[t]
 }
 
@@ -116,6 +119,7 @@ type symbol struct {
 	native *interp.Native
 	obj    interp.Kind // symObject; symCtor: what it makes
 	module string      // symModule
+	cls    *class      // symClass; symObject of KindObject: its class
 }
 
 type compiler struct {
@@ -124,6 +128,9 @@ type compiler struct {
 	syms  map[string]*symbol
 	order []string // module-level names in source order
 	funcs []*function
+	// classes and the attributes of each threading.local (containers.go)
+	classes []*class
+	tls     map[string][]string
 }
 
 func (c *compiler) errorf(n ast.Ast, format string, args ...any) {
@@ -168,6 +175,8 @@ func (c *compiler) module(m *ast.Module) {
 		case *ast.FunctionDef:
 			f := c.declareFunc(st)
 			c.define(string(st.Name), st, &symbol{kind: symFunc, fn: f})
+		case *ast.ClassDef:
+			c.classDef(st)
 		case *ast.Assign:
 			c.moduleAssign(st)
 		case *ast.If:
@@ -249,6 +258,8 @@ func (c *compiler) moduleMember(mod, name string) *symbol {
 			return &symbol{kind: symCtor, obj: interp.KindLock}
 		case "RLock":
 			return &symbol{kind: symCtor, obj: interp.KindRLock}
+		case "local":
+			return &symbol{kind: symCtor, obj: interp.KindLocal}
 		}
 	case "multiprocessing":
 		switch name {
@@ -290,6 +301,12 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 		c.define(name, target, &symbol{kind: symConst, typ: t, val: v})
 		return
 	}
+	if _, ok := st.Value.(*ast.Str); ok {
+		return // metadata for the runner (CLASS = "CPU"): no value in the subset
+	}
+	if c.containerAssign(name, target, st.Value) {
+		return
+	}
 	if call, ok := st.Value.(*ast.Call); ok {
 		if k, ok := c.ctorCall(call); ok {
 			c.define(name, target, &symbol{kind: symObject, obj: k})
@@ -328,7 +345,7 @@ func (c *compiler) ctorCall(call *ast.Call) (interp.Kind, bool) {
 		return s.obj, true
 	}
 	if len(call.Args) != 0 {
-		c.errorf(call, "Lock() and RLock() take no arguments")
+		c.errorf(call, "Lock(), RLock() and local() take no arguments")
 	}
 	return s.obj, true
 }
@@ -386,7 +403,7 @@ func (c *compiler) generate() (*Unit, error) {
 		case s.kind == symGlobal:
 			line("global "+name, 0)
 		case s.kind == symObject:
-			line(s.obj.String()+" "+name, 0)
+			line(c.declaration(name, s), 0)
 		}
 	}
 	for _, f := range c.funcs {

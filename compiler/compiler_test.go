@@ -238,7 +238,7 @@ func TestErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{"def f():\n    return [x for x in range(3)]\n", "t.py:2:12: list comprehensions are not in the subset"},
 		{"def f():\n    x = 'a'\n", "t.py:2:9: strings are not in the subset"},
-		{"class A:\n    pass\n", "t.py:1:1: classes"},
+		{"class A(B):\n    pass\n", "t.py:1:1: base classes"},
 		{"def f():\n    try:\n        pass\n    except E:\n        pass\n", "t.py:2:5: try statements are not in the subset"},
 		{"def f(x=1):\n    return x\n", "default parameter values"},
 		{"def f(x):\n    return x.y\n", "t.py:2:13: attributes are not in the subset"},

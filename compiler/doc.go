@@ -40,9 +40,17 @@
 //	shared values                   v = multiprocessing.Value("q", 0)    value v; v.value += 1: value_get, value_set
 //	True, False, docstrings, pass   return True                          const 1
 //	if __name__ == "__main__":      (at module level)                    skipped: a script's own entry
+//	lists, dicts                    shared = [];  d[k] = v;  k in d      list shared; setitem; contains
+//	list and dict methods, len      xs.append(k);  d.get(k, 0);  len(xs) append, dict_get, len; then check
+//	classes, instances, methods     class Tally: hits = 0 ...; t.bump(k) object tally 1; load_method; call
+//	attributes, threading.local     self.hits += 1;  tls = threading.local() getattr 0 / setattr 0
 //
-// Anything else — strings, lists, dicts, classes, comprehensions, try, imports of other
-// modules, keyword arguments, float // and %, is and in, attributes other than v.value —
+// The container rows are containers.go's (with their own table there): elements, keys,
+// values and attributes are ints; a class holds NAME = 0 attributes and methods.
+//
+// Anything else — strings, list and dict displays, comprehensions, try, imports of other
+// modules, keyword arguments, float // and %, is, attributes other than v.value and
+// those of instances and threading.local —
 // is an *Error at file:line:col naming the construct ("list comprehensions are not in
 // the subset"), never a program that computes something else.
 //

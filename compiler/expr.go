@@ -82,7 +82,14 @@ func (g *gen) exprAny(e ast.Expr, noneOK bool) typ {
 		g.exprAs(e.Orelse, t)
 		g.label(end)
 		return t
+	case *ast.Subscript:
+		return g.subscript(e)
+	case *ast.List, *ast.Dict:
+		return g.newContainer(e)
 	case *ast.Attribute:
+		if g.isAttr(e) {
+			return g.attrLoad(e)
+		}
 		v := g.valueObject(e)
 		g.emit("load_global " + v)
 		g.emit("native value_get")
@@ -178,6 +185,7 @@ func (g *gen) unary(e *ast.UnaryOp) typ {
 	}
 	switch e.Op {
 	case ast.Not:
+		g.noTruth(e.Operand)
 		t := g.expr(e.Operand)
 		g.truth(t)
 		g.emit("not")
@@ -256,6 +264,9 @@ var cmpOps = map[ast.CmpOp][2]string{
 // compare emits a comparison, chained or not, as 0 or 1. a < b < c evaluates b once
 // and c only if a < b, as Python does.
 func (g *gen) compare(e *ast.Compare) typ {
+	if t, ok := g.containsOp(e); ok {
+		return t
+	}
 	for _, op := range e.Ops {
 		if _, ok := cmpOps[op]; !ok {
 			g.errorf(e, "%s is not in the subset (only < <= > >= == !=)", cmpName(op))
@@ -366,6 +377,7 @@ func (g *gen) cond(e ast.Expr, l string, jumpIf bool) {
 		}
 		return
 	}
+	g.noTruth(e)
 	t := g.expr(e)
 	g.truth(t)
 	g.jump(l, jumpIf)
@@ -429,7 +441,10 @@ func (g *gen) call(e *ast.Call) typ {
 				}
 			}
 		}
-		g.errorf(fn, "method calls are not in the subset, except lock.acquire(), lock.release() and the support module's natives")
+		if t, ok := g.methodCall(e, fn); ok {
+			return t
+		}
+		g.errorf(fn, "method calls are not in the subset, except lock.acquire(), lock.release(), the support module's natives, list.append(), dict.get() and the file's classes' methods")
 	}
 	g.errorf(e.Func, "calling %s is not in the subset", construct(e.Func))
 	return tUnknown
@@ -479,6 +494,8 @@ func (g *gen) builtin(e *ast.Call, name string) typ {
 			g.emit("const 9223372036854775807")
 			g.emit("and")
 		}
+	case "len":
+		t = g.lenCall(e)
 	case "min", "max":
 		if len(e.Args) < 2 {
 			g.errorf(e, "%s takes two or more numbers in the subset", name)

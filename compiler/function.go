@@ -43,7 +43,9 @@ func (c *compiler) declareFunc(d *ast.FunctionDef) *function {
 			c.errorf(p, "parameter %s given twice", name)
 		}
 		t := tInt
-		if p.Annotation != nil {
+		if ct, ok := containerAnnotation(p.Annotation); ok {
+			t = ct
+		} else if p.Annotation != nil {
 			t = c.annotation(p.Annotation, false)
 		}
 		f.params = append(f.params, name)
@@ -289,6 +291,9 @@ func hasValueReturn(body []ast.Stmt) bool {
 // typeOf is the type e would have, tUnknown where it cannot tell (yet): it never
 // fails; code generation reports the errors.
 func (c *compiler) typeOf(f *function, e ast.Expr) typ {
+	if t, ok := c.containerTypeOf(f, e); ok {
+		return t
+	}
 	switch e := e.(type) {
 	case *ast.Num:
 		switch e.N.(type) {
@@ -406,6 +411,9 @@ func binType(op ast.OperatorNumber, a, b typ) (typ, string) {
 	}
 	if a == tNone || b == tNone {
 		return tUnknown, "an operand is None (a function without a return value)"
+	}
+	if isContainer(a) || isContainer(b) {
+		return tUnknown, "operators on lists, dicts and objects are not in the subset"
 	}
 	float := a == tFloat || b == tFloat
 	switch op {

@@ -240,8 +240,12 @@ func (g *gen) storeType(e ast.Expr) typ {
 			return tInt
 		}
 		g.errorf(e, "%s is not a local or a global integer", name)
+	case *ast.Subscript:
+		return tInt
 	case *ast.Attribute:
-		g.valueObject(e)
+		if !g.isAttr(e) {
+			g.valueObject(e)
+		}
 		return tInt
 	case *ast.Tuple:
 		g.errorf(e, "tuple assignment needs a tuple of values (a, b = b, a)")
@@ -260,7 +264,13 @@ func (g *gen) store(e ast.Expr) {
 			return
 		}
 		g.emit("store_global " + name)
+	case *ast.Subscript:
+		g.storeContainer(e)
 	case *ast.Attribute: // v.value = x: the value first, then the object, as STORE_ATTR
+		if g.isAttr(e) {
+			g.storeContainer(e)
+			return
+		}
 		g.emit("load_global " + g.valueObject(e))
 		g.emit("swap")
 		g.emit("native value_set")
@@ -302,7 +312,13 @@ func (g *gen) augAssign(st *ast.AugAssign) {
 		g.loadName(t)
 		g.binRest(st, st.Op, tt, st.Value)
 		g.store(t)
+	case *ast.Subscript:
+		g.augContainer(st, tt)
 	case *ast.Attribute: // v.value += x: a call to read, a call to write
+		if g.isAttr(t) {
+			g.augContainer(st, tt)
+			return
+		}
 		v := g.valueObject(t)
 		g.emit("load_global " + v)
 		g.emit("native value_get")

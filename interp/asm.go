@@ -11,6 +11,8 @@ import (
 //	# a comment (also after a statement)
 //	global NAME [NAME ...]    outside functions: integer globals (see Shared for the
 //	lock, rlock, value, map   objects: `lock NAME ...` and so on)
+//	list, dict NAME ...       containers; object NAME N, local NAME N: an instance
+//	                          and a threading.local with N attributes (objects.go)
 //	func NAME [PARAM ...]     start a function; parameters are its first locals
 //	var NAME [NAME ...]       more locals (zero at entry)
 //	LABEL:                    a jump target
@@ -20,7 +22,8 @@ import (
 // Arguments: `load`/`store` take a local's name; `load_global`/`store_global` take the
 // name of a global declared above the function; `const` takes an integer or a float
 // literal (a float has a '.' or an exponent); jumps take a label; `call` takes a
-// function's name (defined anywhere in the text); `native` takes the name of one of
+// function's name (defined anywhere in the text), as `load_method` does; `getattr` and
+// `setattr` take an attribute's index; `native` takes the name of one of
 // natives or of a built-in native (BuiltinNatives: the methods of the objects).
 // Functions see only their own locals. The assembler checks that the operand stack has
 // the same depth on every path into an instruction and computes MaxStack.
@@ -122,6 +125,21 @@ func (a *assembler) parse(src string) error {
 			a.prog.byName[name] = len(a.prog.Funcs)
 			a.prog.Funcs = append(a.prog.Funcs, cur)
 			start = line
+		case isDecl(word) && cur == nil && hasAttrs(kindByWord[word]):
+			// object NAME N, local NAME N: one name and its number of attributes
+			if len(fields) != 3 {
+				return errf(line, "%s takes a name and a number of attributes", word)
+			}
+			n, err := strconv.Atoi(fields[2])
+			if err != nil || n < 0 || n > maxAttrs {
+				return errf(line, "%s %s: bad number of attributes %q (0 to %d)", word, fields[1], fields[2], maxAttrs)
+			}
+			name := fields[1]
+			if _, dup := a.prog.globals[name]; dup {
+				return errf(line, "global %s declared twice", name)
+			}
+			a.prog.globals[name] = len(a.prog.Globals)
+			a.prog.Globals = append(a.prog.Globals, Global{Name: name, Kind: kindByWord[word], Attrs: n})
 		case isDecl(word) && cur == nil:
 			for _, name := range fields[1:] {
 				if _, dup := a.prog.globals[name]; dup {
@@ -163,7 +181,8 @@ func (a *assembler) parse(src string) error {
 			}
 			in := Instr{Op: op}
 			needArg := op == OpConst || op == OpLoad || op == OpStore || op == OpCall || op == OpNative ||
-				op == OpLoadGlobal || op == OpStoreGlobal || isJump(op)
+				op == OpLoadGlobal || op == OpStoreGlobal || isJump(op) ||
+				op == OpGetAttr || op == OpSetAttr || op == OpLoadMethod
 			if needArg != (len(fields) == 2) || len(fields) > 2 {
 				if needArg {
 					return errf(line, "%s takes one argument", word)
@@ -207,8 +226,14 @@ func (a *assembler) parse(src string) error {
 					a.prog.Natives = append(a.prog.Natives, b)
 				}
 				in.A = int32(idx)
-			case needArg: // jumps and calls: resolved later
-				a.fixups = append(a.fixups, fixup{fn: cur, pc: len(cur.Code), name: fields[1], line: line, label: op != OpCall})
+			case op == OpGetAttr || op == OpSetAttr:
+				n, err := strconv.Atoi(fields[1])
+				if err != nil || n < 0 || n >= maxAttrs {
+					return errf(line, "%s takes an attribute index (0 to %d), not %q", word, maxAttrs-1, fields[1])
+				}
+				in.A = int32(n)
+			case needArg: // jumps, calls and methods: resolved later
+				a.fixups = append(a.fixups, fixup{fn: cur, pc: len(cur.Code), name: fields[1], line: line, label: op != OpCall && op != OpLoadMethod})
 			}
 			cur.Code = append(cur.Code, in)
 			cur.Lines = append(cur.Lines, line)

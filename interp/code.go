@@ -89,6 +89,19 @@ const (
 	// that CPython makes (range(), int(), abs(), ...), the check after that call.
 	OpCheck
 
+	// Containers (objects.go).
+	OpNewList
+	OpNewDict
+	OpGetItem
+	OpSetItem
+	OpAppend
+	OpLen
+	OpContains
+	OpDictGet
+	OpGetAttr    // A: the attribute's index
+	OpSetAttr    // A: the attribute's index
+	OpLoadMethod // A: the method's function
+
 	numOps
 )
 
@@ -106,6 +119,9 @@ var opNames = [numOps]string{
 	OpCall:        "call", OpNative: "native", OpReturn: "return",
 	OpLoadGlobal: "load_global", OpStoreGlobal: "store_global",
 	OpPow: "pow", OpFPow: "fpow", OpFEq: "feq", OpFNe: "fne", OpCheck: "check",
+	OpNewList: "newlist", OpNewDict: "newdict", OpGetItem: "getitem", OpSetItem: "setitem",
+	OpAppend: "append", OpLen: "len", OpContains: "contains", OpDictGet: "dict_get",
+	OpGetAttr: "getattr", OpSetAttr: "setattr", OpLoadMethod: "load_method",
 }
 
 func (o Op) String() string {

@@ -6,10 +6,14 @@
 // everywhere else:
 //
 //   - Values are 64-bit words; the instruction set is typed (integer and float
-//     instructions), as WebAssembly's is. The only objects are the shared ones a
-//     program declares — globals, Lock, RLock, value and map objects — kept in a
-//     Shared that all threads of an interpreter use, and that several interpreters or
-//     processes may use together (see Shared; load_global and store_global).
+//     instructions), as WebAssembly's is. The objects are the shared ones a program
+//     declares — globals, Lock, RLock, value and map objects, lists, dicts, instances
+//     and threading.local — kept in a Shared that all threads of an interpreter use,
+//     and that several interpreters or processes may use together (see Shared;
+//     load_global and store_global), and the private lists and dicts a thread makes
+//     (objects.go). A FreeThreading profile makes an interpreter without a lock
+//     charge free-threaded CPython's costs (biased reference counting, per-instruction
+//     work).
 //   - A Program is built with Assemble from a readable assembly text (see Assemble).
 //   - Each Thread has an eval breaker, one atomic word, read at the check points where
 //     CPython reads its own: backward jumps (JUMP_BACKWARD), function entry (RESUME) and

@@ -310,6 +310,66 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 					return fail(err)
 				}
 			}
+		case OpNewList, OpNewDict:
+			k := KindList
+			if in.Op == OpNewDict {
+				k = KindDict
+			}
+			stack[sp] = t.newPrivate(k)
+			sp++
+		case OpGetItem:
+			sp--
+			v, err := t.getItem(stack[sp-1], stack[sp])
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = v
+		case OpSetItem:
+			sp -= 3
+			if err := t.setItem(stack[sp], stack[sp+1], stack[sp+2]); err != nil {
+				return fail(err)
+			}
+		case OpAppend:
+			sp -= 2
+			if err := t.appendItem(stack[sp], stack[sp+1]); err != nil {
+				return fail(err)
+			}
+		case OpLen:
+			v, err := t.length(stack[sp-1])
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = v
+		case OpContains:
+			sp--
+			v, err := t.contains(stack[sp-1], stack[sp])
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = v
+		case OpDictGet:
+			sp -= 2
+			v, err := t.dictGet(stack[sp-1], stack[sp], stack[sp+1])
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = v
+		case OpGetAttr:
+			v, err := t.getAttr(stack[sp-1], int(in.A))
+			if err != nil {
+				return fail(err)
+			}
+			stack[sp-1] = v
+		case OpSetAttr:
+			sp -= 2
+			if err := t.setAttr(stack[sp], int(in.A), stack[sp+1]); err != nil {
+				return fail(err)
+			}
+		case OpLoadMethod:
+			if err := t.loadMethod(stack[sp-1], int(in.A)); err != nil {
+				return fail(err)
+			}
+
 		case OpLoadGlobal:
 			stack[sp] = t.globals.Load(int(in.A))
 			sp++

@@ -69,6 +69,9 @@ const (
 var kindNames = [...]string{KindInt: "global", KindLock: "lock", KindRLock: "rlock", KindValue: "value", KindMap: "map"}
 
 func (k Kind) String() string {
+	if w, ok := extKindNames[k]; ok {
+		return w
+	}
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
@@ -82,6 +85,9 @@ var kindByWord = map[string]Kind{"global": KindInt, "lock": KindLock, "rlock": K
 type Global struct {
 	Name string
 	Kind Kind
+	// Attrs is the number of attributes of an object or a local (KindObject,
+	// KindLocal).
+	Attrs int
 }
 
 // Errors of the lock objects, worded as CPython's RuntimeErrors.
@@ -215,6 +221,11 @@ type Shared struct {
 	objects []any // by global index: *LockObject, valueObject, *mapObject; nil for an integer
 	locks   []*LockObject
 	maps    []*mapObject
+	// objs are the containers (objects.go) by global index, nil for other globals;
+	// funcRefs the reference count words of the functions (a free-threaded profile
+	// with RefcountFunctions).
+	objs     []*Obj
+	funcRefs []paddedCount
 }
 
 // NewShared returns the shared state of p kept in m. With the zero Memory it starts
@@ -233,9 +244,21 @@ func NewShared(p *Program, m Memory) (*Shared, error) {
 	if m.Mutexes != nil && len(m.Mutexes) != lay.mutexes {
 		return nil, fmt.Errorf("interp: %d mutexes for a program with %d lock objects", len(m.Mutexes), lay.mutexes)
 	}
-	s := &Shared{prog: p, globals: g, objects: make([]any, len(p.Globals))}
+	s := &Shared{prog: p, globals: g, objects: make([]any, len(p.Globals)), objs: make([]*Obj, len(p.Globals)),
+		funcRefs: make([]paddedCount, len(p.Funcs))}
+	tls := 0
 	for k, gl := range p.Globals {
 		switch gl.Kind {
+		case KindList, KindDict, KindObject, KindLocal:
+			// In Go memory, one copy per process: as a module's list or dict is
+			// in each process of a multiprocessing pool.
+			o := newObj(gl.Kind, gl.Name, gl.Attrs, nil)
+			if gl.Kind == KindLocal {
+				o.tls = tls
+				tls++
+			}
+			s.objects[k] = o
+			s.objs[k] = o
 		case KindLock, KindRLock:
 			var mu Mutex
 			if m.Mutexes != nil {
@@ -284,6 +307,11 @@ func (s *Shared) setInitial() {
 		m.mu.Lock()
 		clear(m.m)
 		m.mu.Unlock()
+	}
+	for _, o := range s.objs {
+		if o != nil {
+			o.reset()
+		}
 	}
 }
 

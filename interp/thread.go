@@ -70,6 +70,7 @@ type Interpreter struct {
 	// tickEvery is the check interval of a ticking lock (legacy GIL), else MaxInt64.
 	tickEvery int64
 	nthreads  atomic.Int64
+	ft        *FreeThreading // nil: no free-threaded costs
 }
 
 // New returns an interpreter for p whose threads share lock (nil for none). Its globals
@@ -129,6 +130,18 @@ type Thread struct {
 
 	// LockState is private to the Lock implementation (per-thread statistics).
 	LockState any
+
+	// Containers (objects.go): the private objects made since the last Call, and
+	// this thread's attributes of each threading.local.
+	arena  []*Obj
+	arenaN int
+	tls    []tlsEntry
+	// A free-threaded profile (freethreading.go): instructions charged so far, the
+	// remainder of a unit, and the work's result.
+	ft      *FreeThreading
+	ftTicks int64
+	ftAcc   int64
+	ftSink  int64
 }
 
 // NewThread makes a thread of in. Ids count from 0 in the order threads are made.
@@ -142,6 +155,10 @@ func (in *Interpreter) NewThread() *Thread {
 		mem:     make([]Value, 1024),
 	}
 	t.nextTick = in.tickEvery
+	if in.ft != nil {
+		t.ft = in.ft
+		t.nextTick = 0 // every check point charges the profile's work
+	}
 	if t.lock != nil {
 		t.lock.Register(t)
 	}
@@ -232,6 +249,7 @@ func (t *Thread) Call(fn int, args ...Value) (v Value, err error) {
 	}
 	copy(t.mem, args)
 	clear(t.mem[len(args):f.NLocals])
+	t.arenaN = 0 // the last call's private objects are gone
 	return t.eval(f, 0)
 }
 
@@ -240,6 +258,10 @@ func (t *Thread) checkpoint() error {
 	b := t.breaker.Load()
 	if b&BreakInterrupt != 0 {
 		return ErrInterrupted
+	}
+	if t.ft != nil {
+		t.ftCharge()
+		return nil
 	}
 	if t.ticks >= t.nextTick {
 		t.nextTick = t.ticks + t.In.tickEvery

@@ -48,8 +48,10 @@ func verifyArgs(p *Program, f *Function) error {
 			n = f.NLocals
 		case OpJump, OpJumpIfFalse, OpJumpIfTrue, OpJumpNoCheck:
 			n = len(f.Code)
-		case OpCall:
+		case OpCall, OpLoadMethod:
 			n = len(p.Funcs)
+		case OpGetAttr, OpSetAttr:
+			n = maxAttrs
 		case OpNative:
 			n = len(p.Natives)
 		case OpLoadGlobal, OpStoreGlobal:
@@ -90,7 +92,17 @@ func effect(p *Program, in Instr) (pop, push int) {
 		return p.Natives[in.A].NArgs, 1
 	case OpReturn:
 		return 1, 0
-	default: // binary operators
+	case OpNewList, OpNewDict:
+		return 0, 1
+	case OpLen, OpGetAttr, OpLoadMethod:
+		return 1, 1
+	case OpAppend, OpSetAttr:
+		return 2, 0
+	case OpSetItem:
+		return 3, 0
+	case OpDictGet:
+		return 3, 1
+	default: // binary operators, getitem, contains
 		return 2, 1
 	}
 }

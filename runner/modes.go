@@ -26,6 +26,7 @@ var modeTable = []Mode{
 	&interpMode{name: "goroutine", desc: "N interpreter threads and no lock: free threading (PEP 703)",
 		rules: threadRules.with("threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)",
 			"https://peps.python.org/pep-0703/", "")},
+	freeThreadedMode{},
 	asyncioMode{},
 	processMode{},
 	clusterMode{},

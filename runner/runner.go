@@ -252,11 +252,13 @@ func Plan(cfg Config) ([]Cell, error) {
 						pys = cfg.Pythons
 					}
 					for _, py := range pys {
-						c := Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py}
-						if py != nil {
-							c.Start = cfg.Settings.StartMethod
+						for _, mv := range modeVariants(m, v) {
+							c := Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: mv, Python: py}
+							if py != nil {
+								c.Start = cfg.Settings.StartMethod
+							}
+							cells = append(cells, c)
 						}
-						cells = append(cells, c)
 					}
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"gilbench/cpython"
 	"gilbench/runner"
+	"gilbench/workloads"
 )
 
 // An experiment is a set of configurations measured together, interleaved, in gilbench
@@ -45,6 +46,10 @@ type side struct {
 	// customKeys are the keys of its figures.
 	custom     func(ctx context.Context, v *validator, py *cpython.Interpreter) (figures, error)
 	customKeys []string
+	// variant is the cells' variant (a free-threaded profile, freethreaded.go);
+	// baseline, if set, is a mode measured beside them at 1 worker, keyed "base".
+	variant  workloads.Variant
+	baseline string
 }
 
 // keys are the keys of the side's figures.
@@ -58,6 +63,9 @@ func (s side) keys() []string {
 	}
 	for _, n := range s.workers {
 		ks = append(ks, strconv.Itoa(n))
+	}
+	if s.baseline != "" {
+		ks = append(ks, "base")
 	}
 	return ks
 }

@@ -56,7 +56,10 @@ func (v *validator) measureSide(ctx context.Context, g side, py *cpython.Interpr
 			return nil, err
 		}
 		for _, n := range g.workers {
-			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, python: py, key: strconv.Itoa(n)})
+			cells = append(cells, &cell{mode: g.mode, w: w, workers: n, tasks: g.tasks, size: g.size, settings: g.settings, python: py, variant: g.variant, key: strconv.Itoa(n)})
+		}
+		if g.baseline != "" {
+			cells = append(cells, &cell{mode: g.baseline, w: w, workers: 1, tasks: g.tasks, size: g.size, settings: g.settings, python: py, key: "base"})
 		}
 	}
 	if err := v.measure(ctx, cells, metric); err != nil {

@@ -155,6 +155,9 @@ const (
 	// KeyStart is multiprocessing's start method of a cpython-process cell (fork,
 	// spawn, forkserver).
 	KeyStart = "start"
+	// KeyFT is the free-threaded mode's cost profile: the CPython whose free-threaded
+	// build it stands for (3.13, 3.14).
+	KeyFT = "ft"
 	// KeyChunksize is the number of tasks a process pool sends in one job message
 	// (Pool.map's and ProcessPoolExecutor.map's chunksize); a workload's sweep sets it,
 	// the modes whose workers take jobs from an in-process queue ignore it.
@@ -162,7 +165,7 @@ const (
 )
 
 // Reserved are the keys a workload's sweep may not use.
-var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs, KeyPython, KeyStart}
+var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs, KeyPython, KeyStart, KeyFT}
 
 // A Class says what bounds a workload; it is the first part of a result's name
 // (BenchmarkCPU/…).

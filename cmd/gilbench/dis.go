@@ -185,7 +185,7 @@ def walk(code):
                 if ln is None and i.starts_line:
                     ln = i.starts_line
                 line = ln or line
-                print(json.dumps({"func": c.co_name, "line": line, "op": i.opname, "arg": i.argrepr}))
+                print(json.dumps({"func": getattr(c, "co_qualname", c.co_name), "line": line, "op": i.opname, "arg": i.argrepr}))
             walk(c)
 walk(compile(src, sys.argv[1], "exec"))
 `
