@@ -147,13 +147,43 @@ func (r *Result) pairs() []Pair {
 				if rk := groupKeys(rt); !hasAll(rk, keys) || !hasAll(rk, ckeys) || claimedElsewhere(r.Modes, m, rk) {
 					continue
 				}
-				if p, ok := pairOf(t, rt, m.Name, cmode, realBase, r.Options.Confidence); ok {
+				if p, ok := pairOf(t, rt, m.Name, cmode, r.realBaseFor(rt, realBase), r.Options.Confidence); ok {
 					out = append(out, p)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// realBaseFor finds the real baseline's 1-worker cell for the real table rt: in rt
+// itself, else in the table of the same workload, unit and class whose name keys are
+// the most of rt's that the baseline has. A baseline (cpython-seq) has no start method
+// or chunksize, so the cells of cpython-process/start=fork or cpython-pool/chunksize=64
+// are in a table of their own, apart from it. Nil when the run has none.
+func (r *Result) realBaseFor(rt *Table, realBase string) *Cell {
+	if realBase == "" {
+		return nil
+	}
+	if c := cellAt(rt, realBase, 1); c != nil {
+		return c
+	}
+	rk := groupKeys(rt)
+	var best *Cell
+	most := -1
+	for _, bt := range r.Tables {
+		if bt == rt || bt.Workload != rt.Workload || bt.Unit != rt.Unit || bt.Class != rt.Class {
+			continue
+		}
+		bk := groupKeys(bt)
+		if !hasAll(rk, bk) || len(bk) <= most {
+			continue
+		}
+		if c := cellAt(bt, realBase, 1); c != nil {
+			best, most = c, len(bk)
+		}
+	}
+	return best
 }
 
 // claimedElsewhere reports whether another mode names the same counterpart
@@ -171,12 +201,8 @@ func claimedElsewhere(modes []vocab.ModeInfo, m vocab.ModeInfo, realKeys []strin
 }
 
 // pairOf compares mode in t with cmode in rt, row by row.
-func pairOf(t, rt *Table, mode, cmode, realBase string, confidence float64) (Pair, bool) {
+func pairOf(t, rt *Table, mode, cmode string, rb *Cell, confidence float64) (Pair, bool) {
 	p := Pair{Group: t.Group, Emulated: mode, Real: cmode, RealGroup: rt.Group}
-	var rb *Cell
-	if realBase != "" {
-		rb = cellAt(rt, realBase, 1)
-	}
 	for _, row := range t.Rows {
 		e, c := cellAt(t, mode, row.Workers), cellAt(rt, cmode, row.Workers)
 		if e == nil || c == nil || e.Base == nil || e.Incomplete() || c.Incomplete() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -76,5 +77,38 @@ func TestSideBySide(t *testing.T) {
 	}
 	if len(r.Pairs) != 0 || r.noCPythonHint() == "" {
 		t.Errorf("a run without cpython modes: %d pairs, hint %q", len(r.Pairs), r.noCPythonHint())
+	}
+}
+
+// TestSideBySideStartMethod: real runs name cpython-process's cells with their start
+// method (python=3.11/start=fork), so they are a table of their own, apart from
+// cpython-seq's; process still meets them, with cpython-seq's cell as their baseline.
+func TestSideBySideStartMethod(t *testing.T) {
+	raw, err := os.ReadFile("testdata/synthetic-cpython.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.ReplaceAll(raw, []byte("/mode=cpython-process/python=3.11/"), []byte("/mode=cpython-process/python=3.11/start=fork/"))
+	in := filepath.Join(t.TempDir(), "raw.txt")
+	if err := os.WriteFile(in, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: in}}, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"primes", "fetch"} {
+		found := false
+		for _, p := range r.Pairs {
+			if p.Group == w && p.Emulated == "process" {
+				found = true
+				if p.RealGroup != w+" python=3.11 start=fork" || len(p.Rows) != 3 {
+					t.Errorf("%s: process beside %q at %d worker counts; want %q at 3", w, p.RealGroup, len(p.Rows), w+" python=3.11 start=fork")
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: process has no counterpart beside it when cpython-process's cells carry start=fork", w)
+		}
 	}
 }
