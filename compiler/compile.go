@@ -23,6 +23,12 @@ type Options struct {
 	// rlock or a value), besides those the source makes itself with threading.Lock()
 	// and the like.
 	Objects map[string]interp.Kind
+	// Entry, when set, is the function the program is run from (workloads: "task"):
+	// only the functions it reaches are compiled, so that a file may also define the
+	// CPython driver's hooks (skip, reset, check, want), which are outside the subset
+	// and which the emulated modes do not call. An Entry that the file does not define
+	// is an error.
+	Entry string
 }
 
 // DefaultSupport is the support module's name when Options.Support is empty.
@@ -49,7 +55,7 @@ type FuncListing struct {
 // Compile compiles the Python source src, read from file (for positions), into a
 // program. Every error is an *Error at file:line:col.
 func Compile(file string, src []byte, opts Options) (u *Unit, err error) {
-	c := &compiler{file: file, opts: opts, syms: map[string]*symbol{}}
+	c := &compiler{file: file, opts: opts, syms: map[string]*symbol{}, shared: map[string]*symbol{}, sharedUsed: map[string]bool{}}
 	if c.opts.Support == "" {
 		c.opts.Support = DefaultSupport
 	}
@@ -77,6 +83,9 @@ func Compile(file string, src []byte, opts Options) (u *Unit, err error) {
 		return nil, err
 	}
 	c.module(mod)
+	if c.opts.Entry != "" {
+		c.reachable(mod)
+	}
 	c.inferAll()
 	return c.generate()
 }
@@ -105,6 +114,8 @@ const (
 	symObject // a lock, rlock or value
 	symModule // threading, multiprocessing or the support module
 	symCtor   // threading.Lock, threading.RLock, multiprocessing.Value imported by name
+	symShared // the support module's namespace of shared objects: shared.mu, shared.v.value
+	symMeta   // a module-level string (CLASS = "CPU") or the SHARED table: for the driver, not a value
 )
 
 type symbol struct {
@@ -124,6 +135,10 @@ type compiler struct {
 	syms  map[string]*symbol
 	order []string // module-level names in source order
 	funcs []*function
+	// shared are the objects of the SHARED table (shared.NAME), by name; sharedUsed
+	// those the compiled functions use, which alone the program declares.
+	shared     map[string]*symbol
+	sharedUsed map[string]bool
 }
 
 func (c *compiler) errorf(n ast.Ast, format string, args ...any) {
@@ -261,6 +276,9 @@ func (c *compiler) moduleMember(mod, name string) *symbol {
 		}
 	}
 	if mod == c.opts.Support {
+		if name == "shared" {
+			return &symbol{kind: symShared}
+		}
 		for _, n := range c.opts.Natives {
 			if n.Name == name {
 				return &symbol{kind: symNative, native: n}
@@ -286,6 +304,15 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 		c.errorf(st.Targets[0], "module-level assignment to %s is not in the subset: assign a name", construct(st.Targets[0]))
 	}
 	name := string(target.Id)
+	if _, ok := st.Value.(*ast.Str); ok {
+		c.define(name, target, &symbol{kind: symMeta})
+		return
+	}
+	if d, ok := st.Value.(*ast.Dict); ok && name == "SHARED" {
+		c.sharedTable(d)
+		c.define(name, target, &symbol{kind: symMeta})
+		return
+	}
 	if v, t, ok := constValue(st.Value); ok {
 		c.define(name, target, &symbol{kind: symConst, typ: t, val: v})
 		return
@@ -296,7 +323,86 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 			return
 		}
 	}
-	c.errorf(st.Value, "module-level %s = %s: only number literals, threading.Lock(), threading.RLock() and multiprocessing.Value(typecode, 0) are in the subset", name, construct(st.Value))
+	c.errorf(st.Value, "module-level %s = %s: only number and string literals, SHARED = {...}, threading.Lock(), threading.RLock() and multiprocessing.Value(typecode, 0) are in the subset", name, construct(st.Value))
+}
+
+// sharedTable reads SHARED = {"counter": "int", "mu": "lock"}: the objects the CPython
+// driver makes for the strategy and puts in the support module's shared namespace, and
+// that the interpreter declares as a value and a lock.
+func (c *compiler) sharedTable(d *ast.Dict) {
+	for i, k := range d.Keys {
+		ks, ok1 := k.(*ast.Str)
+		vs, ok2 := d.Values[i].(*ast.Str)
+		if !ok1 || !ok2 {
+			c.errorf(k, "SHARED maps names to kinds, both string literals: {\"mu\": \"lock\", \"counter\": \"int\"}")
+		}
+		name := string(ks.S)
+		if !isIdent(name) {
+			c.errorf(k, "SHARED name %q is not an identifier", name)
+		}
+		if _, dup := c.shared[name]; dup {
+			c.errorf(k, "SHARED names %s twice", name)
+		}
+		var kind interp.Kind
+		switch vs.S {
+		case "int":
+			kind = interp.KindValue
+		case "lock":
+			kind = interp.KindLock
+		default:
+			c.errorf(d.Values[i], "SHARED[%q] = %q: want \"lock\" or \"int\"", name, vs.S)
+		}
+		c.shared[name] = &symbol{kind: symObject, obj: kind, node: k}
+	}
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// reachable keeps the functions that opts.Entry reaches by calls (or names), in source
+// order, and forgets the others: they are not compiled, and nothing compiled can call
+// them.
+func (c *compiler) reachable(m *ast.Module) {
+	s, ok := c.syms[c.opts.Entry]
+	if !ok || s.kind != symFunc {
+		c.errorf(m, "the file defines no function %s(...)", c.opts.Entry)
+	}
+	seen := map[*function]bool{}
+	var visit func(f *function)
+	visit = func(f *function) {
+		if seen[f] {
+			return
+		}
+		seen[f] = true
+		for _, st := range f.def.Body {
+			ast.Walk(st, func(n ast.Ast) bool {
+				if id, ok := n.(*ast.Name); ok {
+					if _, local := f.locals[string(id.Id)]; !local {
+						if s := c.syms[string(id.Id)]; s != nil && s.kind == symFunc {
+							visit(s.fn)
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	visit(s.fn)
+	kept := c.funcs[:0]
+	for _, f := range c.funcs {
+		if seen[f] {
+			kept = append(kept, f)
+		} else {
+			c.syms[f.name].kind = symMeta
+		}
+	}
+	c.funcs = kept
 }
 
 // ctorCall recognises threading.Lock(), Lock(), multiprocessing.Value('q', 0) ...
@@ -380,6 +486,10 @@ func (c *compiler) generate() (*Unit, error) {
 		asm.WriteByte('\n')
 		pyOf = append(pyOf, py)
 	}
+	gens := make([]*gen, len(c.funcs))
+	for i, f := range c.funcs {
+		gens[i] = c.gen(f)
+	}
 	for _, name := range c.order {
 		s := c.syms[name]
 		switch {
@@ -389,8 +499,11 @@ func (c *compiler) generate() (*Unit, error) {
 			line(s.obj.String()+" "+name, 0)
 		}
 	}
-	for _, f := range c.funcs {
-		g := c.gen(f)
+	for _, name := range sortedNames(c.sharedUsed) {
+		line(c.shared[name].obj.String()+" "+name, 0)
+	}
+	for i, f := range c.funcs {
+		g := gens[i]
 		fl := FuncListing{Name: f.name, Line: f.def.Lineno, Labels: map[int][]string{}}
 		header := "func " + f.name
 		for _, p := range f.params {
