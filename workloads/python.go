@@ -18,7 +18,9 @@ import (
 // real thing from the standard library (time.sleep, socket, http.client, os.fsync,
 // hashlib, threading.Lock or multiprocessing's objects); an I/O workload may have an
 // awaitable form for the asyncio strategy in <name>_async.py (atask), whose natives are
-// in gilbench_async.py. The CPython engine (package cpython) runs them.
+// in gilbench_async.py. The CPython engine (package cpython) runs them; Workload.Program
+// compiles them (package compiler) for the interpreter, with natives of the same names
+// (support.go).
 //
 // A user's own Python file joins the catalogue with RegisterPython: a Workload whose
 // program is compiled from the file, with no Go twin.

@@ -1,6 +1,7 @@
-// Package workloads is gilbench's catalogue: each workload is a bytecode program with
-// its natives, a native Go twin computing the same results, a pure reference function,
-// a default size and a one-line description.
+// Package workloads is gilbench's catalogue: each workload is a Python file
+// (py/<name>.py), compiled to a bytecode program for the emulated modes and run as it
+// is by the cpython ones, with its natives, a native Go twin computing the same
+// results, a pure reference function, a default size and a one-line description.
 //
 // A workload is a set of independent tasks 0..T-1. Task i of size s, run by any mode,
 // must return Want(i, s); the runner checks the sum of all results (mod 2^64) against the
