@@ -41,6 +41,9 @@ type Unit struct {
 	Asm string
 	// Funcs describes Program.Funcs, index for index.
 	Funcs []FuncListing
+
+	pyOf    []int  // the Python line of each line of Asm
+	natives string // the natives' signature, for Bind
 }
 
 // FuncListing is one compiled function: its instructions as assembly text, and the
@@ -538,7 +541,40 @@ func (c *compiler) generate() (*Unit, error) {
 	if err := interp.Verify(prog); err != nil {
 		return nil, &Error{File: c.file, Msg: fmt.Sprintf("internal error: %v", err)}
 	}
-	return &Unit{Program: prog, Asm: asm.String(), Funcs: funcs}, nil
+	return &Unit{Program: prog, Asm: asm.String(), Funcs: funcs, pyOf: pyOf, natives: signature(c.opts.Natives)}, nil
+}
+
+// Bind returns u's program again with natives bound to other functions: natives must
+// have the names and arities of those u was compiled with, in the same order. It only
+// assembles, which costs a small fraction of compiling (a pool's program is the same
+// code with natives bound to the pool's connections).
+func (u *Unit) Bind(natives []*interp.Native) (*interp.Program, error) {
+	if got := signature(natives); got != u.natives {
+		return nil, fmt.Errorf("compiler: natives %s do not match the compiled unit's %s", got, u.natives)
+	}
+	prog, err := interp.Assemble(u.Asm, natives...)
+	if err != nil {
+		return nil, fmt.Errorf("compiler: internal error: %v", err)
+	}
+	for _, f := range prog.Funcs {
+		for pc, l := range f.Lines {
+			f.Lines[pc] = u.pyOf[l]
+		}
+	}
+	return prog, nil
+}
+
+// signature is natives' names and arities, in order: "[sleep_us/1 echo/1]".
+func signature(natives []*interp.Native) string {
+	parts := make([]string, len(natives))
+	for i, n := range natives {
+		if n == nil {
+			parts[i] = "nil"
+			continue
+		}
+		parts[i] = fmt.Sprintf("%s/%d", n.Name, n.NArgs)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // sortedNames returns m's keys in order, for deterministic output.

@@ -193,3 +193,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// Bind gives the compiled program again with other natives of the same signature, and
+// refuses natives of another.
+func TestBind(t *testing.T) {
+	native := func(v interp.Value) *interp.Native {
+		return &interp.Native{Name: "k", NArgs: 1, Fn: func(_ *interp.Thread, a []interp.Value) (interp.Value, error) { return a[0] * v, nil }}
+	}
+	src := "import gilbench_support\ndef f():\n    return gilbench_support.k(3)\n"
+	u, err := Compile("t.py", []byte(src), Options{Natives: []*interp.Native{native(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := u.Bind([]*interp.Native{native(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := call(t, interp.New(p, nil).NewThread(), p, "f"); got != 15 {
+		t.Errorf("bound f() = %d; want 15", got)
+	}
+	if k, _ := p.Func("f"); p.Funcs[k].Lines[0] != 3 {
+		t.Errorf("bound program's first line %d; want the Python line 3", p.Funcs[k].Lines[0])
+	}
+	if _, err := u.Bind([]*interp.Native{{Name: "k", NArgs: 2}}); err == nil {
+		t.Error("Bind accepted natives of another arity")
+	}
+}

@@ -210,17 +210,51 @@ func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		u, err := compiler.Compile(file, src, CompileOptions(natives))
-		if err != nil {
+		if prog, err = compiled(file, src, natives); err != nil {
 			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
-		prog = u.Program
 	}
 	entry, ok := prog.Func(EntryName)
 	if !ok {
 		return nil, 0, fmt.Errorf("workload %s: program has no func %s", w.Name, EntryName)
 	}
 	return prog, entry, nil
+}
+
+// units memoises compiling: a file's program, compiled once per source text and
+// natives' signature, is bound to each pool's natives by assembling it again
+// (compiling costs milliseconds, which every pool start and worker process would pay).
+// Only successful compiles are kept, without their program, whose natives are the
+// first pool's.
+var units = struct {
+	sync.Mutex
+	m map[unitKey]*compiler.Unit
+}{m: map[unitKey]*compiler.Unit{}}
+
+type unitKey struct{ file, src, natives string }
+
+func compiled(file string, src []byte, natives []*interp.Native) (*interp.Program, error) {
+	names := make([]string, len(natives))
+	for i, n := range natives {
+		names[i] = fmt.Sprintf("%s/%d", n.Name, n.NArgs)
+	}
+	key := unitKey{file, string(src), strings.Join(names, " ")}
+	units.Lock()
+	u, ok := units.m[key]
+	units.Unlock()
+	if ok {
+		return u.Bind(natives)
+	}
+	u, err := compiler.Compile(file, src, CompileOptions(natives))
+	if err != nil {
+		return nil, err
+	}
+	kept := *u
+	kept.Program = nil
+	units.Lock()
+	units.m[key] = &kept
+	units.Unlock()
+	return u.Program, nil
 }
 
 // CompileOptions are the compiler's options for a workload file whose natives are
