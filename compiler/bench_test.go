@@ -1,16 +1,16 @@
-package compiler
+package compiler_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gilbench/interp"
+	"gilbench/workloads"
 )
 
 // BenchmarkHandVsCompiled runs task(1, size) of primes, fib and mandelbrot under the
-// interpreter, from the hand-written assembly (testdata/NAME.asm, copied from the
-// workloads) and compiled from testdata/NAME.py, as sub-benchmarks of one run:
+// interpreter, from the hand-written assembly they ran before (hand_test.go) and
+// compiled from their Python files as the workloads now are, as sub-benchmarks of one
+// run:
 //
 //	go test -run '^$' -bench HandVsCompiled -count 6 ./compiler/ | benchstat -col /src -
 func BenchmarkHandVsCompiled(b *testing.B) {
@@ -18,12 +18,15 @@ func BenchmarkHandVsCompiled(b *testing.B) {
 		name string
 		size interp.Value
 	}{{"primes", 1000}, {"fib", 20}, {"mandelbrot", 64}} {
-		asm, err := os.ReadFile(filepath.Join("testdata", c.name+".asm"))
+		hand := interp.MustAssemble(handWritten[c.name])
+		w, err := workloads.Lookup(c.name)
 		if err != nil {
 			b.Fatal(err)
 		}
-		hand := interp.MustAssemble(string(asm))
-		py := compileFile(b, c.name, mustLookup(b, c.name), nil).Program
+		py, _, err := w.Program(nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
 		for _, v := range []struct {
 			src  string
 			prog *interp.Program
@@ -42,4 +45,17 @@ func BenchmarkHandVsCompiled(b *testing.B) {
 			})
 		}
 	}
+}
+
+func call(t testing.TB, th *interp.Thread, p *interp.Program, fn string, args ...interp.Value) interp.Value {
+	t.Helper()
+	k, ok := p.Func(fn)
+	if !ok {
+		t.Fatalf("no function %s", fn)
+	}
+	v, err := th.Call(k, args...)
+	if err != nil {
+		t.Fatalf("%s%v: %v", fn, args, err)
+	}
+	return v
 }

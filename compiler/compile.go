@@ -23,6 +23,12 @@ type Options struct {
 	// rlock or a value), besides those the source makes itself with threading.Lock()
 	// and the like.
 	Objects map[string]interp.Kind
+	// Entry, when set, is the function the program is run from (workloads: "task"):
+	// only the functions it reaches are compiled, so that a file may also define the
+	// CPython driver's hooks (skip, reset, check, want), which are outside the subset
+	// and which the emulated modes do not call. An Entry that the file does not define
+	// is an error.
+	Entry string
 }
 
 // DefaultSupport is the support module's name when Options.Support is empty.
@@ -35,6 +41,9 @@ type Unit struct {
 	Asm string
 	// Funcs describes Program.Funcs, index for index.
 	Funcs []FuncListing
+
+	pyOf    []int  // the Python line of each line of Asm
+	natives string // the natives' signature, for Bind
 }
 
 // FuncListing is one compiled function: its instructions as assembly text, and the
@@ -49,7 +58,7 @@ type FuncListing struct {
 // Compile compiles the Python source src, read from file (for positions), into a
 // program. Every error is an *Error at file:line:col.
 func Compile(file string, src []byte, opts Options) (u *Unit, err error) {
-	c := &compiler{file: file, opts: opts, syms: map[string]*symbol{}}
+	c := &compiler{file: file, opts: opts, syms: map[string]*symbol{}, shared: map[string]*symbol{}, sharedUsed: map[string]bool{}}
 	if c.opts.Support == "" {
 		c.opts.Support = DefaultSupport
 	}
@@ -77,6 +86,9 @@ func Compile(file string, src []byte, opts Options) (u *Unit, err error) {
 		return nil, err
 	}
 	c.module(mod)
+	if c.opts.Entry != "" {
+		c.reachable(mod)
+	}
 	c.inferAll()
 	return c.generate()
 }
@@ -108,6 +120,8 @@ const (
 	symObject // a lock, rlock or value
 	symModule // threading, multiprocessing or the support module
 	symCtor   // threading.Lock, threading.RLock, multiprocessing.Value imported by name
+	symShared // the support module's namespace of shared objects: shared.mu, shared.v.value
+	symMeta   // a module-level string (CLASS = "CPU") or the SHARED table: for the driver, not a value
 )
 
 type symbol struct {
@@ -131,6 +145,10 @@ type compiler struct {
 	// classes and the attributes of each threading.local (containers.go)
 	classes []*class
 	tls     map[string][]string
+	// shared are the objects of the SHARED table (shared.NAME), by name; sharedUsed
+	// those the compiled functions use, which alone the program declares.
+	shared     map[string]*symbol
+	sharedUsed map[string]bool
 }
 
 func (c *compiler) errorf(n ast.Ast, format string, args ...any) {
@@ -272,6 +290,9 @@ func (c *compiler) moduleMember(mod, name string) *symbol {
 		}
 	}
 	if mod == c.opts.Support {
+		if name == "shared" {
+			return &symbol{kind: symShared}
+		}
 		for _, n := range c.opts.Natives {
 			if n.Name == name {
 				return &symbol{kind: symNative, native: n}
@@ -297,6 +318,15 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 		c.errorf(st.Targets[0], "module-level assignment to %s is not in the subset: assign a name", construct(st.Targets[0]))
 	}
 	name := string(target.Id)
+	if _, ok := st.Value.(*ast.Str); ok {
+		c.define(name, target, &symbol{kind: symMeta})
+		return
+	}
+	if d, ok := st.Value.(*ast.Dict); ok && name == "SHARED" {
+		c.sharedTable(d)
+		c.define(name, target, &symbol{kind: symMeta})
+		return
+	}
 	if v, t, ok := constValue(st.Value); ok {
 		c.define(name, target, &symbol{kind: symConst, typ: t, val: v})
 		return
@@ -313,7 +343,93 @@ func (c *compiler) moduleAssign(st *ast.Assign) {
 			return
 		}
 	}
-	c.errorf(st.Value, "module-level %s = %s: only number literals, threading.Lock(), threading.RLock() and multiprocessing.Value(typecode, 0) are in the subset", name, construct(st.Value))
+	c.errorf(st.Value, "module-level %s = %s: only number and string literals, SHARED = {...}, threading.Lock(), threading.RLock() and multiprocessing.Value(typecode, 0) are in the subset", name, construct(st.Value))
+}
+
+// sharedTable reads SHARED = {"counter": "int", "mu": "lock"}: the objects the CPython
+// driver makes for the strategy and puts in the support module's shared namespace, and
+// that the interpreter declares as a value and a lock.
+func (c *compiler) sharedTable(d *ast.Dict) {
+	for i, k := range d.Keys {
+		ks, ok1 := k.(*ast.Str)
+		vs, ok2 := d.Values[i].(*ast.Str)
+		if !ok1 || !ok2 {
+			c.errorf(k, "SHARED maps names to kinds, both string literals: {\"mu\": \"lock\", \"counter\": \"int\"}")
+		}
+		name := string(ks.S)
+		if !isIdent(name) {
+			c.errorf(k, "SHARED name %q is not an identifier", name)
+		}
+		if _, dup := c.shared[name]; dup {
+			c.errorf(k, "SHARED names %s twice", name)
+		}
+		var kind interp.Kind
+		switch vs.S {
+		case "int":
+			kind = interp.KindValue
+		case "lock":
+			kind = interp.KindLock
+		default:
+			c.errorf(d.Values[i], "SHARED[%q] = %q: want \"lock\" or \"int\"", name, vs.S)
+		}
+		c.shared[name] = &symbol{kind: symObject, obj: kind, node: k}
+	}
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// reachable keeps the functions that opts.Entry reaches by calls (or names), in source
+// order, and forgets the others: they are not compiled, and nothing compiled can call
+// them.
+func (c *compiler) reachable(m *ast.Module) {
+	s, ok := c.syms[c.opts.Entry]
+	if !ok || s.kind != symFunc {
+		c.errorf(m, "the file defines no function %s(...)", c.opts.Entry)
+	}
+	seen := map[*function]bool{}
+	var visit func(f *function)
+	visit = func(f *function) {
+		if seen[f] {
+			return
+		}
+		seen[f] = true
+		for _, st := range f.def.Body {
+			ast.Walk(st, func(n ast.Ast) bool {
+				if id, ok := n.(*ast.Name); ok {
+					if _, local := f.locals[string(id.Id)]; !local {
+						if s := c.syms[string(id.Id)]; s != nil && s.kind == symFunc {
+							visit(s.fn)
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	visit(s.fn)
+	// Methods are reached through load_method on an instance, which the walk above does
+	// not follow: keep every class's methods, and what they call.
+	for _, cl := range c.classes {
+		for _, m := range cl.methods {
+			visit(m)
+		}
+	}
+	kept := c.funcs[:0]
+	for _, f := range c.funcs {
+		if seen[f] {
+			kept = append(kept, f)
+		} else if sym := c.syms[f.name]; sym != nil {
+			sym.kind = symMeta
+		}
+	}
+	c.funcs = kept
 }
 
 // ctorCall recognises threading.Lock(), Lock(), multiprocessing.Value('q', 0) ...
@@ -397,6 +513,10 @@ func (c *compiler) generate() (*Unit, error) {
 		asm.WriteByte('\n')
 		pyOf = append(pyOf, py)
 	}
+	gens := make([]*gen, len(c.funcs))
+	for i, f := range c.funcs {
+		gens[i] = c.gen(f)
+	}
 	for _, name := range c.order {
 		s := c.syms[name]
 		switch {
@@ -406,8 +526,11 @@ func (c *compiler) generate() (*Unit, error) {
 			line(c.declaration(name, s), 0)
 		}
 	}
-	for _, f := range c.funcs {
-		g := c.gen(f)
+	for _, name := range sortedNames(c.sharedUsed) {
+		line(c.shared[name].obj.String()+" "+name, 0)
+	}
+	for i, f := range c.funcs {
+		g := gens[i]
 		fl := FuncListing{Name: f.name, Line: f.def.Lineno, Labels: map[int][]string{}}
 		header := "func " + f.name
 		for _, p := range f.params {
@@ -442,7 +565,40 @@ func (c *compiler) generate() (*Unit, error) {
 	if err := interp.Verify(prog); err != nil {
 		return nil, &Error{File: c.file, Msg: fmt.Sprintf("internal error: %v", err)}
 	}
-	return &Unit{Program: prog, Asm: asm.String(), Funcs: funcs}, nil
+	return &Unit{Program: prog, Asm: asm.String(), Funcs: funcs, pyOf: pyOf, natives: signature(c.opts.Natives)}, nil
+}
+
+// Bind returns u's program again with natives bound to other functions: natives must
+// have the names and arities of those u was compiled with, in the same order. It only
+// assembles, which costs a small fraction of compiling (a pool's program is the same
+// code with natives bound to the pool's connections).
+func (u *Unit) Bind(natives []*interp.Native) (*interp.Program, error) {
+	if got := signature(natives); got != u.natives {
+		return nil, fmt.Errorf("compiler: natives %s do not match the compiled unit's %s", got, u.natives)
+	}
+	prog, err := interp.Assemble(u.Asm, natives...)
+	if err != nil {
+		return nil, fmt.Errorf("compiler: internal error: %v", err)
+	}
+	for _, f := range prog.Funcs {
+		for pc, l := range f.Lines {
+			f.Lines[pc] = u.pyOf[l]
+		}
+	}
+	return prog, nil
+}
+
+// signature is natives' names and arities, in order: "[sleep_us/1 echo/1]".
+func signature(natives []*interp.Native) string {
+	parts := make([]string, len(natives))
+	for i, n := range natives {
+		if n == nil {
+			parts[i] = "nil"
+			continue
+		}
+		parts[i] = fmt.Sprintf("%s/%d", n.Name, n.NArgs)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // sortedNames returns m's keys in order, for deterministic output.

@@ -1,34 +1,11 @@
 package compiler
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"gilbench/interp"
-	"gilbench/workloads"
 )
-
-// compileFile compiles testdata/name.py with the natives of workload w.
-func compileFile(t testing.TB, name string, w *workloads.Workload, p workloads.Params) *Unit {
-	t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", name+".py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var natives []*interp.Native
-	if w.Natives != nil {
-		if natives, err = w.Natives(p, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u, err := Compile(filepath.Join("testdata", name+".py"), src, Options{Natives: natives})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
 
 func call(t testing.TB, th *interp.Thread, p *interp.Program, fn string, args ...interp.Value) interp.Value {
 	t.Helper()
@@ -41,57 +18,6 @@ func call(t testing.TB, th *interp.Thread, p *interp.Program, fn string, args ..
 		t.Fatalf("%s%v: %v", fn, args, err)
 	}
 	return v
-}
-
-// The Python sources compute what the workloads' Want functions say, run sequentially
-// on the interpreter.
-func TestWorkloadSources(t *testing.T) {
-	cases := []struct {
-		file, workload string
-		params         workloads.Params
-		size           int64
-		check          func(t *testing.T, s *interp.Shared, tasks int, size int64)
-	}{
-		{"primes", "primes", nil, 300, nil},
-		{"fib", "fib", nil, 15, nil},
-		{"mandelbrot", "mandelbrot", nil, 40, nil},
-		{"countdown", "countdown", nil, 1000, nil},
-		{"counter", "counter", workloads.Params{"cs": "10", "batch": "3"}, 50, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
-			if got, _ := s.Load("counter"); int64(got) != int64(tasks)*size {
-				t.Errorf("counter = %d; want %d", got, int64(tasks)*size)
-			}
-		}},
-		{"lostupdate", "lost-update", workloads.Params{"update": "global"}, 100, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
-			if got, _ := s.Load("counter"); int64(got) != int64(tasks)*size {
-				t.Errorf("counter = %d; want %d (one thread loses nothing)", got, int64(tasks)*size)
-			}
-		}},
-		{"lostupdate", "lost-update", workloads.Params{"update": "value"}, 100, func(t *testing.T, s *interp.Shared, tasks int, size int64) {
-			if got, _ := s.Load("v"); int64(got) != int64(tasks)*size {
-				t.Errorf("v.value = %d; want %d", got, int64(tasks)*size)
-			}
-		}},
-	}
-	for _, c := range cases {
-		t.Run(c.file+"/"+c.workload, func(t *testing.T) {
-			w, err := workloads.Lookup(c.workload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u := compileFile(t, c.file, w, c.params)
-			in := interp.New(u.Program, nil)
-			th := in.NewThread()
-			const tasks = 5
-			for i := range int64(tasks) {
-				if got, want := call(t, th, u.Program, "task", interp.Value(i), interp.Value(c.size)), w.Want(i, c.size); int64(got) != want {
-					t.Errorf("task(%d, %d) = %d; want %d", i, c.size, got, want)
-				}
-			}
-			if c.check != nil {
-				c.check(t, in.Shared(), tasks, c.size)
-			}
-		})
-	}
 }
 
 // run compiles src and calls f with args.
@@ -253,7 +179,7 @@ func TestErrors(t *testing.T) {
 		{"def f():\n    return 99999999999999999999\n", "outside the int64 range"},
 		{"def f():\n    for x in [1, 2]:\n        pass\n", "for over lists"},
 		{"def f():\n    with g:\n        pass\n", "with is for lock objects"},
-		{"def f():\n    print(1)\n", "print is not defined"},
+		{"def f():\n    print(1)\n", "t.py:2:5: the builtin print is not in the subset"},
 		{"def f():\n    return lambda: 1\n", "lambdas are not in the subset"},
 		{"def f(n):\n    return f(n, 1)\n", "f takes 1 arguments, 2 given"},
 	}
@@ -268,24 +194,28 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// counter += 1 on a global is load_global, const, add, store_global: nothing between
-// the load and the store is a check point, as in CPython 3.13.
-func TestGlobalIncrementHasNoCheckPoint(t *testing.T) {
-	u := compileFile(t, "lostupdate", mustLookup(t, "lost-update"), nil)
-	want := "load_global counter\nconst 1\nadd\nstore_global counter"
-	for _, f := range u.Funcs {
-		if strings.Contains(strings.Join(f.Instrs, "\n"), want) {
-			return
-		}
+// Bind gives the compiled program again with other natives of the same signature, and
+// refuses natives of another.
+func TestBind(t *testing.T) {
+	native := func(v interp.Value) *interp.Native {
+		return &interp.Native{Name: "k", NArgs: 1, Fn: func(_ *interp.Thread, a []interp.Value) (interp.Value, error) { return a[0] * v, nil }}
 	}
-	t.Errorf("no %q in\n%s", want, u.Asm)
-}
-
-func mustLookup(t testing.TB, name string) *workloads.Workload {
-	t.Helper()
-	w, err := workloads.Lookup(name)
+	src := "import gilbench_support\ndef f():\n    return gilbench_support.k(3)\n"
+	u, err := Compile("t.py", []byte(src), Options{Natives: []*interp.Native{native(2)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w
+	p, err := u.Bind([]*interp.Native{native(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := call(t, interp.New(p, nil).NewThread(), p, "f"); got != 15 {
+		t.Errorf("bound f() = %d; want 15", got)
+	}
+	if k, _ := p.Func("f"); p.Funcs[k].Lines[0] != 3 {
+		t.Errorf("bound program's first line %d; want the Python line 3", p.Funcs[k].Lines[0])
+	}
+	if _, err := u.Bind([]*interp.Native{{Name: "k", NArgs: 2}}); err == nil {
+		t.Error("Bind accepted natives of another arity")
+	}
 }

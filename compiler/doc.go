@@ -1,5 +1,8 @@
 // Package compiler compiles a typed subset of Python into interp programs, so that one
 // source (workloads/py/<name>.py, which CPython runs as it is) drives every engine.
+// Every built-in workload's program is compiled from its file (package workloads,
+// Workload.Program), and so is a user's file in the emulated modes; the assembler
+// stays as the interpreter's low-level format and for its own tests.
 //
 // # Parser
 //
@@ -21,7 +24,7 @@
 //	return, recursion               return fib(n - 1) + fib(n - 2)       call fib ... add; return
 //	if / elif / else                if n < 2: ... elif n < 4: ... else:  forward jumps only
 //	while (and while ... else)      while d * d <= n: d += 2             test, body, test again, backward jump
-//	for over range, constant step   for k in range(a, b, -2):            a counter; backward jump
+//	for over range, constant step   for k in range(a, b, -2), (0, n, BANDS) a counter; backward jump
 //	break, continue                 if n % d == 0: break                 forward jumps (continue: to the test)
 //	assignment                      a, b = b, a + b;  x = y = 0          store (right to left for tuples)
 //	augmented assignment            count += isprime(n)                  load, op, store
@@ -33,11 +36,14 @@
 //	module-level constants          BASE = 1_000_000                     inlined: const 1000000
 //	module-level int globals        counter = 0 ... global counter       global counter; load_global/store_global
 //	calls of the file's functions   work(n * PRIVATE_WORK)               call work
-//	natives of the support module   from gilbench_support import cs      native cs
+//	natives of the support module   gilbench.sleep_us(size); from ... import cs  native sleep_us
 //	builtins                        int(x) float(n) abs(x) min(a, b)     inlined, then check (CPython calls them)
 //	lock objects                    mu = threading.Lock(); with mu: ...  lock mu; lock_acquire ... lock_release
 //	lock methods                    mu.acquire(); mu.release()           native lock_acquire / lock_release
 //	shared values                   v = multiprocessing.Value("q", 0)    value v; v.value += 1: value_get, value_set
+//	the driver's shared objects     SHARED = {"mu": "lock", "n": "int"}  lock mu, value n (those the code uses)
+//	                                with shared.mu: shared.n.value += 1  as a module-level lock and value
+//	the driver's metadata           CLASS = "Shared"; TASKS = 16         strings: not values, only for the driver
 //	True, False, docstrings, pass   return True                          const 1
 //	if __name__ == "__main__":      (at module level)                    skipped: a script's own entry
 //	lists, dicts                    shared = [];  d[k] = v;  k in d      list shared; setitem; contains
@@ -48,11 +54,26 @@
 // The container rows are containers.go's (with their own table there): elements, keys,
 // values and attributes are ints; a class holds NAME = 0 attributes and methods.
 //
-// Anything else — strings, list and dict displays, comprehensions, try, imports of other
-// modules, keyword arguments, float // and %, is, attributes other than v.value and
-// those of instances and threading.local —
-// is an *Error at file:line:col naming the construct ("list comprehensions are not in
-// the subset"), never a program that computes something else.
+// Anything else — strings as values, list and dict displays with items, comprehensions,
+// try, imports of other modules, keyword arguments, float // and %, is, attributes other
+// than v.value, shared.NAME and those of instances and threading.local, builtins other
+// than those above — is an *Error at file:line:col naming the construct ("list
+// comprehensions are not in the subset", "the builtin sum is not in the subset"), never
+// a program that computes something else.
+//
+// # Workload files
+//
+// With Options.Entry set (package workloads sets "task"), only the functions the entry
+// reaches are compiled: a workload file may also define the CPython driver's hooks
+// (skip, reset, check, want), which use strings and dicts and which the emulated modes
+// do not call — their runner checks the shared state with the workload's Go Check.
+// The support module (Options.Support: "gilbench" for workloads, workloads/py/
+// gilbench.py in CPython) gives the natives by name; workloads.NativeStubs lists them
+// all with their arities, and a test checks them against gilbench.py's functions. Its
+// `shared` namespace holds the objects of the file's SHARED table, which the CPython
+// driver makes for the strategy (threading.Lock or multiprocessing.Lock, a property or
+// a multiprocessing.RawValue) and which the interpreter declares as a lock or a value
+// of the cell's shared state: shared.n.value is read and written by calls in both.
 //
 // # Types
 //

@@ -175,6 +175,10 @@ func kindName(s *symbol) string {
 		return s.obj.String() + " object"
 	case symModule:
 		return "module"
+	case symShared:
+		return "namespace of shared objects"
+	case symMeta:
+		return "module-level string or table (for the driver)"
 	}
 	return "class"
 }
@@ -421,24 +425,22 @@ func (g *gen) call(e *ast.Call) typ {
 		}
 		g.errorf(fn, "%s is a %s: it cannot be called here", name, kindName(s))
 	case *ast.Attribute:
+		if obj, s := g.objectRef(fn.Value); s != nil && (s.obj == interp.KindLock || s.obj == interp.KindRLock) {
+			if fn.Attr != "acquire" && fn.Attr != "release" {
+				g.errorf(fn, "a lock has only acquire() and release() in the subset")
+			}
+			g.arity(e, string(fn.Attr), 0)
+			g.emit("load_global " + obj)
+			g.emit("native lock_" + string(fn.Attr))
+			return tInt
+		}
 		n, ok := fn.Value.(*ast.Name)
 		if ok && !g.isLocal(string(n.Id)) {
-			if s := g.c.syms[string(n.Id)]; s != nil {
-				switch {
-				case s.kind == symObject && (s.obj == interp.KindLock || s.obj == interp.KindRLock):
-					if fn.Attr != "acquire" && fn.Attr != "release" {
-						g.errorf(fn, "a lock has only acquire() and release() in the subset")
-					}
-					g.arity(e, string(fn.Attr), 0)
-					g.emit("load_global " + string(n.Id))
-					g.emit("native lock_" + string(fn.Attr))
-					return tInt
-				case s.kind == symModule && s.module == g.c.opts.Support:
-					if m := g.c.moduleMember(s.module, string(fn.Attr)); m != nil && m.kind == symNative {
-						return g.native(e, m.native)
-					}
-					g.errorf(fn, "%s has no native %s", s.module, fn.Attr)
+			if s := g.c.syms[string(n.Id)]; s != nil && s.kind == symModule && s.module == g.c.opts.Support {
+				if m := g.c.moduleMember(s.module, string(fn.Attr)); m != nil && m.kind == symNative {
+					return g.native(e, m.native)
 				}
+				g.errorf(fn, "%s has no native %s", s.module, fn.Attr)
 			}
 		}
 		if t, ok := g.methodCall(e, fn); ok {
@@ -525,6 +527,9 @@ func (g *gen) builtin(e *ast.Call, name string) typ {
 		}
 		g.emit("load " + best)
 	default:
+		if pythonBuiltins[name] {
+			g.errorf(e.Func, "the builtin %s is not in the subset (its builtins: range, int, float, abs, min, max)", name)
+		}
 		g.errorf(e.Func, "%s is not defined (the subset's builtins: range, int, float, abs, min, max)", name)
 	}
 	g.emit("check") // after the call
@@ -579,3 +584,16 @@ var names = map[string]string{
 	"Pass": "pass", "BoolOp": "and/or", "BinOp": "an operation", "UnaryOp": "a unary operation",
 	"IfExp": "a conditional expression", "Compare": "a comparison",
 }
+
+// pythonBuiltins are Python's builtin functions outside the subset, so that a call of
+// one is named as such rather than as an undefined name.
+var pythonBuiltins = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields(`all any ascii bin bool bytearray bytes callable chr dict dir divmod
+		enumerate eval exec filter format frozenset getattr globals hasattr hash hex id input
+		isinstance issubclass iter len list locals map memoryview next object oct open ord
+		print repr reversed round set setattr slice sorted str sum super tuple type vars zip`) {
+		m[n] = true
+	}
+	return m
+}()

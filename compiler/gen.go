@@ -278,19 +278,52 @@ func (g *gen) store(e ast.Expr) {
 	}
 }
 
-// valueObject checks that e is v.value on a value object and returns v.
+// valueObject checks that e is v.value (or shared.v.value) on a value object and
+// returns v.
 func (g *gen) valueObject(e *ast.Attribute) string {
-	n, ok := e.Value.(*ast.Name)
-	if ok {
-		if s := g.c.syms[string(n.Id)]; s != nil && s.kind == symObject && s.obj == interp.KindValue && !g.isLocal(string(n.Id)) {
-			if e.Attr != "value" {
-				g.errorf(e, "a Value has only .value in the subset")
-			}
-			return string(n.Id)
+	if name, s := g.objectRef(e.Value); s != nil && s.obj == interp.KindValue {
+		if e.Attr != "value" {
+			g.errorf(e, "a Value has only .value in the subset")
 		}
+		return name
 	}
-	g.errorf(e, "attributes are not in the subset, except v.value of a multiprocessing.Value")
+	g.errorf(e, "attributes are not in the subset, except v.value of a multiprocessing.Value or a SHARED int")
 	return ""
+}
+
+// objectRef resolves e to a shared object: a module-level name (mu = threading.Lock())
+// or shared.NAME of the SHARED table. It returns the object's name in the program, or
+// a nil symbol if e is neither.
+func (g *gen) objectRef(e ast.Expr) (string, *symbol) {
+	switch e := e.(type) {
+	case *ast.Name:
+		name := string(e.Id)
+		if g.isLocal(name) {
+			return "", nil
+		}
+		if s := g.c.syms[name]; s != nil && s.kind == symObject {
+			return name, s
+		}
+	case *ast.Attribute:
+		n, ok := e.Value.(*ast.Name)
+		if !ok || g.isLocal(string(n.Id)) {
+			return "", nil
+		}
+		if s := g.c.syms[string(n.Id)]; s == nil || s.kind != symShared {
+			return "", nil
+		}
+		name := string(e.Attr)
+		s, ok := g.c.shared[name]
+		if !ok {
+			g.errorf(e, "%s is not in the SHARED table (SHARED = {%q: \"lock\"} at module level)", construct(e), name)
+		}
+		if m := g.c.syms[name]; m != nil && m.kind != symMeta && m.kind != symFunc {
+			g.errorf(e, "%s and the module-level %s would be one object: rename one", construct(e), name)
+		}
+		g.c.sharedUsed[name] = true
+		return name, s
+	}
+	return "", nil
 }
 
 func (g *gen) isLocal(name string) bool {
@@ -418,8 +451,13 @@ func (g *gen) forRange(st *ast.For) bool {
 	step := interp.Value(1)
 	if len(call.Args) == 3 {
 		v, t, ok := constValue(call.Args[2])
+		if n, isName := call.Args[2].(*ast.Name); isName && !g.isLocal(string(n.Id)) {
+			if s := g.c.syms[string(n.Id)]; s != nil && s.kind == symConst {
+				v, t, ok = s.val, s.typ, true // a module-level constant: BANDS = 16
+			}
+		}
 		if !ok || t != tInt || v == 0 {
-			g.errorf(call.Args[2], "range's step must be a non-zero integer literal in the subset")
+			g.errorf(call.Args[2], "range's step must be a non-zero integer literal or module-level constant in the subset")
 		}
 		step = v
 	}
@@ -519,19 +557,15 @@ func (g *gen) with(st *ast.With) bool {
 		if it.OptionalVars != nil {
 			g.errorf(it.OptionalVars, "with ... as is not in the subset")
 		}
-		n, ok := it.ContextExpr.(*ast.Name)
-		var s *symbol
-		if ok && !g.isLocal(string(n.Id)) {
-			s = g.c.syms[string(n.Id)]
-		}
-		if s == nil || s.kind != symObject || (s.obj != interp.KindLock && s.obj != interp.KindRLock) {
+		name, s := g.objectRef(it.ContextExpr)
+		if s == nil || (s.obj != interp.KindLock && s.obj != interp.KindRLock) {
 			g.errorf(it.ContextExpr, "with is for lock objects only in the subset (with lock:)")
 		}
-		g.emit("load_global " + string(n.Id))
+		g.emit("load_global " + name)
 		g.emit("native lock_acquire")
 		g.emit("pop")
-		g.withs = append(g.withs, string(n.Id))
-		held = append(held, string(n.Id))
+		g.withs = append(g.withs, name)
+		held = append(held, name)
 	}
 	reach := g.block(st.Body)
 	g.at(st)

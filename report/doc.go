@@ -27,7 +27,11 @@
 // and where. Two kinds of damage are not: a malformed line (benchfmt's
 // SyntaxError) is skipped with a warning that gives its file and line, as
 // benchstat does, and the mark of an interrupted run, a last line cut in
-// the middle, is dropped, the rest reported, and a warning says so.
+// the middle, is dropped, the rest reported, and a warning says so. A cell
+// that raw.txt records as skipped has no results: one warning per workload
+// and reason names its modes and says why (a strategy that cannot run the
+// workload faithfully; a user's file outside the compiler's subset, with
+// the compile error).
 // benchfmt tidies ns to sec and MB to B (so tables say "sec/op", as
 // benchstat does); the report also tidies zeros, which benchfmt leaves in
 // their original unit.

@@ -84,6 +84,7 @@ func recordWarnings(run RunInfo, rr runRecords) []Warning {
 			out = append(out, Warning{WarnOutcome, run.Label + ": " + o.Cell, "the cell was interrupted; its finished repetitions are shown, marked, and are not a complete cell"})
 		}
 	}
+	out = append(out, skipWarnings(run, rr)...)
 	if rr.before != nil && rr.before.Busy() {
 		out = append(out, Warning{WarnNoise, run.Label, rr.before.Warning("before the run")})
 	}
@@ -139,6 +140,52 @@ func statusText(s vocab.Status) string {
 		return "FAILED"
 	case vocab.Interrupted:
 		return "INTERRUPTED"
+	}
+	return ""
+}
+
+// skipWarnings are one warning per workload and reason of its skipped cells, naming
+// the modes: "outside: skipped under sequential, gil (4 cells): not compiled for the
+// interpreter: ./outside.py:3:15: list comprehensions are not in the subset".
+func skipWarnings(run RunInfo, rr runRecords) []Warning {
+	type group struct {
+		workload, reason string
+		modes            []string
+		cells            int
+	}
+	var groups []*group
+	byKey := map[[2]string]*group{}
+	for _, o := range sortedOutcomes(rr.outcomes) {
+		if o.Status != vocab.Skipped {
+			continue
+		}
+		workload, mode := cellPart(o.Cell, "workload"), cellPart(o.Cell, "mode")
+		k := [2]string{workload, o.Reason}
+		g := byKey[k]
+		if g == nil {
+			g = &group{workload: workload, reason: o.Reason}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.cells++
+		if mode != "" && (len(g.modes) == 0 || g.modes[len(g.modes)-1] != mode) {
+			g.modes = append(g.modes, mode)
+		}
+	}
+	var out []Warning
+	for _, g := range groups {
+		out = append(out, Warning{WarnSkipped, run.Label + ": " + g.workload,
+			"skipped under " + strings.Join(g.modes, ", ") + " (" + plural(g.cells, "cell") + "): " + g.reason})
+	}
+	return out
+}
+
+// cellPart is the value of key in a cell's name ("CPU/workload=primes/mode=gil/...").
+func cellPart(cell, key string) string {
+	for _, p := range strings.Split(cell, "/") {
+		if v, ok := strings.CutPrefix(p, key+"="); ok {
+			return v
+		}
 	}
 	return ""
 }

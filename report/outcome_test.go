@@ -77,3 +77,36 @@ func TestFailedCellIsMarked(t *testing.T) {
 		t.Errorf("run info: %d incomplete cells, %d noise records; want 1 and 1", r.Runs[0].Incomplete, len(r.Runs[0].Noise))
 	}
 }
+
+// TestSkippedCellsAreExplained: the skipped cells of raw.txt become one warning per
+// workload and reason, naming the modes, so the report says why a mode is missing.
+func TestSkippedCellsAreExplained(t *testing.T) {
+	data, err := os.ReadFile("testdata/synthetic-run.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := "not compiled for the interpreter: ./mine.py:3:15: list comprehensions are not in the subset"
+	extra := "\n"
+	for _, c := range []string{"CPU/workload=mine/mode=gil/workers=1", "CPU/workload=mine/mode=gil/workers=2", "CPU/workload=mine/mode=sequential/workers=1"} {
+		extra += vocab.Outcome{Cell: c, Status: vocab.Skipped, Reason: why}.Line() + "\n"
+	}
+	extra += vocab.Outcome{Cell: "CPU/workload=primes/mode=process/workers=2", Status: vocab.Skipped, Reason: "another reason"}.Line() + "\n"
+	raw := filepath.Join(t.TempDir(), "raw.txt")
+	if err := os.WriteFile(raw, append(data, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: raw}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range r.Warnings {
+		if w.Kind == WarnSkipped {
+			got = append(got, w.String())
+		}
+	}
+	want := []string{"skipped under gil, sequential (3 cells): " + why, "primes: skipped under process (1 cell): another reason"}
+	if len(got) != 2 || !strings.HasSuffix(got[0], want[0]) || !strings.HasSuffix(got[1], want[1]) {
+		t.Errorf("skip warnings %q; want ones ending %q", got, want)
+	}
+}

@@ -22,6 +22,7 @@ const (
 	WarnStats    WarnKind = "stats"       // benchmath and grouping warnings
 	WarnOutcome  WarnKind = "outcome"     // a cell that failed or was interrupted
 	WarnNoise    WarnKind = "noise"       // other processes competed for the CPUs
+	WarnSkipped  WarnKind = "skipped"     // cells a mode could not run, with the reason
 )
 
 // A Warning is a problem with the data that the reader should know of.
@@ -259,6 +260,9 @@ var warnKinds = []struct {
 	}},
 	{WarnStats, func(n int, _ Options) string {
 		return fmt.Sprintf("%s from the statistics (benchmath), mostly about cells too small to test", plural(n, "warning"))
+	}},
+	{WarnSkipped, func(n int, _ Options) string {
+		return fmt.Sprintf("%s why cells were skipped (a mode that cannot run a workload faithfully says why); the tables leave them out", plural(n, "reason"))
 	}},
 }
 

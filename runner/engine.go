@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"gilbench/compiler"
 	"gilbench/vocab"
 	"gilbench/workloads"
 )
@@ -51,9 +53,8 @@ type Sample struct {
 // Open starts c's pool for the Env parameters params. Errors name the cell.
 func Open(ctx context.Context, c Cell, params workloads.Params, s Settings) (*Session, error) {
 	spec := Spec{Workload: c.Workload, Params: c.Params(params), Size: c.Size, Workers: c.Workers, Settings: s, Python: c.Python, Start: c.Start}
-	if c.Workload.Source == "" && !c.Mode.Rules().Python {
-		return nil, &SkipError{Reason: fmt.Sprintf("mode %s needs a built-in workload: %s is a Python file, which only the cpython-* modes run (until a compiler lands)",
-			c.Mode.Name(), c.Workload.Name)}
+	if reason := userFileSkip(c, spec.Params); reason != "" {
+		return nil, &SkipError{Reason: reason}
 	}
 	defer setProcs(c.procs())()
 	resetPeakRSS()
@@ -221,4 +222,28 @@ func metricValues(m map[string]float64, tasks float64) []benchfmt.Value {
 		vals = append(vals, benchfmt.Value{Value: v, Unit: u})
 	}
 	return vals
+}
+
+// userFileSkip is why cell c cannot run its workload when that is a user's Python file,
+// or "": the emulated modes run the file compiled, so a file outside the compiler's
+// subset skips them with the compile error (file:line:col, the construct); the native
+// mode needs a Go twin, which a file has not; the cluster's workers are other machines.
+func userFileSkip(c Cell, params workloads.Params) string {
+	if _, user := workloads.PythonFile(c.Workload); !user || c.Mode.Rules().Python {
+		return ""
+	}
+	switch c.Mode.Name() {
+	case "native":
+		return fmt.Sprintf("mode native runs a workload's Go twin: %s is a Python file, which has none", c.Workload.Name)
+	case "cluster":
+		return fmt.Sprintf("mode cluster's workers are other machines, which do not have the file %s", c.Workload.Name)
+	}
+	if _, _, err := c.Workload.Program(params, nil); err != nil {
+		var ce *compiler.Error
+		if errors.As(err, &ce) {
+			return "not compiled for the interpreter: " + ce.Error()
+		}
+		return err.Error()
+	}
+	return ""
 }

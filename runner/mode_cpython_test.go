@@ -170,9 +170,9 @@ func TestPythonModesNeedAnInterpreter(t *testing.T) {
 	}
 }
 
-// TestUserFile: a user's own workload runs under every CPython mode with equal
-// checksums (its reference is cpython-seq's result), and the emulated modes say they
-// need a built-in workload.
+// TestUserFile: a user's own workload outside the compiler's subset runs under every
+// CPython mode with equal checksums (its reference is cpython-seq's result), and its
+// emulated cells are skipped with the compile error: file:line:col, the construct.
 func TestUserFile(t *testing.T) {
 	pys := testPythons(t, "python3")
 	path := filepath.Join(t.TempDir(), "mine.py")
@@ -205,14 +205,87 @@ def task(i, size):
 	for cell, o := range outcomes(raw) {
 		switch {
 		case strings.Contains(cell, "mode=gil/"):
-			if o.Status != vocab.Skipped || !strings.Contains(o.Reason, "needs a built-in workload") {
-				t.Errorf("%s: %s", cell, o.Line())
+			if o.Status != vocab.Skipped || !strings.Contains(o.Reason, "mine.py:7:12: the builtin sum is not in the subset") {
+				t.Errorf("%s: %s; want skipped with the compile error", cell, o.Line())
 			}
 		case strings.Contains(cell, "subinterp"):
 		default:
 			if o.Status != vocab.Completed {
 				t.Errorf("%s: %s", cell, o.Line())
 			}
+		}
+	}
+}
+
+// TestUserFileInSubset: a user's file inside the compiler's subset — recursion, float
+// and int maths, a global counter updated under a lock and one without — gives equal
+// checksums in the emulated modes, in-process and in worker processes, and in CPython.
+func TestUserFileInSubset(t *testing.T) {
+	pys := testPythons(t, "python3")
+	path := filepath.Join(t.TempDir(), "inside.py")
+	src := `"""Recursion, floats and a global counter, under a lock and not."""
+import threading
+CLASS = "CPU"
+SIZE = 300
+TASKS = 8
+mu = threading.Lock()
+locked = 0
+racy = 0
+
+
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+def mean(a: float, b: float) -> float:
+    return (a + b) / 2
+
+
+def task(i, size):
+    global locked, racy
+    x = 0.0
+    for k in range(size):
+        x += mean(k % 7, 1.5) ** 2
+    with mu:
+        locked += 1
+    racy += 1
+    return fib(8 + i % 5) + int(x) + size // 3 - (i << 2)
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := quickConfig(path)
+	cfg.Quick = false
+	cfg.Pythons = pys
+	cfg.Modes = []string{"sequential", "gil", "goroutine", "subinterp", "process", "cpython-threads"}
+	cfg.Count = 1
+	if err := LoadPythonFiles(context.Background(), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := runRaw(t, cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	got := outcomes(raw)
+	if len(got) == 0 {
+		t.Fatalf("no outcomes in\n%s", raw)
+	}
+	modes := map[string]bool{}
+	for cell, o := range got {
+		if o.Status != vocab.Completed {
+			t.Errorf("%s: %s", cell, o.Line())
+		}
+		for _, m := range cfg.Modes {
+			if strings.Contains(cell, "mode="+m+"/") {
+				modes[m] = true
+			}
+		}
+	}
+	for _, m := range cfg.Modes {
+		if !modes[m] {
+			t.Errorf("no cell of mode %s in\n%s", m, raw)
 		}
 	}
 }

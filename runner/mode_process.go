@@ -76,6 +76,7 @@ const (
 // queues, the gate and the shared memory follow it as handles (see processArgs).
 type workerSpec struct {
 	Workload string
+	File     string // the user's Python file the workload is, "" for a built-in one
 	Params   map[string]string
 	Size     int64
 	Settings Settings
@@ -155,6 +156,7 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		return nil, err
 	}
 	ws := workerSpec{Workload: spec.Workload.Name, Params: spec.Params, Size: spec.Size, Settings: spec.Settings}
+	ws.File, _ = workloads.PythonFile(spec.Workload)
 	args := append([]any{ws, p.jobs, p.results, p.gate}, mem.args()...)
 	t0 := time.Now()
 	for range spec.Workers {

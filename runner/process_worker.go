@@ -127,6 +127,10 @@ type processWorkerState struct {
 // cell's shared memory mem (the parent sets their values).
 func newProcessWorker(s workerSpec, local *workloads.Local, mem interp.Memory) (*processWorkerState, error) {
 	w, err := workloads.Lookup(s.Workload)
+	if s.File != "" {
+		// The user's file: this process compiles it as the parent does.
+		w, err = workloads.ForPythonFile(s.Workload, s.File), nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,11 @@ import (
 // QUICK_SIZE, QUICK_TASKS) and ONE_TASK_PER_WORKER, its docstring the description.
 // Its reference results are its want(i, size) when it defines one, else what task
 // computes in one thread of the first interpreter (cpython-seq's results, computed
-// outside any timer); every mode must match them. Only the cpython-* modes run it.
+// outside any timer); every mode must match them. The cpython-* modes run the file as
+// it is; the emulated modes run it compiled (package compiler), with the support
+// module's natives that need no server (workloads.UserNatives), and a file outside the
+// compiler's subset skips them with the compile error as the reason (userFileSkip).
+// The native mode has no Go twin to run, and skips.
 
 // Defaults of a user's workload without the constants.
 const (
@@ -48,18 +52,11 @@ func LoadPythonFiles(ctx context.Context, cfg *Config) error {
 	return nil
 }
 
-var userLoaded = struct {
-	sync.Mutex
-	m map[string]*workloads.Workload // by the file's path as given
-}{m: map[string]*workloads.Workload{}}
-
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 func loadPythonFile(ctx context.Context, py *cpython.Interpreter, path string) (*workloads.Workload, error) {
-	userLoaded.Lock()
-	defer userLoaded.Unlock()
-	if w, ok := userLoaded.m[path]; ok {
-		return w, nil
+	if w, ok := workloads.LookupPythonFile(path); ok {
+		return w, nil // the catalogue has it from an earlier load
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%w: workload file %s: %v", ErrUsage, path, unwrapPathErr(err))
@@ -100,7 +97,6 @@ func loadPythonFile(ctx context.Context, py *cpython.Interpreter, path string) (
 	if err := workloads.RegisterPython(w, path); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
-	userLoaded.m[path] = w
 	return w, nil
 }
 

@@ -466,8 +466,9 @@ func runGroup(ctx context.Context, group []Cell, cfg Config, opt Options, out *r
 		var oerr error
 		// A mode whose workers are other processes already measures each cell in
 		// fresh processes (its figures are theirs): it needs no cell process. Nor
-		// does a user's Python file, which a cell process could not look up (and
-		// which only the Python modes run).
+		// does a user's Python file, which a cell process could not look up (its
+		// reference results come from CPython in this process): its emulated cells
+		// run here too, so their peak RSS is not theirs alone.
 		_, userFile := workloads.PythonFile(l.cell.Workload)
 		if cfg.Shared || l.cell.Mode.Rules().OutOfProcess || userFile {
 			var s *Session

@@ -58,56 +58,10 @@ func init() {
 		QuickSize:        100,
 		QuickTasks:       16,
 		OneTaskPerWorker: true,
-		Source: `
-func task i size
-	var h n
-	load i
-	const 0
-	eq
-	jump_if_false spin
-	load size
-	native convoy_open      # connect; returns a handle
-	store h
-rt:                         # do { send; } while (recv())
-	load h
-	native convoy_send
-	pop
-	load h
-	native convoy_recv      # 1 while the time is not up
-	jump_if_true rt
-	load h
-	native convoy_close     # records the figures; returns 0
-	return
-spin:
-	load size
-	native convoy_spin_begin
-	pop
-more:                       # while running(): n = 200; while n > 0: n -= 1
-	native convoy_running
-	jump_if_false out
-	const 200
-	store n
-inner:
-	load n
-	const 0
-	gt
-	jump_if_false more
-	load n
-	const 1
-	sub
-	store n
-	jump inner
-out:
-	native convoy_spin_end
-	pop
-	load i
-	return
-end
-`,
-		Natives: convoyNatives,
-		Twin:    convoyTwin,
-		Want:    func(i, _ int64) int64 { return i },
-		Setup:   convoySetup,
+		Natives:          convoyNatives,
+		Twin:             convoyTwin,
+		Want:             func(i, _ int64) int64 { return i },
+		Setup:            convoySetup,
 	})
 }
 

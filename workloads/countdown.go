@@ -11,28 +11,6 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    50_000,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	var n
-	load size
-	store n
-loop:                   # while n > 0: n -= 1
-	load n
-	const 0
-	gt
-	jump_if_false done
-	load n
-	const 1
-	sub
-	store n
-	jump loop
-done:
-	load i              # the result: i + n (n is 0)
-	load n
-	add
-	return
-end
-`,
 		Twin: func(_ context.Context, _ Params, i, size int64) (int64, error) {
 			n := size
 			for n > 0 {

@@ -30,25 +30,6 @@ import (
 // privateWork is the work of one increment outside the critical section, in units.
 const privateWork = 20
 
-// workFunc is `work n`: n units of work.
-const workFunc = `
-func work n             # while n > 0: n -= 1
-loop:
-	load n
-	const 0
-	gt
-	jump_if_false done
-	load n
-	const 1
-	sub
-	store n
-	jump loop
-done:
-	load n
-	return
-end
-`
-
 // spin is the twin's n units of work.
 func spin(n int64) int64 {
 	var x int64
@@ -132,29 +113,11 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    64,
 		QuickTasks:   16,
-		Source: "global counter\nlock mu\n" + batchedWork(`
-	load_global mu      #   with mu:
-	native lock_acquire
-	pop
-	load cs             #       if cs: work(cs)
-	jump_if_false add
-	load cs
-	call work
-	pop
-add:
-	load_global counter #       counter += n
-	load n
-	add
-	store_global counter
-	load_global mu
-	native lock_release
-	pop
-`, "size"),
-		Natives: settingsNatives,
-		Twin:    counterTwin,
-		Want:    func(_, size int64) int64 { return size },
-		Sweep:   csSweep,
-		Check:   checkCounter,
+		Natives:      settingsNatives,
+		Twin:         counterTwin,
+		Want:         func(_, size int64) int64 { return size },
+		Sweep:        csSweep,
+		Check:        checkCounter,
 	})
 }
 

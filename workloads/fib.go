@@ -11,35 +11,6 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    23,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	load size
-	call fib
-	load i
-	add
-	return
-end
-
-func fib n
-	load n              # n < 2: n
-	const 2
-	lt
-	jump_if_false rec
-	load n
-	return
-rec:
-	load n              # fib(n-1) + fib(n-2)
-	const 1
-	sub
-	call fib
-	load n
-	const 2
-	sub
-	call fib
-	add
-	return
-end
-`,
 		Twin: func(_ context.Context, _ Params, i, size int64) (int64, error) {
 			return fibRec(size) + i, nil
 		},

@@ -20,21 +20,13 @@ func init() {
 		DefaultTasks: 384,
 		QuickSize:    16 << 10,
 		QuickTasks:   32,
-		Source: `
-func task i size
-	load i
-	load size
-	native writeread
-	return
-end
-`,
 		Natives: func(p Params, _ *Local) ([]*interp.Native, error) {
 			dir := p["dir"]
 			if dir == "" {
 				return nil, errors.New(`file: Params have no "dir"`)
 			}
 			return []*interp.Native{{
-				Name: "writeread", NArgs: 2, Releases: true,
+				Name: "write_read", NArgs: 2, Releases: true,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
 					v, err := fileRoundTrip(dir, int64(args[0]), int64(args[1]))
 					return interp.Value(v), err

@@ -2,8 +2,6 @@ package workloads
 
 import (
 	"context"
-	"embed"
-	"strings"
 
 	"gilbench/interp"
 )
@@ -12,8 +10,7 @@ import (
 // (3.13t, 3.14t) stops scaling, as CPython's Tools/ftscalingbench finds them, and a
 // control that scales. Each is a plain Python file, workloads/py/ft_*.py, that CPython
 // runs as it is; the interpreter's program is that file compiled (package compiler),
-// kept as assembly in ftasm/ (TestFTProgramsAreCompiled recompiles and compares;
-// `go test ./workloads -run TestFTProgramsAreCompiled -update` rewrites them).
+// as every built-in workload's is.
 //
 //	ft-shared-dict    writes to one module-level dict       do not scale (its lock, its refcount)
 //	ft-shared-list    appends to one module-level list      contend likewise
@@ -26,24 +23,9 @@ import (
 //
 // They are not in the default matrix (runner.DefaultWorkloads): name them.
 
-//go:embed ftasm/*.asm
-var ftAsm embed.FS
-
-// FTAsmFile is the file in workloads/ftasm that holds the compiled program of the
-// free-threading workload called name.
-func FTAsmFile(name string) string { return strings.TrimSuffix(PythonFileName(name), ".py") + ".asm" }
-
 // FTWorkloads lists the free-threading workloads' names.
 func FTWorkloads() []string {
 	return []string{"ft-shared-dict", "ft-shared-list", "ft-thread-local", "ft-shared-method", "ft-private-data"}
-}
-
-func ftSource(name string) string {
-	b, err := ftAsm.ReadFile("ftasm/" + FTAsmFile(name))
-	if err != nil {
-		panic("workloads: " + err.Error()) // the embed pattern and the list agree (TestFTProgramsAreCompiled)
-	}
-	return string(b)
 }
 
 // sum7 is sum(k % 7 for k in range(size)); sum3 likewise with 3.
@@ -58,7 +40,6 @@ func init() {
 		Register(&Workload{
 			Name: name, Class: Shared, Description: desc,
 			DefaultSize: 20_000, DefaultTasks: 16, QuickSize: 2_000, QuickTasks: 16,
-			Source: ftSource(name),
 			Twin: func(ctx context.Context, _ Params, i, size int64) (int64, error) {
 				return twin(ctx, i, size)
 			},

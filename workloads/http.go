@@ -27,14 +27,13 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    1,
 		QuickTasks:   16,
-		Source:       sumOfCalls("get"),
 		Natives: func(p Params, l *Local) ([]*interp.Native, error) {
 			cl, err := httpClient(p, l)
 			if err != nil {
 				return nil, err
 			}
 			return []*interp.Native{{
-				Name: "get", NArgs: 1, Releases: true,
+				Name: "http_get", NArgs: 1, Releases: true,
 				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
 					v, err := cl.get(context.Background(), int64(args[0]))
 					return interp.Value(v), err

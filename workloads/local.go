@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
+
+	"gilbench/interp"
 )
 
 // ioTimeout bounds every network round trip of a native or a twin, so that a server that
@@ -158,41 +159,11 @@ func mix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// sumOfCalls is the program of a workload whose task i is
-//
-//	acc = 0
-//	for k in range(size): acc += native(i*size + k)
-//	return acc
-//
-// with the native's name filled in.
-func sumOfCalls(native string) string {
-	return strings.ReplaceAll(`
-func task i size
-	var k acc base
-	load i              # base = i * size
-	load size
-	mul
-	store base
-loop:                   # for k < size: acc += NATIVE(base + k)
-	load k
-	load size
-	lt
-	jump_if_false done
-	load base
-	load k
-	add
-	native NATIVE
-	load acc
-	add
-	store acc
-	load k
-	const 1
-	add
-	store k
-	jump loop
-done:
-	load acc
-	return
-end
-`, "NATIVE", native)
+// int64Native is the support module's int64(x): x wrapped to a signed 64-bit int, which
+// in the interpreter (whose ints wrap) is x itself. A Python file calls it where its
+// arithmetic would outgrow 64 bits in CPython.
+func int64Native() *interp.Native {
+	return &interp.Native{Name: "int64", NArgs: 1, Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
+		return args[0], nil
+	}}
 }

@@ -18,54 +18,11 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    5_000,
 		QuickTasks:   16,
-		Source: `
-global counter
-value v
-
-func task i size
-	var k
-	load size
-	store k
-	native by_value
-	jump_if_true by_value
-loop:                   # for _ in range(size): counter += 1
-	load k
-	jump_if_false done
-	load_global counter # LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point
-	const 1
-	add
-	store_global counter
-	load k
-	const 1
-	sub
-	store k
-	jump loop
-by_value:               # for _ in range(size): v.value += 1
-	load k
-	jump_if_false done
-	load_global v       # a call (check point after it) ...
-	native value_get
-	const 1
-	add
-	load_global v
-	swap
-	native value_set    # ... and another
-	pop
-	load k
-	const 1
-	sub
-	store k
-	jump by_value
-done:
-	load size
-	return
-end
-`,
-		Natives: settingsNatives,
-		Twin:    lostUpdateTwin,
-		Want:    func(_, size int64) int64 { return size },
-		Sweep:   []Variant{MakeVariant("update", "global"), MakeVariant("update", "value")},
-		Check:   checkLostUpdates,
+		Natives:      settingsNatives,
+		Twin:         lostUpdateTwin,
+		Want:         func(_, size int64) int64 { return size },
+		Sweep:        []Variant{MakeVariant("update", "global"), MakeVariant("update", "value")},
+		Check:        checkLostUpdates,
 	})
 }
 

@@ -4,9 +4,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"sync"
+
+	"gilbench/interp"
 )
 
 // Every built-in workload is also a plain Python file, workloads/py/<name>.py (a '-' in
@@ -15,10 +18,12 @@ import (
 // real thing from the standard library (time.sleep, socket, http.client, os.fsync,
 // hashlib, threading.Lock or multiprocessing's objects); an I/O workload may have an
 // awaitable form for the asyncio strategy in <name>_async.py (atask), whose natives are
-// in gilbench_async.py. The CPython engine (package cpython) runs them.
+// in gilbench_async.py. The CPython engine (package cpython) runs them; Workload.Program
+// compiles them (package compiler) for the interpreter, with natives of the same names
+// (support.go).
 //
-// A user's own Python file joins the catalogue with RegisterPython: a Workload with no
-// bytecode program, which only the CPython modes can run.
+// A user's own Python file joins the catalogue with RegisterPython: a Workload whose
+// program is compiled from the file, with no Go twin.
 
 //go:embed py/*.py
 var pyFS embed.FS
@@ -58,14 +63,18 @@ var userFiles = struct {
 }{m: map[*Workload]string{}}
 
 // RegisterPython adds w, a workload defined by the Python file at file, to the
-// catalogue. w has no bytecode program (Source) and no Go twin: only the CPython modes
-// run it. It is an error if the name is taken.
+// catalogue. w has no assembly Source and no Go twin: the CPython modes run the file,
+// the emulated modes compile it, with UserNatives unless w has Natives of its own. It
+// is an error if the name is taken.
 func RegisterPython(w *Workload, file string) error {
 	if w.Source != "" || w.Twin != nil {
 		return fmt.Errorf("workload %s: a Python file's workload has no program or twin", w.Name)
 	}
 	if _, err := Lookup(w.Name); err == nil {
 		return fmt.Errorf("%s: a workload called %s already exists; rename the file", file, w.Name)
+	}
+	if w.Natives == nil {
+		w.Natives = userNatives
 	}
 	Register(w)
 	userFiles.Lock()
@@ -82,6 +91,18 @@ func PythonFile(w *Workload) (string, bool) {
 	return f, ok
 }
 
+// LookupPythonFile returns the workload that RegisterPython made of file, if any.
+func LookupPythonFile(file string) (*Workload, bool) {
+	userFiles.Lock()
+	defer userFiles.Unlock()
+	for w, f := range userFiles.m {
+		if f == file {
+			return w, true
+		}
+	}
+	return nil, false
+}
+
 // PythonName is the workload name of a user's Python file: its base name without .py.
 func PythonName(file string) string {
 	return strings.TrimSuffix(path.Base(strings.ReplaceAll(file, "\\", "/")), ".py")
@@ -92,3 +113,31 @@ func PythonName(file string) string {
 func IsPythonFile(item string) bool {
 	return strings.HasSuffix(item, ".py") || strings.ContainsAny(item, `/\`)
 }
+
+// python returns the file name (for positions) and text of w's Python source: the
+// embedded workloads/py file of a built-in workload, the user's file of one registered
+// with RegisterPython.
+func (w *Workload) python() (string, []byte, error) {
+	if w.file != "" {
+		src, err := os.ReadFile(w.file)
+		return w.file, src, err
+	}
+	if file, ok := PythonFile(w); ok {
+		src, err := os.ReadFile(file)
+		return file, src, err
+	}
+	src, ok := PythonSource(w.Name)
+	if !ok {
+		return "", nil, fmt.Errorf("no Python file %s and no Source", PythonFileName(w.Name))
+	}
+	return path.Join("workloads", "py", PythonFileName(w.Name)), src, nil
+}
+
+// ForPythonFile is the workload called name that the user's file is, outside the
+// catalogue: what a worker process, which did not register the file, runs. Only its
+// Program is meant to be used.
+func ForPythonFile(name, file string) *Workload {
+	return &Workload{Name: name, Natives: userNatives, file: file}
+}
+
+func userNatives(p Params, _ *Local) ([]*interp.Native, error) { return UserNatives(p) }

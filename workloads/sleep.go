@@ -16,23 +16,8 @@ func init() {
 		DefaultTasks: 16,
 		QuickSize:    2_000,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	load size
-	native sleep        # returns 0
-	load i
-	add
-	return
-end
-`,
 		Natives: func(Params, *Local) ([]*interp.Native, error) {
-			return []*interp.Native{{
-				Name: "sleep", NArgs: 1, Releases: true,
-				Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
-					time.Sleep(time.Duration(args[0]) * time.Microsecond)
-					return 0, nil
-				},
-			}}, nil
+			return []*interp.Native{sleepNative()}, nil
 		},
 		Twin: func(ctx context.Context, _ Params, i, size int64) (int64, error) {
 			t := time.NewTimer(time.Duration(size) * time.Microsecond)
@@ -46,4 +31,15 @@ end
 		},
 		Want: func(i, _ int64) int64 { return i },
 	})
+}
+
+// sleepNative is sleep_us(us): time.Sleep, releasing the lock; it returns 0.
+func sleepNative() *interp.Native {
+	return &interp.Native{
+		Name: "sleep_us", NArgs: 1, Releases: true,
+		Fn: func(_ *interp.Thread, args []interp.Value) (interp.Value, error) {
+			time.Sleep(time.Duration(args[0]) * time.Microsecond)
+			return 0, nil
+		},
+	}
 }

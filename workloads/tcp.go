@@ -26,37 +26,6 @@ func init() {
 		DefaultTasks: 32,
 		QuickSize:    2,
 		QuickTasks:   16,
-		Source: `
-func task i size
-	var k acc base
-	load i              # base = i * size
-	load size
-	mul
-	store base
-loop:                   # for k < size: acc = acc*31 + echo(base + k)
-	load k
-	load size
-	lt
-	jump_if_false done
-	load acc
-	const 31
-	mul
-	load base
-	load k
-	add
-	native echo
-	add
-	store acc
-	load k
-	const 1
-	add
-	store k
-	jump loop
-done:
-	load acc
-	return
-end
-`,
 		Natives: func(p Params, l *Local) ([]*interp.Native, error) {
 			cl, err := tcpClients(p, l)
 			if err != nil {
@@ -77,7 +46,7 @@ end
 					}
 					return interp.Value(v), nil
 				},
-			}}, nil
+			}, int64Native()}, nil
 		},
 		Twin: func(ctx context.Context, p Params, i, size int64) (int64, error) {
 			l, err := localFrom(ctx)

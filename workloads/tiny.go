@@ -22,32 +22,6 @@ func init() {
 		QuickSize:    200,
 		QuickTasks:   512,
 		Sweep:        tinySweep,
-		Source: `
-func task i size
-	var n s
-	load size
-	store n
-loop:                   # while n > 0: s += n; n -= 1
-	load n
-	const 0
-	gt
-	jump_if_false done
-	load s
-	load n
-	add
-	store s
-	load n
-	const 1
-	sub
-	store n
-	jump loop
-done:
-	load s
-	load i
-	add
-	return
-end
-`,
 		Twin: func(_ context.Context, _ Params, i, size int64) (int64, error) {
 			var s int64
 			for n := size; n > 0; n-- {

@@ -1,6 +1,7 @@
-// Package workloads is gilbench's catalogue: each workload is a bytecode program with
-// its natives, a native Go twin computing the same results, a pure reference function,
-// a default size and a one-line description.
+// Package workloads is gilbench's catalogue: each workload is a Python file
+// (py/<name>.py), compiled to a bytecode program for the emulated modes and run as it
+// is by the cpython ones, with its natives, a native Go twin computing the same
+// results, a pure reference function, a default size and a one-line description.
 //
 // A workload is a set of independent tasks 0..T-1. Task i of size s, run by any mode,
 // must return Want(i, s); the runner checks the sum of all results (mod 2^64) against the
@@ -29,6 +30,7 @@ import (
 	"strings"
 	"sync"
 
+	"gilbench/compiler"
 	"gilbench/interp"
 	"gilbench/vocab"
 )
@@ -87,8 +89,12 @@ type Workload struct {
 	// configured task count (convoy: task 0 does I/O, the others spin beside it).
 	OneTaskPerWorker bool
 
-	// Source is the assembly of the program (see interp.Assemble). It defines
-	// `task i size` returning the task's result.
+	// Source, when set, is the program as assembly (see interp.Assemble), defining
+	// `task i size`: for tests of the interpreter's low-level format. Otherwise the
+	// program is compiled (package compiler) from the workload's Python file — the one
+	// the cpython modes run: workloads/py/<name>.py for a built-in workload, the user's
+	// file for one of RegisterPython — with the Natives as the support module's
+	// natives.
 	Source string
 	// Natives returns the natives the program calls, bound to p and to the pool's
 	// Local l (their connections live there). Nil if none.
@@ -114,6 +120,8 @@ type Workload struct {
 	// exact is not). Nil: nothing to check.
 	// The runner resets the state (interp.Shared.Reset) before every batch.
 	Check func(s *interp.Shared, p Params, tasks int, size int64) (map[string]float64, error)
+
+	file string // ForPythonFile's: the user's file
 }
 
 // A Variant is one setting of a workload's Sweep: key=value parts, in order.
@@ -178,9 +186,11 @@ func SharedFrom(ctx context.Context) (*interp.Shared, error) {
 // EntryName is the bytecode function every workload defines.
 const EntryName = "task"
 
-// Program assembles w's program with its natives bound to p and l, the Local of the pool
-// that runs it. l may be nil for a workload that keeps nothing in the process (the CPU
-// workloads); a workload that needs a Local then fails.
+// Program compiles w's Python file (or assembles its Source) with its natives bound to
+// p and l, the Local of the pool that runs it. l may be nil for a workload that keeps
+// nothing in the process (the CPU workloads); a workload that needs a Local then fails.
+// A Python file outside the compiler's subset gives a *compiler.Error (file:line:col and
+// the construct), which errors.As finds in the error returned.
 func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 	var natives []*interp.Native
 	if w.Natives != nil {
@@ -189,9 +199,20 @@ func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
 	}
-	prog, err := interp.Assemble(w.Source, natives...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+	var prog *interp.Program
+	if w.Source != "" {
+		var err error
+		if prog, err = interp.Assemble(w.Source, natives...); err != nil {
+			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+	} else {
+		file, src, err := w.python()
+		if err != nil {
+			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		if prog, err = compiled(file, src, natives); err != nil {
+			return nil, 0, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
 	}
 	entry, ok := prog.Func(EntryName)
 	if !ok {
@@ -199,6 +220,51 @@ func (w *Workload) Program(p Params, l *Local) (*interp.Program, int, error) {
 	}
 	return prog, entry, nil
 }
+
+// units memoises compiling: a file's program, compiled once per source text and
+// natives' signature, is bound to each pool's natives by assembling it again
+// (compiling costs milliseconds, which every pool start and worker process would pay).
+// Only successful compiles are kept, without their program, whose natives are the
+// first pool's.
+var units = struct {
+	sync.Mutex
+	m map[unitKey]*compiler.Unit
+}{m: map[unitKey]*compiler.Unit{}}
+
+type unitKey struct{ file, src, natives string }
+
+func compiled(file string, src []byte, natives []*interp.Native) (*interp.Program, error) {
+	names := make([]string, len(natives))
+	for i, n := range natives {
+		names[i] = fmt.Sprintf("%s/%d", n.Name, n.NArgs)
+	}
+	key := unitKey{file, string(src), strings.Join(names, " ")}
+	units.Lock()
+	u, ok := units.m[key]
+	units.Unlock()
+	if ok {
+		return u.Bind(natives)
+	}
+	u, err := compiler.Compile(file, src, CompileOptions(natives))
+	if err != nil {
+		return nil, err
+	}
+	kept := *u
+	kept.Program = nil
+	units.Lock()
+	units.m[key] = &kept
+	units.Unlock()
+	return u.Program, nil
+}
+
+// CompileOptions are the compiler's options for a workload file whose natives are
+// natives: the support module gilbench, the entry task.
+func CompileOptions(natives []*interp.Native) compiler.Options {
+	return compiler.Options{Support: SupportModule, Natives: natives, Entry: EntryName}
+}
+
+// SupportModule is the name workload files import their natives from (py/gilbench.py).
+const SupportModule = "gilbench"
 
 // NewEnv runs w's Setup, or returns an empty Env.
 func (w *Workload) NewEnv(ctx context.Context, size int64) (*Env, error) {

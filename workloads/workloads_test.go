@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,8 +84,14 @@ func TestCatalogue(t *testing.T) {
 	names := map[string]bool{}
 	for _, w := range All() {
 		names[w.Name] = true
-		if w.Description == "" || w.Source == "" || w.Twin == nil || w.Want == nil {
-			t.Errorf("%s: missing Description, Source, Twin or Want", w.Name)
+		if w.Description == "" || w.Twin == nil || w.Want == nil {
+			t.Errorf("%s: missing Description, Twin or Want", w.Name)
+		}
+		if w.Source != "" {
+			t.Errorf("%s: an assembly Source; the program must come from %s", w.Name, PythonFileName(w.Name))
+		}
+		if _, ok := PythonSource(w.Name); !ok {
+			t.Errorf("%s: no Python file %s", w.Name, PythonFileName(w.Name))
 		}
 		for _, n := range []int{w.DefaultTasks, w.QuickTasks} {
 			if n < 16 || n%8 != 0 {
@@ -400,5 +408,86 @@ func TestPercentiles(t *testing.T) {
 	}
 	if p50, p99 := Percentiles(nil); p50 != 0 || p99 != 0 {
 		t.Errorf("none: %d, %d", p50, p99)
+	}
+}
+
+// The support module's natives are the same functions in both engines: every native a
+// workload binds is in nativeTable with its arity, and every entry of nativeTable is a
+// function of py/gilbench.py with as many parameters.
+func TestNativeTableMatchesSupport(t *testing.T) {
+	src, err := fs.ReadFile(PythonFS(), "gilbench.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?m)^def (\w+)\(([^)]*)\)`).FindAllStringSubmatch(string(src), -1) {
+		n := 0
+		if strings.TrimSpace(m[2]) != "" {
+			n = len(strings.Split(m[2], ","))
+		}
+		defs[m[1]] = n
+	}
+	table := map[string]int{}
+	for _, n := range nativeTable {
+		table[n.Name] = n.NArgs
+		if got, ok := defs[n.Name]; !ok || got != n.NArgs {
+			t.Errorf("native %s/%d: gilbench.py has def %s with %d parameters (defined: %v)", n.Name, n.NArgs, n.Name, got, ok)
+		}
+	}
+	for _, w := range All() {
+		withEnv(t, w, func(env *Env, l *Local) {
+			if w.Natives == nil {
+				return
+			}
+			ns, err := w.Natives(env.Params, l)
+			if err != nil {
+				t.Fatalf("%s: %v", w.Name, err)
+			}
+			for _, n := range ns {
+				if got, ok := table[n.Name]; !ok || got != n.NArgs {
+					t.Errorf("%s binds native %s/%d, which nativeTable has as %d (listed: %v)", w.Name, n.Name, n.NArgs, got, ok)
+				}
+			}
+		})
+	}
+	user, err := UserNatives(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range user {
+		if got, ok := table[n.Name]; !ok || got != n.NArgs {
+			t.Errorf("user native %s/%d not in nativeTable as such", n.Name, n.NArgs)
+		}
+	}
+}
+
+// Every workload without a Setup, compiled from its Python file, computes Want at a few
+// (i, size) besides the quick size.
+func TestCompiledProgramsAtSizes(t *testing.T) {
+	for _, w := range All() {
+		if w.Setup != nil {
+			continue // TestWorkloads runs them against their servers
+		}
+		t.Run(w.Name, func(t *testing.T) {
+			sizes := []int64{1, 7, w.QuickSize/8 + 3}
+			if w.Name == "sha256" {
+				sizes = []int64{1, 4099, 70_000} // bytes: within and across the 64 KiB block
+			}
+			for _, size := range sizes {
+				prog, entry, err := w.Program(Params{"cs": "3", "batch": "2"}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, i := range []int64{0, 1, 5, 17} {
+					v, err := interp.New(prog, nil).NewThread().Call(entry, interp.Value(i), interp.Value(size))
+					if err != nil {
+						t.Fatalf("task(%d, %d): %v", i, size, err)
+					}
+					if want := w.Want(i, size); int64(v) != want {
+						t.Errorf("task(%d, %d) = %d; want %d", i, size, v, want)
+					}
+				}
+			}
+		})
 	}
 }

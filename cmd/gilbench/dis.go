@@ -58,23 +58,24 @@ type listing struct {
 	funcs []compiler.FuncListing
 }
 
-// loadListing compiles FILE.py (with the natives of the workload of the same name, if
-// there is one) or the Python source of WORKLOAD, else shows WORKLOAD's assembly.
+// loadListing compiles FILE.py or the Python file of WORKLOAD (the one its emulated
+// modes run), else shows WORKLOAD's assembly (a test's workload has only that).
 func loadListing(arg string) (*listing, error) {
 	if strings.HasSuffix(arg, ".py") {
 		src, err := os.ReadFile(arg)
 		if err != nil {
 			return nil, err
 		}
-		return compileListing(arg, src, workloadFor(strings.TrimSuffix(filepath.Base(arg), ".py")))
+		return compileListing(arg, src)
 	}
 	w, err := workloads.Lookup(arg)
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("dis: %v (or give a FILE.py)", err)}
 	}
-	py := filepath.Join("workloads", "py", strings.ReplaceAll(w.Name, "-", "")+".py")
-	if src, err := os.ReadFile(py); err == nil {
-		return compileListing(py, src, w)
+	if w.Source == "" {
+		if src, ok := workloads.PythonSource(w.Name); ok {
+			return compileListing(filepath.Join("workloads", "py", workloads.PythonFileName(w.Name)), src)
+		}
 	}
 	prog, _, err := w.Program(workloads.Params{}, nil)
 	if err != nil {
@@ -110,26 +111,10 @@ func argText(p *interp.Program, f *interp.Function, in interp.Instr) string {
 	return ""
 }
 
-// workloadFor finds the workload a file is named after (lostupdate.py: lost-update).
-func workloadFor(base string) *workloads.Workload {
-	for _, w := range workloads.All() {
-		if strings.ReplaceAll(w.Name, "-", "") == strings.ReplaceAll(base, "-", "") {
-			return w
-		}
-	}
-	return nil
-}
-
-func compileListing(file string, src []byte, w *workloads.Workload) (*listing, error) {
-	var opts compiler.Options
-	if w != nil && w.Natives != nil {
-		n, err := w.Natives(workloads.Params{}, nil)
-		if err != nil {
-			return nil, err
-		}
-		opts.Natives = n
-	}
-	u, err := compiler.Compile(file, src, opts)
+// compileListing compiles a workload file as the emulated modes do, with the support
+// module's natives (stubs: a listing does not run them).
+func compileListing(file string, src []byte) (*listing, error) {
+	u, err := compiler.Compile(file, src, workloads.CompileOptions(workloads.NativeStubs()))
 	if err != nil {
 		return nil, err
 	}

@@ -12,9 +12,11 @@ func TestDis(t *testing.T) {
 		arg  string
 		want []string
 	}{
-		{"../../compiler/testdata/fib.py", []string{"def fib", "◀ function entry", "call fib  ◀", "return fib(n - 1) + fib(n - 2)"}},
-		{"../../compiler/testdata/countdown.py", []string{"while n > 0:", "jump_if_true .L1  ◀"}},
-		{"countdown", []string{"workload countdown (assembly)", "jump 2  ◀"}},
+		{"../../workloads/py/fib.py", []string{"def fib", "◀ function entry", "call fib  ◀", "return fib(n - 1) + fib(n - 2)"}},
+		{"../../workloads/py/countdown.py", []string{"while n > 0:", "jump_if_true .L1  ◀"}},
+		{"countdown", []string{"workloads/py/countdown.py", "while n > 0:"}},
+		{"lost-update", []string{"counter += 1", "store_global counter", "native value_set  ◀"}},
+		{"convoy", []string{"native convoy_recv  ◀"}},
 	} {
 		var out, errb bytes.Buffer
 		if err := run(context.Background(), []string{"dis", "-python", "none", c.arg}, &out, &errb); err != nil {

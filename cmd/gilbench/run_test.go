@@ -143,8 +143,9 @@ func TestRunBadPython(t *testing.T) {
 	}
 }
 
-// A user's own file runs under the CPython modes, the emulated ones saying they need a
-// built-in workload.
+// A user's own file outside the compiler's subset runs under the CPython modes; its
+// emulated cells are skipped with the compile error as the reason, in raw.txt and in
+// the report.
 func TestRunUserFile(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3 on PATH")
@@ -162,7 +163,19 @@ func TestRunUserFile(t *testing.T) {
 	if n := strings.Count(string(raw), ": completed"); n != 5 {
 		t.Errorf("%d completed cells, want 5:\n%s", n, raw)
 	}
-	if !strings.Contains(string(raw), "skipped: mode gil needs a built-in workload") {
-		t.Errorf("no skip for the emulated mode:\n%s", raw)
+	why := "skipped: not compiled for the interpreter: " + mine + ":5:12: the builtin sum is not in the subset"
+	if !strings.Contains(string(raw), why) {
+		t.Errorf("no %q for the emulated mode:\n%s", why, raw)
 	}
+	if _, stderr, code := runCmd(t, "report", out); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "skipped under gil (2 cells): not compiled for the interpreter: ") {
+		t.Errorf("report.html does not give the skipped cells' reason")
+	}
+
 }

@@ -7,16 +7,23 @@ must hold every increment: the lock makes the update exact.
 """
 
 import gilbench
-from gilbench import shared, countdown
+from gilbench import shared
 
 CLASS = "Shared"
 PRIVATE_WORK = 20
 SHARED = {"counter": "int", "mu": "lock"}  # a Lock and an int, made for the strategy
 
 
+def countdown(n):
+    """`while n > 0: n -= 1`: the unit of work."""
+    while n > 0:
+        n -= 1
+    return n
+
+
 def task(i, size):
-    cs = gilbench.param("cs", 0, int)
-    batch = gilbench.param("batch", 1, int)
+    cs = gilbench.cs()
+    batch = gilbench.batch()
     left = size
     while left > 0:
         n = min(batch, left)

@@ -11,6 +11,14 @@ the same code as the Go side measures against:
     write_read(i, size)     write a file, os.fsync it, read it back
     sha256_big(i, size)     hashlib.sha256 of a large buffer (releases the GIL)
     sha256_small(x)         hashlib.sha256 of 64 bytes (keeps the GIL: too short to drop)
+    int64(x)                x wrapped to a signed 64-bit int, as the interpreter's ints wrap
+    cs(), batch()           the sweep's settings (counter, pipeline)
+    by_value()              1 for lost-update's update=value, else 0
+    convoy_open(ms) ...     the convoy's round trips and spinners (see below)
+
+These names, their arguments and their int results are those of the natives that
+package workloads gives the emulated interpreter, which runs the same workload file
+compiled (package compiler): a call here is a call there.
 
 The cell's parameters (server addresses, a directory, the sweep's settings) are in
 `params`; a workload with shared state finds its objects in `shared` (see SHARED in the
@@ -62,6 +70,21 @@ def mix64(x):
     return x ^ (x >> 31)
 
 
+def cs():
+    """The critical section's length in units of work (counter, pipeline)."""
+    return param("cs", 0, int)
+
+
+def batch():
+    """How many increments a worker makes per critical section (counter, pipeline)."""
+    return param("batch", 1, int)
+
+
+def by_value():
+    """1 when lost-update increments shared.v.value (update=value), 0 for the global."""
+    return 1 if param("update", "global") == "value" else 0
+
+
 def countdown(n):
     """`while n > 0: n -= 1`: the unit of pure-Python work."""
     while n > 0:
@@ -74,6 +97,7 @@ def countdown(n):
 def sleep_us(us):
     """Sleep us microseconds; the GIL is released while asleep."""
     time.sleep(us / 1e6)
+    return 0
 
 
 # --- the echo server -------------------------------------------------------------------
@@ -259,6 +283,97 @@ def now_ns():
 
 
 _clock = getattr(time, "perf_counter", time.time)
+
+
+# --- the convoy ------------------------------------------------------------------------
+#
+# Task 0 of the convoy: convoy_open(ms), then convoy_send(h) and convoy_recv(h) while
+# convoy_recv says the time is not up, then convoy_close(h). The other tasks:
+# convoy_spin_begin(ms), spin while convoy_running(), convoy_spin_end(). They use the
+# workload's SHARED objects finished, active and mu.
+
+def convoy_open(ms):
+    """Connect to the echo server for ms milliseconds of 16-byte round trips; a handle."""
+    c = connect()
+    start = now_ns()
+    _local.convoy = {"c": c, "start": start, "end": start + ms * 1000000, "seq": 0, "msg": b"",
+                     "ends": [], "lats": [], "active": []}
+    return c.fileno()
+
+
+def _convoy(h):
+    st = getattr(_local, "convoy", None)
+    if st is None or st["c"].fileno() != h:
+        raise IOError("convoy: no connection %d in this thread" % h)
+    return st
+
+
+def convoy_send(h):
+    """Send the next request: its sequence number and the time it leaves."""
+    st = _convoy(h)
+    st["seq"] += 1
+    st["sent"] = now_ns()
+    st["msg"] = struct.pack("<QQ", st["seq"], st["sent"] - st["start"])
+    st["c"].sendall(st["msg"])
+    return 0
+
+
+def convoy_recv(h):
+    """Read the echo, check and record it; 1 while the time for round trips is not up."""
+    st = _convoy(h)
+    if recv_exactly(st["c"], 16) != st["msg"]:
+        raise IOError("echo does not match request %d" % st["seq"])
+    now = now_ns()
+    st["ends"].append(now - st["start"])
+    st["lats"].append(now - st["sent"])
+    st["active"].append(shared.active.value)
+    return 1 if now < st["end"] else 0
+
+
+def convoy_close(h):
+    """Close, record the steady phase's figures and let the spinners stop."""
+    st = _convoy(h)
+    _local.convoy = None
+    st["c"].close()
+    ends, lats, active = st["ends"], st["lats"], st["active"]
+    if ends:
+        # The steady phase: from the first round trip that ended with the most spinners running.
+        k = active.index(max(active))
+        since = ends[k - 1] if k > 0 else 0
+        steady = sorted(lats[k:])
+        elapsed = (ends[-1] - since) / 1e9
+        if steady and elapsed > 0:
+            record("roundtrips/s", len(steady) / elapsed)
+            record("p50-ns", steady[min(len(steady) - 1, int(0.50 * len(steady)))])
+            record("p99-ns", steady[min(len(steady) - 1, int(0.99 * len(steady)))])
+    shared.finished.value += 1
+    return 0
+
+
+def convoy_spin_begin(ms):
+    """A spinner starts: it spins until the I/O task finishes, or gives up after 2 ms + 0.25 s."""
+    _local.spin = [shared.finished.value, time.time() + 2 * ms / 1000.0 + 0.25, 0]
+    with shared.mu:
+        shared.active.value += 1
+    return 0
+
+
+def convoy_running():
+    """1 while the I/O task of this spinner's batch has not finished."""
+    st = _local.spin
+    if shared.finished.value != st[0]:
+        return 0
+    st[2] += 1
+    if st[2] % 256 == 0 and time.time() > st[1]:
+        return 0
+    return 1
+
+
+def convoy_spin_end():
+    """A spinner stops."""
+    with shared.mu:
+        shared.active.value -= 1
+    return 0
 
 
 # --- shared state ----------------------------------------------------------------------

@@ -16,10 +16,9 @@ counter = 0
 
 def task(i, size):
     global counter
-    if gilbench.param("update", "global") == "value":
-        v = shared.v
+    if gilbench.by_value():
         for _ in range(size):
-            v.value += 1
+            shared.v.value += 1
     else:
         for _ in range(size):
             counter += 1

@@ -5,15 +5,21 @@ increments, no lock) -> result queue -> aggregator adding up the counts.
 """
 
 import gilbench
-from gilbench import countdown
 
 CLASS = "Shared"
 PRIVATE_WORK = 20
 
 
+def countdown(n):
+    """`while n > 0: n -= 1`: the unit of work."""
+    while n > 0:
+        n -= 1
+    return n
+
+
 def task(i, size):
-    cs = gilbench.param("cs", 0, int)
-    batch = gilbench.param("batch", 1, int)
+    cs = gilbench.cs()
+    batch = gilbench.batch()
     count = 0
     left = size
     while left > 0:
