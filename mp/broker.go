@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +42,13 @@ func newBroker(q *qcore) *broker {
 type bconn struct {
 	b      *broker
 	c      *net.UnixConn
+	raw    syscall.RawConn
 	wake   chan struct{} // capacity 1: tells the writer to look again
+
+	writing   bool      // a goroutine (writer or an inline put) is writing to c
+	rest      []byte    // bytes an inline write left unwritten: the writer sends them first
+	ibuf      []byte    // an inline put's frame
+	lastWrite time.Time // when the last write to c ended
 	demand int           // items wanted and not yet granted
 	ackCan bool          // a cancel awaits its acknowledgement
 	fin    bool          // the handle is closing: acknowledge and stop writing
@@ -55,7 +63,13 @@ func (b *broker) attach(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	c := &bconn{b: b, c: nc.(*net.UnixConn), wake: make(chan struct{}, 1)}
+	uc := nc.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return err
+	}
+	c := &bconn{b: b, c: uc, raw: raw, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.conns = append(b.conns, c)
 	b.mu.Unlock()
@@ -93,8 +107,55 @@ func (b *broker) put(head, payload []byte) {
 	b.st.compact()
 	b.st.buf = append(append(b.st.buf, head...), payload...)
 	b.st.n++
-	b.notifyLocked()
+	if b.localWaiters == 0 && len(head)+len(payload) <= inlineMax {
+		for _, c := range b.conns {
+			if c.demand > 0 && !c.writing && !c.fin && !c.dead && !c.ackCan && len(c.rest) == 0 &&
+				time.Since(c.lastWrite) > inlineGap {
+				c.grantInlineLocked()
+				break
+			}
+		}
+	}
+	if b.st.len() > 0 {
+		b.notifyLocked()
+	}
 	b.mu.Unlock()
+}
+
+// grantInlineLocked sends a wanting connection its share of the items with
+// the putting goroutine's own write, which does not wait (see inlineGap in
+// client.go); what it leaves unwritten goes to the writer. b.mu is held on
+// entry and on return, and released for the write.
+func (c *bconn) grantInlineLocked() {
+	b := c.b
+	grant := min(c.demand, b.shareLocked())
+	out := append(c.ibuf[:0], byte(frameItems), 0, 0, 0, 0)
+	var n int
+	out, n = b.st.take(out, grant, maxItemsFrame)
+	binary.LittleEndian.PutUint32(out[1:5], uint32(len(out)-frameHeaderLen))
+	c.demand -= n
+	c.writing = true
+	b.mu.Unlock()
+	w := 0
+	c.raw.Write(func(fd uintptr) bool {
+		m, err := unix.Write(int(fd), out)
+		if err == nil {
+			w = m
+		}
+		return true // one attempt: a put never waits for a consumer
+	})
+	b.mu.Lock()
+	c.lastWrite = time.Now()
+	c.writing = false
+	if w < len(out) {
+		c.rest = append([]byte(nil), out[w:]...)
+		c.poke()
+	} else if c.fin || c.ackCan || c.dead || c.demand > 0 && b.st.len() > 0 {
+		c.poke()
+	}
+	if cap(out) <= 64<<10 {
+		c.ibuf = out[:0]
+	}
 }
 
 // get takes one item for this process and appends its payload to dst.
@@ -203,7 +264,7 @@ func (c *bconn) writeLoop() {
 	var out []byte
 	for {
 		b.mu.Lock()
-		for !c.dead && !c.fin && !c.ackCan && (c.demand == 0 || b.st.len() == 0) {
+		for c.writing || !c.dead && !c.fin && !c.ackCan && len(c.rest) == 0 && (c.demand == 0 || b.st.len() == 0) {
 			b.mu.Unlock()
 			<-c.wake
 			b.mu.Lock()
@@ -212,13 +273,15 @@ func (c *bconn) writeLoop() {
 			b.mu.Unlock()
 			return
 		}
-		out = out[:0]
+		out = append(out[:0], c.rest...)
+		c.rest = nil
 		if c.demand > 0 && b.st.len() > 0 {
 			grant := min(c.demand, b.shareLocked())
+			start := len(out)
 			out = append(out, byte(frameItems), 0, 0, 0, 0)
 			var n int
 			out, n = b.st.take(out, grant, maxItemsFrame)
-			binary.LittleEndian.PutUint32(out[1:5], uint32(len(out)-frameHeaderLen))
+			binary.LittleEndian.PutUint32(out[start+1:start+5], uint32(len(out)-start-frameHeaderLen))
 			c.demand -= n
 		}
 		if c.ackCan {
@@ -230,8 +293,16 @@ func (c *bconn) writeLoop() {
 		if fin {
 			out = appendFrame(out, frameFinAck, nil)
 		}
+		c.writing = true
 		b.mu.Unlock()
-		if _, err := c.c.Write(out); err != nil || fin {
+		_, err := c.c.Write(out)
+		b.mu.Lock()
+		c.lastWrite = time.Now()
+		if !fin {
+			c.writing = false // after a fin-ack nothing more is written
+		}
+		b.mu.Unlock()
+		if err != nil || fin {
 			// After a fin-ack the reader still takes the returned items
 			// and the end of stream; it marks the connection dead.
 			if fin {

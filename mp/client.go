@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,8 +52,11 @@ type client struct {
 	mark    time.Time     // when perItem was last sampled
 	gets    int           // items got since mark
 
+	raw        syscall.RawConn
+	writing    bool      // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
+	wfree      sync.Cond // on mu: broadcast when writing becomes false
+	lastWrite  time.Time // when the last write to conn ended
 	feed       chan struct{} // capacity 1
-	wmu        sync.Mutex    // serialises writes to conn
 	readerDone chan struct{}
 	feederDone chan struct{}
 }
@@ -68,9 +72,16 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	uc := nc.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
 	c := &client{
 		q:          q,
-		conn:       nc.(*net.UnixConn),
+		conn:       uc,
+		raw:        raw,
 		open:       -1,
 		avail:      make(chan struct{}),
 		window:     1,
@@ -79,6 +90,7 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 		readerDone: make(chan struct{}),
 		feederDone: make(chan struct{}),
 	}
+	c.wfree.L = &c.mu
 	go c.readLoop()
 	go c.feedLoop()
 	return c, nil
@@ -115,15 +127,94 @@ func (c *client) put(head, payload []byte) error {
 	}
 	c.pending = append(append(c.pending, head...), payload...)
 	binary.LittleEndian.PutUint32(c.pending[c.open+1:], uint32(len(c.pending)-c.open-frameHeaderLen))
+	if !c.writing && len(c.pending) <= inlineMax && time.Since(c.lastWrite) > inlineGap {
+		c.writeInlineLocked()
+		c.mu.Unlock()
+		return nil
+	}
 	c.mu.Unlock()
 	c.kick()
 	return nil
 }
 
-// ctrlLocked queues a control frame.
+// Inline writes. A put or a want that finds the write side idle for a
+// while (nothing written for inlineGap) writes its frames itself, with one
+// write that does not wait: the item leaves with the caller's own system
+// call, with no hand-off to the feeder goroutine and the thread wake-up
+// that costs. Puts that follow each other closely (a stream) leave the
+// bytes to the feeder, which sends what accumulated with one write, so a
+// stream still costs about one system call per batch, not per item.
+const (
+	inlineGap = 5 * time.Microsecond
+	inlineMax = 64 << 10 // larger buffers go to the feeder
+)
+
+// writeInlineLocked writes c.pending with one write that does not wait
+// (EAGAIN writes nothing); whatever is left stays in front of pending for
+// the feeder, which is then kicked. c.mu is held on entry and on return.
+func (c *client) writeInlineLocked() {
+	buf := c.pending
+	c.pending, c.spare = c.spare[:0], nil
+	c.open = -1
+	c.writing = true
+	c.mu.Unlock()
+	n := 0
+	c.raw.Write(func(fd uintptr) bool {
+		m, err := unix.Write(int(fd), buf)
+		if err == nil {
+			n = m
+		}
+		return true // one attempt: never wait for room here
+	})
+	c.mu.Lock()
+	c.lastWrite = time.Now()
+	if n < len(buf) {
+		// Keep the unwritten bytes (maybe half a frame) ahead of what
+		// was put meanwhile; a failed write fails again in the feeder,
+		// which reports it.
+		rest := append(buf[:copy(buf, buf[n:])], c.pending...)
+		if c.open >= 0 {
+			c.open += len(buf) - n
+		}
+		c.pending = rest
+	} else if cap(buf) <= 4<<20 && c.spare == nil {
+		c.spare = buf[:0]
+	}
+	c.releaseWriteLocked()
+}
+
+// acquireWriteLocked waits until no other goroutine writes to conn and
+// takes the write side. c.mu is held on entry and on return.
+func (c *client) acquireWriteLocked() {
+	for c.writing {
+		c.wfree.Wait()
+	}
+	c.writing = true
+}
+
+// releaseWriteLocked gives the write side back and tells the feeder if
+// bytes wait.
+func (c *client) releaseWriteLocked() {
+	c.writing = false
+	c.wfree.Broadcast()
+	if len(c.pending) > 0 || c.closing {
+		c.kick()
+	}
+}
+
+// ctrlLocked queues a control frame; flushLocked sends it.
 func (c *client) ctrlLocked(b []byte) {
 	c.pending = append(c.pending, b...)
 	c.open = -1
+}
+
+// flushLocked writes pending frames inline if the write side is free,
+// else leaves them to the feeder. It may release c.mu for the write.
+func (c *client) flushLocked() {
+	if !c.writing && len(c.pending) <= inlineMax {
+		c.writeInlineLocked()
+		return
+	}
 	c.kick()
 }
 
@@ -162,11 +253,12 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 			break
 		}
 		c.waiters++
+		ch := c.avail // before the want: its answer may come during the write
 		if !c.canceled && c.out < c.waiters {
 			c.adaptLocked()
 			c.wantLocked(max(c.window, c.waiters) - c.out)
+			c.flushLocked()
 		}
-		ch := c.avail
 		c.mu.Unlock()
 		err := w.on(ch)
 		c.mu.Lock()
@@ -175,6 +267,7 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 			if c.waiters == 0 && c.out > 0 && !c.canceled {
 				c.canceled = true
 				c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+				c.flushLocked()
 			}
 			c.mu.Unlock()
 			return dst, err
@@ -186,6 +279,7 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 		c.adaptLocked()
 		if n := c.window - c.st.len() - c.out; n > 0 {
 			c.wantLocked(n)
+			c.flushLocked()
 		}
 	}
 	c.mu.Unlock()
@@ -236,6 +330,7 @@ func (c *client) probeLocked() error {
 		}
 		c.canceled = true
 		c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+		c.flushLocked()
 	}
 	return nil
 }
@@ -265,6 +360,7 @@ func (c *client) readLoop() {
 			case c.closing:
 			case c.waiters > 0:
 				c.wantLocked(max(c.window, c.waiters))
+				c.flushLocked()
 			case c.probers == 0 && c.st.len() > 0:
 				// Items granted to a getter that gave up go back to the
 				// front of the queue for others.
@@ -308,13 +404,14 @@ func (c *client) returnLocked() {
 	body := c.st.buf[c.st.head:]
 	c.ctrlLocked(appendFrame(nil, frameReturn, body))
 	c.st = store{}
+	c.flushLocked()
 }
 
 func (c *client) feedLoop() {
 	defer close(c.feederDone)
 	for {
 		c.mu.Lock()
-		for len(c.pending) == 0 && !c.closing {
+		for (len(c.pending) == 0 && !c.closing) || c.writing {
 			c.mu.Unlock()
 			<-c.feed
 			c.mu.Lock()
@@ -326,13 +423,15 @@ func (c *client) feedLoop() {
 		buf := c.pending
 		c.pending, c.spare = c.spare[:0], nil
 		c.open = -1
+		c.writing = true
 		c.mu.Unlock()
 
-		c.wmu.Lock()
 		_, err := c.conn.Write(buf)
-		c.wmu.Unlock()
 
 		c.mu.Lock()
+		c.lastWrite = time.Now()
+		c.writing = false
+		c.wfree.Broadcast()
 		if cap(buf) <= 4<<20 {
 			c.spare = buf[:0]
 		}
@@ -353,11 +452,10 @@ func (c *client) feedLoop() {
 func (c *client) finish() {
 	c.mu.Lock()
 	failed := c.err != nil
+	c.acquireWriteLocked() // for good: nothing else writes after the fin
 	c.mu.Unlock()
 	if !failed {
-		c.wmu.Lock()
 		_, err := c.conn.Write(appendFrame(nil, frameFin, nil))
-		c.wmu.Unlock()
 		if err == nil {
 			<-c.readerDone
 			c.mu.Lock()
@@ -368,9 +466,7 @@ func (c *client) finish() {
 			}
 			c.mu.Unlock()
 			if ret != nil {
-				c.wmu.Lock()
 				c.conn.Write(ret)
-				c.wmu.Unlock()
 			}
 		}
 	}
@@ -392,8 +488,22 @@ func (c *client) close() {
 // attach gives the broker a new connection (the broker's end of a socket
 // pair) for a child process.
 func (c *client) attach(f *os.File) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, _, err := c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+	c.mu.Lock()
+	c.acquireWriteLocked()
+	// Pending bytes first: they may end a frame an inline write began.
+	buf := c.pending
+	c.pending, c.open = nil, -1
+	c.mu.Unlock()
+	var err error
+	if len(buf) > 0 {
+		_, err = c.conn.Write(buf)
+	}
+	if err == nil {
+		_, _, err = c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+	}
+	c.mu.Lock()
+	c.lastWrite = time.Now()
+	c.releaseWriteLocked()
+	c.mu.Unlock()
 	return err
 }
