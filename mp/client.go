@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,7 +58,11 @@ type client struct {
 	wfree      sync.Cond // on mu: broadcast when writing becomes false
 	lastWrite  time.Time // when the last write to conn ended
 	feed       chan struct{} // capacity 1
-	readerDone chan struct{}
+	dec        *decoder // read by the goroutine in the reader role
+	reading    bool     // a goroutine is reading conn (see awaitLocked)
+	rself      int      // how many of waiters+probers the reader is
+	finAcked   bool     // the broker acknowledged the fin: nothing more comes
+	drainers   sync.WaitGroup
 	feederDone chan struct{}
 }
 
@@ -87,11 +92,10 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 		window:     1,
 		perItem:    windowBudget,
 		feed:       make(chan struct{}, 1),
-		readerDone: make(chan struct{}),
 		feederDone: make(chan struct{}),
 	}
 	c.wfree.L = &c.mu
-	go c.readLoop()
+	c.dec = newDecoder(uc)
 	go c.feedLoop()
 	return c, nil
 }
@@ -253,21 +257,19 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 			break
 		}
 		c.waiters++
-		ch := c.avail // before the want: its answer may come during the write
 		if !c.canceled && c.out < c.waiters {
 			c.adaptLocked()
 			c.wantLocked(max(c.window, c.waiters) - c.out)
 			c.flushLocked()
 		}
-		c.mu.Unlock()
-		err := w.on(ch)
-		c.mu.Lock()
+		err := c.awaitLocked(w, 1, func() bool { return c.st.len() > 0 })
 		c.waiters--
 		if err != nil && c.st.len() == 0 {
-			if c.waiters == 0 && c.out > 0 && !c.canceled {
+			if c.waiters == 0 && c.out > 0 && !c.canceled && !c.closing && c.err == nil {
 				c.canceled = true
 				c.ctrlLocked(appendFrame(nil, frameCancel, nil))
 				c.flushLocked()
+				c.drainLaterLocked(0)
 			}
 			c.mu.Unlock()
 			return dst, err
@@ -319,9 +321,7 @@ func (c *client) probeLocked() error {
 	// Let a cancel in flight finish, then ask for one item and cancel at
 	// once: the broker grants what it holds before it acknowledges.
 	for round := 0; round < 2; round++ {
-		for c.canceled && c.err == nil && !c.closing {
-			c.waitLocked()
-		}
+		c.awaitLocked(wait{}, 1, func() bool { return !c.canceled })
 		if round == 1 || c.st.len() > 0 || c.err != nil || c.closing {
 			break
 		}
@@ -335,58 +335,144 @@ func (c *client) probeLocked() error {
 	return nil
 }
 
-// waitLocked waits for the next change of state: items, an
-// acknowledgement, an error or Close.
-func (c *client) waitLocked() {
-	ch := c.avail
-	c.mu.Unlock()
-	<-ch
-	c.mu.Lock()
+// Reading. No goroutine reads the connection in the background: the
+// getter that needs items reads it itself (the reader role, c.reading),
+// so that an item goes from the socket to Get with no hand-off between
+// goroutines; other getters of the same handle wait on c.avail and take the
+// role in turn. Nothing arrives unasked: items answer wants, the
+// acknowledgements answer a cancel or a fin. A getter that gives up with a
+// want outstanding leaves a drainer goroutine to read the acknowledgement
+// and give back what was granted too late (drain); finish reads up to the
+// fin-ack.
+
+// awaitLocked returns nil once done() holds, the connection failed or the
+// handle is closing, and errTimedOut or the context's cause if w expires
+// first. It reads the connection if no other goroutine does. c.mu is held
+// on entry and on return.
+func (c *client) awaitLocked(w wait, self int, done func() bool) error {
+	for {
+		if done() || c.err != nil || c.closing {
+			return nil
+		}
+		if !c.reading {
+			return c.readLocked(w, self, done)
+		}
+		ch := c.avail
+		c.mu.Unlock()
+		err := w.on(ch)
+		c.mu.Lock()
+		if err != nil && !done() {
+			return err
+		}
+	}
 }
 
-func (c *client) readLoop() {
-	defer close(c.readerDone)
-	d := newDecoder(c.conn)
-	for d.Scan() {
-		f := d.Record()
-		c.mu.Lock()
-		switch f.Type {
-		case frameItems:
-			c.st.appendItems(f.Body, f.Items)
-			c.out = max(c.out-f.Items, 0)
-		case frameCancelled:
-			c.out, c.canceled = 0, false
-			switch {
-			case c.closing:
-			case c.waiters > 0:
-				c.wantLocked(max(c.window, c.waiters))
-				c.flushLocked()
-			case c.probers == 0 && c.st.len() > 0:
-				// Items granted to a getter that gave up go back to the
-				// front of the queue for others.
-				c.returnLocked()
-			}
-		case frameFinAck:
-			c.broadcastLocked()
-			c.mu.Unlock()
-			return
-		default:
-			c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
-			c.mu.Unlock()
-			return
+// readLocked takes the reader role and reads frames until done() holds,
+// the stream fails, the handle closes or w expires. self is how many of
+// c.waiters and c.probers are the caller (others are woken as needed).
+func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
+	c.reading, c.rself = true, self
+	var stop func() bool
+	var fired chan struct{}
+	if !w.deadline.IsZero() {
+		c.conn.SetReadDeadline(w.deadline)
+	}
+	if w.ctx != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(w.ctx, func() {
+			c.conn.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+	}
+	defer func() {
+		if stop != nil && !stop() {
+			<-fired // the deadline it sets must not outlive this read
 		}
-		if c.waiters > 0 || c.probers > 0 {
-			c.broadcastLocked()
+		if !w.deadline.IsZero() || stop != nil || c.closing {
+			c.conn.SetReadDeadline(time.Time{})
 		}
+		c.reading, c.rself = false, 0
+		c.wfree.Broadcast() // finish may wait for the role
+		if c.waiters+c.probers > self {
+			c.broadcastLocked() // one of them may read now
+		}
+		c.drainLaterLocked(self)
+		if err == errTimedOut && w.ctx != nil && w.ctx.Err() != nil {
+			err = context.Cause(w.ctx)
+		}
+	}()
+	for !done() && c.err == nil && !c.closing {
 		c.mu.Unlock()
+		ok := c.dec.Scan()
+		c.mu.Lock()
+		if !ok {
+			if c.dec.TimedOut() {
+				if c.closing {
+					return nil
+				}
+				return errTimedOut
+			}
+			err := c.dec.Err()
+			if err == nil {
+				err = errors.New("end of stream")
+			}
+			c.failLocked(err)
+			return nil
+		}
+		c.handleLocked(c.dec.Record())
 	}
+	return nil
+}
+
+// handleLocked acts on one frame from the broker.
+func (c *client) handleLocked(f frame) {
+	switch f.Type {
+	case frameItems:
+		c.st.appendItems(f.Body, f.Items)
+		c.out = max(c.out-f.Items, 0)
+	case frameCancelled:
+		c.out, c.canceled = 0, false
+		switch {
+		case c.closing:
+		case c.waiters > 0:
+			c.wantLocked(max(c.window, c.waiters))
+			c.flushLocked()
+		case c.probers == 0 && c.st.len() > 0:
+			// Items granted to a getter that gave up go back to the
+			// front of the queue for others.
+			c.returnLocked()
+		}
+	case frameFinAck:
+		c.finAcked = true
+	default:
+		c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
+		return
+	}
+	if c.waiters+c.probers > c.rself {
+		c.broadcastLocked()
+	}
+}
+
+// drainLaterLocked starts a drainer if a cancel's acknowledgement is
+// still to come and nobody (but the caller, counted self times in waiters
+// and probers) will read.
+func (c *client) drainLaterLocked(self int) {
+	if c.canceled && !c.reading && !c.closing && c.err == nil && c.waiters+c.probers <= self {
+		c.drainers.Add(1)
+		go c.drain()
+	}
+}
+
+// drain reads the acknowledgement of a cancel that no getter waits for,
+// so that items granted after the getter gave up go back to the queue at
+// once. If another goroutine reads, that one sees it.
+func (c *client) drain() {
+	defer c.drainers.Done()
 	c.mu.Lock()
-	err := d.Err()
-	if err == nil {
-		err = errors.New("end of stream")
+	defer c.mu.Unlock()
+	if !c.reading && !c.closing {
+		c.readLocked(wait{}, 0, func() bool { return !c.canceled })
 	}
-	c.failLocked(err)
-	c.mu.Unlock()
 }
 
 func (c *client) failLocked(err error) {
@@ -453,12 +539,29 @@ func (c *client) finish() {
 	c.mu.Lock()
 	failed := c.err != nil
 	c.acquireWriteLocked() // for good: nothing else writes after the fin
+	for c.reading {
+		c.wfree.Wait()
+	}
+	c.reading = true // for good: finish reads up to the fin-ack
 	c.mu.Unlock()
 	if !failed {
 		_, err := c.conn.Write(appendFrame(nil, frameFin, nil))
 		if err == nil {
-			<-c.readerDone
 			c.mu.Lock()
+			for !c.finAcked && c.err == nil {
+				c.mu.Unlock()
+				ok := c.dec.Scan()
+				c.mu.Lock()
+				if !ok {
+					err := c.dec.Err()
+					if err == nil {
+						err = errors.New("end of stream before the fin-ack")
+					}
+					c.failLocked(err)
+					break
+				}
+				c.handleLocked(c.dec.Record())
+			}
 			var ret []byte
 			if c.err == nil && c.st.len() > 0 {
 				ret = appendFrame(nil, frameReturn, c.st.buf[c.st.head:])
@@ -471,7 +574,7 @@ func (c *client) finish() {
 		}
 	}
 	c.conn.Close()
-	<-c.readerDone
+	c.drainers.Wait()
 }
 
 // close stops puts and gets; buffered items are still written.
@@ -480,6 +583,9 @@ func (c *client) close() {
 	if !c.closing {
 		c.closing = true
 		c.broadcastLocked()
+		if c.reading {
+			c.conn.SetReadDeadline(time.Unix(1, 0)) // the reader stops
+		}
 	}
 	c.mu.Unlock()
 	c.kick()

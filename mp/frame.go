@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Wire format. Every byte mp sends between processes is a frame:
@@ -83,6 +84,7 @@ type decoder struct {
 	off        int64 // stream offset of buf[start]
 	eof        bool
 	zeroReads  int
+	timedOut   bool // the last Scan stopped at a read deadline; Scan may resume
 	rec        frame
 	err        error
 }
@@ -94,6 +96,7 @@ func newDecoder(r io.Reader) *decoder {
 // Scan advances to the next frame. It returns false at the end of the
 // stream or on an error; Err tells which.
 func (d *decoder) Scan() bool {
+	d.timedOut = false
 	if d.err != nil {
 		return false
 	}
@@ -129,6 +132,11 @@ func (d *decoder) Scan() bool {
 
 // Record returns the frame found by the last successful Scan.
 func (d *decoder) Record() frame { return d.rec }
+
+// TimedOut reports whether the last Scan stopped because a read deadline
+// passed. That is not an error: what was read stays buffered and Scan may
+// be called again.
+func (d *decoder) TimedOut() bool { return d.timedOut }
 
 // Err returns the error that ended scanning, or nil at a clean end of stream.
 func (d *decoder) Err() error { return d.err }
@@ -166,6 +174,9 @@ func (d *decoder) fill(n int) bool {
 		switch {
 		case err == io.EOF:
 			d.eof = true
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			d.timedOut = true
+			return false
 		case err != nil:
 			d.err = fmt.Errorf("mp: read at offset %d: %w", d.off+int64(d.end-d.start), err)
 			return false
