@@ -31,6 +31,8 @@ type broker struct {
 	localWaiters int
 	avail        chan struct{} // closed (and replaced) when items arrive for local waiters
 	closed       bool          // the creating process closed its handle
+	shut         bool          // Shutdown: getters fail once the store is empty
+	immediate    bool          // immediate Shutdown: items are dropped as they come
 	wg           sync.WaitGroup
 }
 
@@ -166,6 +168,10 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 			b.mu.Unlock()
 			return dst, errHandleClosed
 		}
+		if b.shut {
+			b.mu.Unlock()
+			return dst, errShutDown
+		}
 		b.localWaiters++
 		ch := b.avail
 		b.mu.Unlock()
@@ -180,6 +186,30 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 	dst = append(dst, b.st.pop()...)
 	b.mu.Unlock()
 	return dst, nil
+}
+
+// shutdown is the broker's part of Queue.Shutdown: getters fail once the
+// store is empty; if immediate, the store is emptied now and whatever
+// arrives later is dropped.
+func (b *broker) shutdown(immediate bool) {
+	b.mu.Lock()
+	b.shutdownLocked(immediate)
+	b.mu.Unlock()
+}
+
+func (b *broker) shutdownLocked(immediate bool) {
+	b.shut = true
+	if immediate && !b.immediate {
+		b.immediate = true
+		n := b.st.len()
+		b.st = store{}
+		b.q.drop(n)
+	}
+	close(b.avail)
+	b.avail = make(chan struct{})
+	for _, c := range b.conns {
+		c.poke()
+	}
 }
 
 // close marks the creating process's handle closed and wakes its getters.
@@ -213,12 +243,19 @@ func (c *bconn) readLoop() {
 		f := d.Record()
 		b.mu.Lock()
 		switch f.Type {
-		case frameItems:
-			b.st.appendItems(f.Body, f.Items)
-			b.notifyLocked()
-		case frameReturn:
-			b.st.prepend(f.Body, f.Items)
-			b.notifyLocked()
+		case frameItems, frameReturn:
+			switch {
+			case b.immediate:
+				b.q.drop(f.Items)
+			case f.Type == frameItems:
+				b.st.appendItems(f.Body, f.Items)
+				b.notifyLocked()
+			default:
+				b.st.prepend(f.Body, f.Items)
+				b.notifyLocked()
+			}
+		case frameShutdown:
+			b.shutdownLocked(f.N == 1)
 		case frameWant:
 			c.demand += int(f.N)
 			c.poke()
@@ -264,7 +301,7 @@ func (c *bconn) writeLoop() {
 	var out []byte
 	for {
 		b.mu.Lock()
-		for c.writing || !c.dead && !c.fin && !c.ackCan && len(c.rest) == 0 && (c.demand == 0 || b.st.len() == 0) {
+		for c.writing || !c.dead && !c.fin && !c.ackCan && len(c.rest) == 0 && (c.demand == 0 || b.st.len() == 0 && !b.shut) {
 			b.mu.Unlock()
 			<-c.wake
 			b.mu.Lock()
@@ -283,6 +320,10 @@ func (c *bconn) writeLoop() {
 			out, n = b.st.take(out, grant, maxItemsFrame)
 			binary.LittleEndian.PutUint32(out[start+1:start+5], uint32(len(out)-start-frameHeaderLen))
 			c.demand -= n
+		}
+		if c.demand > 0 && b.st.len() == 0 && b.shut {
+			c.demand = 0
+			out = appendFrame(out, frameShutEmpty, nil)
 		}
 		if c.ackCan {
 			c.ackCan = false

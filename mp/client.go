@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,7 @@ type client struct {
 	reading    bool     // a goroutine is reading conn (see awaitLocked)
 	rself      int      // how many of waiters+probers the reader is
 	finAcked   bool     // the broker acknowledged the fin: nothing more comes
+	shutEmpty  bool     // the broker said: shut down, nothing left for the wants sent
 	drainers   sync.WaitGroup
 	feederDone chan struct{}
 }
@@ -224,6 +226,7 @@ func (c *client) flushLocked() {
 
 func (c *client) wantLocked(n int) {
 	n = min(n, maxWant)
+	c.shutEmpty = false
 	c.out += n
 	c.ctrlLocked(appendWant(nil, n))
 }
@@ -234,6 +237,11 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 	if c.closing {
 		c.mu.Unlock()
 		return dst, errHandleClosed
+	}
+	if atomic.LoadUint32(c.q.shut) == shutImmediate {
+		c.dropLocked()
+		c.mu.Unlock()
+		return dst, errShutDown
 	}
 	for c.st.len() == 0 {
 		if c.closing {
@@ -262,8 +270,12 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 			c.wantLocked(max(c.window, c.waiters) - c.out)
 			c.flushLocked()
 		}
-		err := c.awaitLocked(w, 1, func() bool { return c.st.len() > 0 })
+		err := c.awaitLocked(w, 1, func() bool { return c.st.len() > 0 || c.shutEmpty })
 		c.waiters--
+		if c.st.len() == 0 && c.shutEmpty {
+			c.mu.Unlock()
+			return dst, errShutDown
+		}
 		if err != nil && c.st.len() == 0 {
 			if c.waiters == 0 && c.out > 0 && !c.canceled && !c.closing && c.err == nil {
 				c.canceled = true
@@ -444,6 +456,8 @@ func (c *client) handleLocked(f frame) {
 		}
 	case frameFinAck:
 		c.finAcked = true
+	case frameShutEmpty:
+		c.out, c.shutEmpty = 0, true
 	default:
 		c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
 		return
@@ -575,6 +589,35 @@ func (c *client) finish() {
 	}
 	c.conn.Close()
 	c.drainers.Wait()
+}
+
+// shutdown sends the broker the shutdown after this handle's puts; an
+// immediate one also drops the items this handle holds.
+func (c *client) shutdown(immediate bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return errHandleClosed
+	}
+	if c.err != nil {
+		return c.err
+	}
+	var b byte
+	if immediate {
+		b = 1
+		c.dropLocked()
+	}
+	c.ctrlLocked(appendFrame(nil, frameShutdown, []byte{b}))
+	c.flushLocked()
+	c.broadcastLocked()
+	return nil
+}
+
+// dropLocked throws away the items this handle holds (immediate shutdown).
+func (c *client) dropLocked() {
+	n := c.st.len()
+	c.st = store{}
+	c.q.drop(n)
 }
 
 // close stops puts and gets; buffered items are still written.

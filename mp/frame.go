@@ -39,12 +39,14 @@ const (
 	frameAttach    frameType = 'A' // handle passes (SCM_RIGHTS) a new connection for a child
 	frameBoot      frameType = 'B' // parent → child on the control descriptor: gob bootstrap
 	frameExit      frameType = 'X' // child → parent: uvarint exit code, then a message
+	frameShutdown  frameType = 'D' // handle asks the broker to shut the queue down; body: 1 byte, 1 if immediate
+	frameShutEmpty frameType = 'S' // broker: shut down and no item left for your wants, which are void
 )
 
 func (t frameType) known() bool {
 	switch t {
 	case frameItems, frameReturn, frameWant, frameCancel, frameCancelled,
-		frameFin, frameFinAck, frameAttach, frameBoot, frameExit:
+		frameFin, frameFinAck, frameAttach, frameBoot, frameExit, frameShutdown, frameShutEmpty:
 		return true
 	}
 	return false
@@ -220,7 +222,12 @@ func (f *frame) parse() string {
 			return fmt.Sprintf("exit: code %d out of range", v)
 		}
 		f.N, f.Msg = v, f.Body[k:]
-	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach:
+	case frameShutdown:
+		if len(f.Body) != 1 || f.Body[0] > 1 {
+			return "shutdown: body is not one byte 0 or 1"
+		}
+		f.N = uint64(f.Body[0])
+	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach, frameShutEmpty:
 		if len(f.Body) != 0 {
 			return fmt.Sprintf("%q frame: %d unexpected body bytes", byte(f.Type), len(f.Body))
 		}
