@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,7 +49,6 @@ type bconn struct {
 	writing   bool      // a goroutine (writer or an inline put) is writing to c
 	rest      []byte    // bytes an inline write left unwritten: the writer sends them first
 	ibuf      []byte    // an inline put's frame
-	lastWrite time.Time // when the last write to c ended
 	demand int           // items wanted and not yet granted
 	ackCan bool          // a cancel awaits its acknowledgement
 	fin    bool          // the handle is closing: acknowledge and stop writing
@@ -109,10 +107,9 @@ func (b *broker) put(head, payload []byte) {
 	b.st.compact()
 	b.st.buf = append(append(b.st.buf, head...), payload...)
 	b.st.n++
-	if b.localWaiters == 0 && len(head)+len(payload) <= inlineMax {
+	if b.localWaiters == 0 && len(head)+len(payload) <= inlineMax && b.q.alone() {
 		for _, c := range b.conns {
-			if c.demand > 0 && !c.writing && !c.fin && !c.dead && !c.ackCan && len(c.rest) == 0 &&
-				time.Since(c.lastWrite) > inlineGap {
+			if c.demand > 0 && !c.writing && !c.fin && !c.dead && !c.ackCan && len(c.rest) == 0 {
 				c.grantInlineLocked()
 				break
 			}
@@ -125,7 +122,7 @@ func (b *broker) put(head, payload []byte) {
 }
 
 // grantInlineLocked sends a wanting connection its share of the items with
-// the putting goroutine's own write, which does not wait (see inlineGap in
+// the putting goroutine's own write, which does not wait (see the inline writes in
 // client.go); what it leaves unwritten goes to the writer. b.mu is held on
 // entry and on return, and released for the write.
 func (c *bconn) grantInlineLocked() {
@@ -147,7 +144,6 @@ func (c *bconn) grantInlineLocked() {
 		return true // one attempt: a put never waits for a consumer
 	})
 	b.mu.Lock()
-	c.lastWrite = time.Now()
 	c.writing = false
 	if w < len(out) {
 		c.rest = append([]byte(nil), out[w:]...)
@@ -338,7 +334,6 @@ func (c *bconn) writeLoop() {
 		b.mu.Unlock()
 		_, err := c.c.Write(out)
 		b.mu.Lock()
-		c.lastWrite = time.Now()
 		if !fin {
 			c.writing = false // after a fin-ack nothing more is written
 		}

@@ -57,7 +57,6 @@ type client struct {
 	raw        syscall.RawConn
 	writing    bool      // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
 	wfree      sync.Cond // on mu: broadcast when writing becomes false
-	lastWrite  time.Time // when the last write to conn ended
 	feed       chan struct{} // capacity 1
 	dec        *decoder // read by the goroutine in the reader role
 	reading    bool     // a goroutine is reading conn (see awaitLocked)
@@ -133,7 +132,7 @@ func (c *client) put(head, payload []byte) error {
 	}
 	c.pending = append(append(c.pending, head...), payload...)
 	binary.LittleEndian.PutUint32(c.pending[c.open+1:], uint32(len(c.pending)-c.open-frameHeaderLen))
-	if !c.writing && len(c.pending) <= inlineMax && time.Since(c.lastWrite) > inlineGap {
+	if !c.writing && len(c.pending) <= inlineMax && c.q.alone() {
 		c.writeInlineLocked()
 		c.mu.Unlock()
 		return nil
@@ -143,17 +142,17 @@ func (c *client) put(head, payload []byte) error {
 	return nil
 }
 
-// Inline writes. A put or a want that finds the write side idle for a
-// while (nothing written for inlineGap) writes its frames itself, with one
-// write that does not wait: the item leaves with the caller's own system
-// call, with no hand-off to the feeder goroutine and the thread wake-up
-// that costs. Puts that follow each other closely (a stream) leave the
-// bytes to the feeder, which sends what accumulated with one write, so a
-// stream still costs about one system call per batch, not per item.
-const (
-	inlineGap = 5 * time.Microsecond
-	inlineMax = 64 << 10 // larger buffers go to the feeder
-)
+// Inline writes. A put into a queue that holds no other item (anywhere:
+// the shared size is 1 with it) and finds the write side free writes its
+// frame itself, with one write that does not wait: a lone item leaves with
+// the caller's own system call, with no hand-off to the feeder goroutine
+// and the thread wake-up that costs. Puts into a queue that already holds
+// items are a stream: they leave the bytes to the feeder, which sends what
+// accumulated with one write, so a stream still costs about one system
+// call per batch, not per item. Wants and other control frames are written
+// inline whenever the write side is free: the getter that sends one is
+// about to wait for its answer.
+const inlineMax = 64 << 10 // larger buffers go to the feeder
 
 // writeInlineLocked writes c.pending with one write that does not wait
 // (EAGAIN writes nothing); whatever is left stays in front of pending for
@@ -173,7 +172,6 @@ func (c *client) writeInlineLocked() {
 		return true // one attempt: never wait for room here
 	})
 	c.mu.Lock()
-	c.lastWrite = time.Now()
 	if n < len(buf) {
 		// Keep the unwritten bytes (maybe half a frame) ahead of what
 		// was put meanwhile; a failed write fails again in the feeder,
@@ -529,7 +527,6 @@ func (c *client) feedLoop() {
 		_, err := c.conn.Write(buf)
 
 		c.mu.Lock()
-		c.lastWrite = time.Now()
 		c.writing = false
 		c.wfree.Broadcast()
 		if cap(buf) <= 4<<20 {
@@ -651,7 +648,6 @@ func (c *client) attach(f *os.File) error {
 		_, _, err = c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
 	}
 	c.mu.Lock()
-	c.lastWrite = time.Now()
 	c.releaseWriteLocked()
 	c.mu.Unlock()
 	return err

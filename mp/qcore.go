@@ -194,6 +194,11 @@ func (q *qcore) get(op string, w wait, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// alone reports whether the item being put is the only one in the queue
+// (put counts it before it is sent): such a put is written at once, while
+// puts into a queue with items in flight are left to batching.
+func (q *qcore) alone() bool { return atomic.LoadUint32(q.sizeW) <= 1 }
+
 // size returns the shared item count; 0 once the handle is closed.
 func (q *qcore) size() int {
 	if !q.mem.enter() {
