@@ -145,14 +145,15 @@
 // else), appends it to a buffer and returns; a feeder goroutine writes the
 // buffer with one write whenever it can — CPython's feeder thread, with the
 // same Close (no more puts; buffered items are still written) and
-// JoinThread (wait until they are). A put that finds the line idle
-// (nothing written for 5 µs) writes its own frame with one write that does
-// not wait, and the broker likewise grants an item to a waiting handle
-// from the putter's goroutine: a lone item leaves with the caller's own
-// system call, with no hand-off to another goroutine (whose wake-up costs
-// more than the write), while puts in a stream still leave the batching
-// to the feeder; what such a write cannot place goes to the feeder, so a
-// Put never waits for a consumer. No goroutine reads a remote handle's
+// JoinThread (wait until they are). A put into a queue that holds no
+// other item (the shared size says so) writes its own frame with one write
+// that does not wait, and the broker likewise grants such an item to a
+// waiting handle from the putter's goroutine: a lone item leaves with the
+// caller's own system call, with no hand-off to another goroutine (whose
+// wake-up costs more than the write), while puts into a queue with items
+// in flight, a stream, still leave the batching to the feeder; what such a
+// write cannot place goes to the feeder, so a Put never waits for a
+// consumer. Wants are written by the getter that sends them. No goroutine reads a remote handle's
 // socket in the background: the Get that needs items reads it itself (the
 // reader role; other getters of the handle wait and take it in turn), so
 // an item goes from the socket to Get without a hand-off. A remote Get
