@@ -34,9 +34,10 @@ const offArrayData = 64
 // Load followed by a Store can lose another process's update, exactly as
 // arr[i] += 1 can in Python. The zero value is not usable.
 type Array[T Number] struct {
-	lock Lock
-	data []T
-	raw  bool
+	lock  Lock  // the array's own memory and lock word
+	guard *Lock // a lock given to NewArrayWithLock, used instead of its own
+	data  []T
+	raw   bool
 }
 
 // NewArray returns a shared array of n zeros, guarded by a lock of its own.
@@ -51,6 +52,23 @@ func NewRawArray[T Number](n int) (*Array[T], error) { return newArray[T](n, nil
 // NewRawArrayFrom returns a shared array holding a copy of xs, without a
 // lock.
 func NewRawArrayFrom[T Number](xs []T) (*Array[T], error) { return newArray(len(xs), xs, true) }
+
+// NewArrayWithLock returns a shared array holding a copy of xs, guarded by
+// lk, which may guard other objects too: Python's Array(typecode, xs,
+// lock=lk). The array keeps its own handle of lk.
+func NewArrayWithLock[T Number](xs []T, lk *Lock) (*Array[T], error) {
+	g, err := lk.dup()
+	if err != nil {
+		return nil, err
+	}
+	a, err := newArray(len(xs), xs, false)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	a.guard = g
+	return a, nil
+}
 
 func newArray[T Number](n int, xs []T, raw bool) (*Array[T], error) {
 	size := int(unsafe.Sizeof(T(0)))
@@ -94,6 +112,13 @@ func (a *Array[T]) Lock() *Lock {
 	if a.raw {
 		return nil
 	}
+	return a.mutex()
+}
+
+func (a *Array[T]) mutex() *Lock {
+	if a.guard != nil {
+		return a.guard
+	}
 	return &a.lock
 }
 
@@ -111,10 +136,11 @@ func (a *Array[T]) access(op string, lo, hi int, fn func()) error {
 		fn()
 		return nil
 	}
-	if err := a.lock.acquire(op, wait{}); err != nil {
+	mu := a.mutex()
+	if err := mu.acquire(op, wait{}); err != nil {
 		return a.errorf(op, wait{}.mutexErr(err))
 	}
-	defer a.lock.Release()
+	defer mu.Release()
 	fn()
 	return nil
 }
@@ -172,10 +198,11 @@ func (a *Array[T]) UpdateContext(ctx context.Context, fn func(xs []T)) error {
 	}
 	defer a.lock.mem.leave()
 	w := wait{ctx: ctx}
-	if err := a.lock.acquire("update", w); err != nil {
+	mu := a.mutex()
+	if err := mu.acquire("update", w); err != nil {
 		return a.errorf("update", w.mutexErr(err))
 	}
-	defer a.lock.Release() // also if fn panics
+	defer mu.Release() // also if fn panics
 	fn(a.data)
 	return nil
 }
@@ -240,7 +267,13 @@ func subword[T Number](p unsafe.Pointer) (w *uint32, shift, mask uint32) {
 }
 
 // Close unmaps the array in this process.
-func (a *Array[T]) Close() error { return a.lock.mem.close(a.lock.word) }
+func (a *Array[T]) Close() error {
+	err := a.lock.mem.close(a.lock.word)
+	if a.guard != nil {
+		err = errors.Join(err, a.guard.Close())
+	}
+	return err
+}
 
 // GobEncode fails: handles travel only as direct Process arguments.
 func (a *Array[T]) GobEncode() ([]byte, error) { return nil, errNested }
@@ -252,6 +285,9 @@ func (a *Array[T]) share(pl *plan) (*handleSpec, error) {
 		return nil, err
 	}
 	s.Type, s.Raw, s.Maxsize = a.kind(), a.raw, len(a.data)
+	if err := shareGuard(pl, s, a.guard); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -264,5 +300,11 @@ func (*Array[T]) bind(s *handleSpec, obj any) (any, error) {
 	if need := offArrayData + s.Maxsize*int(unsafe.Sizeof(T(0))); s.Maxsize < 0 || need > len(m.mem) {
 		return nil, fmt.Errorf("%s of %d bytes, need %d", s.Type, len(m.mem), need)
 	}
-	return newArrayHandle[T](m, s.ID, s.Maxsize, s.Raw), nil
+	g, err := bindGuard(s)
+	if err != nil {
+		return nil, err
+	}
+	a = newArrayHandle[T](m, s.ID, s.Maxsize, s.Raw)
+	a.guard = g
+	return a, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Benchmarks, each beside its physical floor measured in the same run
@@ -18,6 +19,8 @@ import (
 //
 //	QueueRoundTrip  items parent → N echo children → parent, streamed
 //	PingPong        one item there and back at a time
+//	PingPongRatio   both ping-pongs interleaved in blocks within one run;
+//	                reports mp-ns/rt, raw-ns/rt and their ratio
 //	StartJoin       Process Start + Join vs exec + wait of the same binary
 //	Jobs            the runner's shape: JoinableQueue of jobs, 2 workers,
 //	                Queue of results, TaskDone, Join
@@ -305,3 +308,75 @@ func BenchmarkJobs(b *testing.B) {
 		rawRoundTrip(b, workers, 16)
 	})
 }
+
+// BenchmarkPingPongRatio measures the mp ping-pong and the raw pipe
+// ping-pong in alternating blocks of pingPongBlock round trips, so that
+// both see the same machine (this VM drifts by tens of percent over
+// seconds) and their ratio comes from one run. ns/op is one round trip of
+// each kind.
+func BenchmarkPingPongRatio(b *testing.B) {
+	checkNoChildren(b)
+	in, out := mustQueue[int64](b, 0), mustQueue[int64](b, 0)
+	p := NewProcess("bench.echo.int64", in, out)
+	mustStart(b, p)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := startRaw(b, "echo", inR, outW)
+	inR.Close()
+	outW.Close()
+	var buf [8]byte
+	mpTrip := func(i int) {
+		if err := in.Put(int64(i)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := out.Get(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rawTrip := func(i int) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(i))
+		if _, err := inW.Write(buf[:]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(outR, buf[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 100 { // warm up both
+		mpTrip(i)
+		rawTrip(i)
+	}
+	b.ResetTimer()
+	var mpTime, rawTime time.Duration
+	for done := 0; done < b.N; {
+		n := min(pingPongBlock, b.N-done)
+		t0 := time.Now()
+		for i := range n {
+			mpTrip(done + i)
+		}
+		t1 := time.Now()
+		for i := range n {
+			rawTrip(done + i)
+		}
+		mpTime += t1.Sub(t0)
+		rawTime += time.Since(t1)
+		done += n
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(mpTime.Nanoseconds())/float64(b.N), "mp-ns/rt")
+	b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/rt")
+	b.ReportMetric(float64(mpTime)/float64(rawTime), "ratio")
+	in.Put(-1)
+	exitCode(b, p)
+	inW.Close()
+	cmd.Wait()
+	outR.Close()
+}
+
+const pingPongBlock = 200

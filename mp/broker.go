@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,8 @@ type broker struct {
 	localWaiters int
 	avail        chan struct{} // closed (and replaced) when items arrive for local waiters
 	closed       bool          // the creating process closed its handle
+	shut         bool          // Shutdown: getters fail once the store is empty
+	immediate    bool          // immediate Shutdown: items are dropped as they come
 	wg           sync.WaitGroup
 }
 
@@ -40,7 +43,12 @@ func newBroker(q *qcore) *broker {
 type bconn struct {
 	b      *broker
 	c      *net.UnixConn
+	raw    syscall.RawConn
 	wake   chan struct{} // capacity 1: tells the writer to look again
+
+	writing   bool      // a goroutine (writer or an inline put) is writing to c
+	rest      []byte    // bytes an inline write left unwritten: the writer sends them first
+	ibuf      []byte    // an inline put's frame
 	demand int           // items wanted and not yet granted
 	ackCan bool          // a cancel awaits its acknowledgement
 	fin    bool          // the handle is closing: acknowledge and stop writing
@@ -55,7 +63,13 @@ func (b *broker) attach(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	c := &bconn{b: b, c: nc.(*net.UnixConn), wake: make(chan struct{}, 1)}
+	uc := nc.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return err
+	}
+	c := &bconn{b: b, c: uc, raw: raw, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.conns = append(b.conns, c)
 	b.mu.Unlock()
@@ -93,8 +107,53 @@ func (b *broker) put(head, payload []byte) {
 	b.st.compact()
 	b.st.buf = append(append(b.st.buf, head...), payload...)
 	b.st.n++
-	b.notifyLocked()
+	if b.localWaiters == 0 && len(head)+len(payload) <= inlineMax && b.q.alone() {
+		for _, c := range b.conns {
+			if c.demand > 0 && !c.writing && !c.fin && !c.dead && !c.ackCan && len(c.rest) == 0 {
+				c.grantInlineLocked()
+				break
+			}
+		}
+	}
+	if b.st.len() > 0 {
+		b.notifyLocked()
+	}
 	b.mu.Unlock()
+}
+
+// grantInlineLocked sends a wanting connection its share of the items with
+// the putting goroutine's own write, which does not wait (see the inline writes in
+// client.go); what it leaves unwritten goes to the writer. b.mu is held on
+// entry and on return, and released for the write.
+func (c *bconn) grantInlineLocked() {
+	b := c.b
+	grant := min(c.demand, b.shareLocked())
+	out := append(c.ibuf[:0], byte(frameItems), 0, 0, 0, 0)
+	var n int
+	out, n = b.st.take(out, grant, maxItemsFrame)
+	binary.LittleEndian.PutUint32(out[1:5], uint32(len(out)-frameHeaderLen))
+	c.demand -= n
+	c.writing = true
+	b.mu.Unlock()
+	w := 0
+	c.raw.Write(func(fd uintptr) bool {
+		m, err := unix.Write(int(fd), out)
+		if err == nil {
+			w = m
+		}
+		return true // one attempt: a put never waits for a consumer
+	})
+	b.mu.Lock()
+	c.writing = false
+	if w < len(out) {
+		c.rest = append([]byte(nil), out[w:]...)
+		c.poke()
+	} else if c.fin || c.ackCan || c.dead || c.demand > 0 && b.st.len() > 0 {
+		c.poke()
+	}
+	if cap(out) <= 64<<10 {
+		c.ibuf = out[:0]
+	}
 }
 
 // get takes one item for this process and appends its payload to dst.
@@ -104,6 +163,10 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 		if b.closed {
 			b.mu.Unlock()
 			return dst, errHandleClosed
+		}
+		if b.shut {
+			b.mu.Unlock()
+			return dst, errShutDown
 		}
 		b.localWaiters++
 		ch := b.avail
@@ -119,6 +182,30 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 	dst = append(dst, b.st.pop()...)
 	b.mu.Unlock()
 	return dst, nil
+}
+
+// shutdown is the broker's part of Queue.Shutdown: getters fail once the
+// store is empty; if immediate, the store is emptied now and whatever
+// arrives later is dropped.
+func (b *broker) shutdown(immediate bool) {
+	b.mu.Lock()
+	b.shutdownLocked(immediate)
+	b.mu.Unlock()
+}
+
+func (b *broker) shutdownLocked(immediate bool) {
+	b.shut = true
+	if immediate && !b.immediate {
+		b.immediate = true
+		n := b.st.len()
+		b.st = store{}
+		b.q.drop(n)
+	}
+	close(b.avail)
+	b.avail = make(chan struct{})
+	for _, c := range b.conns {
+		c.poke()
+	}
 }
 
 // close marks the creating process's handle closed and wakes its getters.
@@ -152,12 +239,19 @@ func (c *bconn) readLoop() {
 		f := d.Record()
 		b.mu.Lock()
 		switch f.Type {
-		case frameItems:
-			b.st.appendItems(f.Body, f.Items)
-			b.notifyLocked()
-		case frameReturn:
-			b.st.prepend(f.Body, f.Items)
-			b.notifyLocked()
+		case frameItems, frameReturn:
+			switch {
+			case b.immediate:
+				b.q.drop(f.Items)
+			case f.Type == frameItems:
+				b.st.appendItems(f.Body, f.Items)
+				b.notifyLocked()
+			default:
+				b.st.prepend(f.Body, f.Items)
+				b.notifyLocked()
+			}
+		case frameShutdown:
+			b.shutdownLocked(f.N == 1)
 		case frameWant:
 			c.demand += int(f.N)
 			c.poke()
@@ -203,7 +297,7 @@ func (c *bconn) writeLoop() {
 	var out []byte
 	for {
 		b.mu.Lock()
-		for !c.dead && !c.fin && !c.ackCan && (c.demand == 0 || b.st.len() == 0) {
+		for c.writing || !c.dead && !c.fin && !c.ackCan && len(c.rest) == 0 && (c.demand == 0 || b.st.len() == 0 && !b.shut) {
 			b.mu.Unlock()
 			<-c.wake
 			b.mu.Lock()
@@ -212,14 +306,20 @@ func (c *bconn) writeLoop() {
 			b.mu.Unlock()
 			return
 		}
-		out = out[:0]
+		out = append(out[:0], c.rest...)
+		c.rest = nil
 		if c.demand > 0 && b.st.len() > 0 {
 			grant := min(c.demand, b.shareLocked())
+			start := len(out)
 			out = append(out, byte(frameItems), 0, 0, 0, 0)
 			var n int
 			out, n = b.st.take(out, grant, maxItemsFrame)
-			binary.LittleEndian.PutUint32(out[1:5], uint32(len(out)-frameHeaderLen))
+			binary.LittleEndian.PutUint32(out[start+1:start+5], uint32(len(out)-start-frameHeaderLen))
 			c.demand -= n
+		}
+		if c.demand > 0 && b.st.len() == 0 && b.shut {
+			c.demand = 0
+			out = appendFrame(out, frameShutEmpty, nil)
 		}
 		if c.ackCan {
 			c.ackCan = false
@@ -230,8 +330,15 @@ func (c *bconn) writeLoop() {
 		if fin {
 			out = appendFrame(out, frameFinAck, nil)
 		}
+		c.writing = true
 		b.mu.Unlock()
-		if _, err := c.c.Write(out); err != nil || fin {
+		_, err := c.c.Write(out)
+		b.mu.Lock()
+		if !fin {
+			c.writing = false // after a fin-ack nothing more is written
+		}
+		b.mu.Unlock()
+		if err != nil || fin {
 			// After a fin-ack the reader still takes the returned items
 			// and the end of stream; it marks the connection dead.
 			if fin {

@@ -1,12 +1,15 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,9 +54,16 @@ type client struct {
 	mark    time.Time     // when perItem was last sampled
 	gets    int           // items got since mark
 
+	raw        syscall.RawConn
+	writing    bool      // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
+	wfree      sync.Cond // on mu: broadcast when writing becomes false
 	feed       chan struct{} // capacity 1
-	wmu        sync.Mutex    // serialises writes to conn
-	readerDone chan struct{}
+	dec        *decoder // read by the goroutine in the reader role
+	reading    bool     // a goroutine is reading conn (see awaitLocked)
+	rself      int      // how many of waiters+probers the reader is
+	finAcked   bool     // the broker acknowledged the fin: nothing more comes
+	shutEmpty  bool     // the broker said: shut down, nothing left for the wants sent
+	drainers   sync.WaitGroup
 	feederDone chan struct{}
 }
 
@@ -68,18 +78,25 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	uc := nc.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
 	c := &client{
 		q:          q,
-		conn:       nc.(*net.UnixConn),
+		conn:       uc,
+		raw:        raw,
 		open:       -1,
 		avail:      make(chan struct{}),
 		window:     1,
 		perItem:    windowBudget,
 		feed:       make(chan struct{}, 1),
-		readerDone: make(chan struct{}),
 		feederDone: make(chan struct{}),
 	}
-	go c.readLoop()
+	c.wfree.L = &c.mu
+	c.dec = newDecoder(uc)
 	go c.feedLoop()
 	return c, nil
 }
@@ -115,20 +132,99 @@ func (c *client) put(head, payload []byte) error {
 	}
 	c.pending = append(append(c.pending, head...), payload...)
 	binary.LittleEndian.PutUint32(c.pending[c.open+1:], uint32(len(c.pending)-c.open-frameHeaderLen))
+	if !c.writing && len(c.pending) <= inlineMax && c.q.alone() {
+		c.writeInlineLocked()
+		c.mu.Unlock()
+		return nil
+	}
 	c.mu.Unlock()
 	c.kick()
 	return nil
 }
 
-// ctrlLocked queues a control frame.
+// Inline writes. A put into a queue that holds no other item (anywhere:
+// the shared size is 1 with it) and finds the write side free writes its
+// frame itself, with one write that does not wait: a lone item leaves with
+// the caller's own system call, with no hand-off to the feeder goroutine
+// and the thread wake-up that costs. Puts into a queue that already holds
+// items are a stream: they leave the bytes to the feeder, which sends what
+// accumulated with one write, so a stream still costs about one system
+// call per batch, not per item. Wants and other control frames are written
+// inline whenever the write side is free: the getter that sends one is
+// about to wait for its answer.
+const inlineMax = 64 << 10 // larger buffers go to the feeder
+
+// writeInlineLocked writes c.pending with one write that does not wait
+// (EAGAIN writes nothing); whatever is left stays in front of pending for
+// the feeder, which is then kicked. c.mu is held on entry and on return.
+func (c *client) writeInlineLocked() {
+	buf := c.pending
+	c.pending, c.spare = c.spare[:0], nil
+	c.open = -1
+	c.writing = true
+	c.mu.Unlock()
+	n := 0
+	c.raw.Write(func(fd uintptr) bool {
+		m, err := unix.Write(int(fd), buf)
+		if err == nil {
+			n = m
+		}
+		return true // one attempt: never wait for room here
+	})
+	c.mu.Lock()
+	if n < len(buf) {
+		// Keep the unwritten bytes (maybe half a frame) ahead of what
+		// was put meanwhile; a failed write fails again in the feeder,
+		// which reports it.
+		rest := append(buf[:copy(buf, buf[n:])], c.pending...)
+		if c.open >= 0 {
+			c.open += len(buf) - n
+		}
+		c.pending = rest
+	} else if cap(buf) <= 4<<20 && c.spare == nil {
+		c.spare = buf[:0]
+	}
+	c.releaseWriteLocked()
+}
+
+// acquireWriteLocked waits until no other goroutine writes to conn and
+// takes the write side. c.mu is held on entry and on return.
+func (c *client) acquireWriteLocked() {
+	for c.writing {
+		c.wfree.Wait()
+	}
+	c.writing = true
+}
+
+// releaseWriteLocked gives the write side back and tells the feeder if
+// bytes wait.
+func (c *client) releaseWriteLocked() {
+	c.writing = false
+	c.wfree.Broadcast()
+	if len(c.pending) > 0 || c.closing {
+		c.kick()
+	}
+}
+
+// ctrlLocked queues a control frame; flushLocked sends it.
 func (c *client) ctrlLocked(b []byte) {
 	c.pending = append(c.pending, b...)
 	c.open = -1
+}
+
+// flushLocked writes pending frames inline if the write side is free,
+// else leaves them to the feeder. It may release c.mu for the write.
+func (c *client) flushLocked() {
+	if !c.writing && len(c.pending) <= inlineMax {
+		c.writeInlineLocked()
+		return
+	}
 	c.kick()
 }
 
 func (c *client) wantLocked(n int) {
 	n = min(n, maxWant)
+	c.shutEmpty = false
 	c.out += n
 	c.ctrlLocked(appendWant(nil, n))
 }
@@ -139,6 +235,11 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 	if c.closing {
 		c.mu.Unlock()
 		return dst, errHandleClosed
+	}
+	if atomic.LoadUint32(c.q.shut) == shutImmediate {
+		c.dropLocked()
+		c.mu.Unlock()
+		return dst, errShutDown
 	}
 	for c.st.len() == 0 {
 		if c.closing {
@@ -165,16 +266,20 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 		if !c.canceled && c.out < c.waiters {
 			c.adaptLocked()
 			c.wantLocked(max(c.window, c.waiters) - c.out)
+			c.flushLocked()
 		}
-		ch := c.avail
-		c.mu.Unlock()
-		err := w.on(ch)
-		c.mu.Lock()
+		err := c.awaitLocked(w, 1, func() bool { return c.st.len() > 0 || c.shutEmpty })
 		c.waiters--
+		if c.st.len() == 0 && c.shutEmpty {
+			c.mu.Unlock()
+			return dst, errShutDown
+		}
 		if err != nil && c.st.len() == 0 {
-			if c.waiters == 0 && c.out > 0 && !c.canceled {
+			if c.waiters == 0 && c.out > 0 && !c.canceled && !c.closing && c.err == nil {
 				c.canceled = true
 				c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+				c.flushLocked()
+				c.drainLaterLocked(0)
 			}
 			c.mu.Unlock()
 			return dst, err
@@ -186,6 +291,7 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 		c.adaptLocked()
 		if n := c.window - c.st.len() - c.out; n > 0 {
 			c.wantLocked(n)
+			c.flushLocked()
 		}
 	}
 	c.mu.Unlock()
@@ -225,9 +331,7 @@ func (c *client) probeLocked() error {
 	// Let a cancel in flight finish, then ask for one item and cancel at
 	// once: the broker grants what it holds before it acknowledges.
 	for round := 0; round < 2; round++ {
-		for c.canceled && c.err == nil && !c.closing {
-			c.waitLocked()
-		}
+		c.awaitLocked(wait{}, 1, func() bool { return !c.canceled })
 		if round == 1 || c.st.len() > 0 || c.err != nil || c.closing {
 			break
 		}
@@ -236,61 +340,151 @@ func (c *client) probeLocked() error {
 		}
 		c.canceled = true
 		c.ctrlLocked(appendFrame(nil, frameCancel, nil))
+		c.flushLocked()
 	}
 	return nil
 }
 
-// waitLocked waits for the next change of state: items, an
-// acknowledgement, an error or Close.
-func (c *client) waitLocked() {
-	ch := c.avail
-	c.mu.Unlock()
-	<-ch
-	c.mu.Lock()
+// Reading. No goroutine reads the connection in the background: the
+// getter that needs items reads it itself (the reader role, c.reading),
+// so that an item goes from the socket to Get with no hand-off between
+// goroutines; other getters of the same handle wait on c.avail and take the
+// role in turn. Nothing arrives unasked: items answer wants, the
+// acknowledgements answer a cancel or a fin. A getter that gives up with a
+// want outstanding leaves a drainer goroutine to read the acknowledgement
+// and give back what was granted too late (drain); finish reads up to the
+// fin-ack.
+
+// awaitLocked returns nil once done() holds, the connection failed or the
+// handle is closing, and errTimedOut or the context's cause if w expires
+// first. It reads the connection if no other goroutine does. c.mu is held
+// on entry and on return.
+func (c *client) awaitLocked(w wait, self int, done func() bool) error {
+	for {
+		if done() || c.err != nil || c.closing {
+			return nil
+		}
+		if !c.reading {
+			return c.readLocked(w, self, done)
+		}
+		ch := c.avail
+		c.mu.Unlock()
+		err := w.on(ch)
+		c.mu.Lock()
+		if err != nil && !done() {
+			return err
+		}
+	}
 }
 
-func (c *client) readLoop() {
-	defer close(c.readerDone)
-	d := newDecoder(c.conn)
-	for d.Scan() {
-		f := d.Record()
-		c.mu.Lock()
-		switch f.Type {
-		case frameItems:
-			c.st.appendItems(f.Body, f.Items)
-			c.out = max(c.out-f.Items, 0)
-		case frameCancelled:
-			c.out, c.canceled = 0, false
-			switch {
-			case c.closing:
-			case c.waiters > 0:
-				c.wantLocked(max(c.window, c.waiters))
-			case c.probers == 0 && c.st.len() > 0:
-				// Items granted to a getter that gave up go back to the
-				// front of the queue for others.
-				c.returnLocked()
-			}
-		case frameFinAck:
-			c.broadcastLocked()
-			c.mu.Unlock()
-			return
-		default:
-			c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
-			c.mu.Unlock()
-			return
+// readLocked takes the reader role and reads frames until done() holds,
+// the stream fails, the handle closes or w expires. self is how many of
+// c.waiters and c.probers are the caller (others are woken as needed).
+func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
+	c.reading, c.rself = true, self
+	var stop func() bool
+	var fired chan struct{}
+	if !w.deadline.IsZero() {
+		c.conn.SetReadDeadline(w.deadline)
+	}
+	if w.ctx != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(w.ctx, func() {
+			c.conn.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+	}
+	defer func() {
+		if stop != nil && !stop() {
+			<-fired // the deadline it sets must not outlive this read
 		}
-		if c.waiters > 0 || c.probers > 0 {
-			c.broadcastLocked()
+		if !w.deadline.IsZero() || stop != nil || c.closing {
+			c.conn.SetReadDeadline(time.Time{})
 		}
+		c.reading, c.rself = false, 0
+		c.wfree.Broadcast() // finish may wait for the role
+		if c.waiters+c.probers > self {
+			c.broadcastLocked() // one of them may read now
+		}
+		c.drainLaterLocked(self)
+		if err == errTimedOut && w.ctx != nil && w.ctx.Err() != nil {
+			err = context.Cause(w.ctx)
+		}
+	}()
+	for !done() && c.err == nil && !c.closing {
 		c.mu.Unlock()
+		ok := c.dec.Scan()
+		c.mu.Lock()
+		if !ok {
+			if c.dec.TimedOut() {
+				if c.closing {
+					return nil
+				}
+				return errTimedOut
+			}
+			err := c.dec.Err()
+			if err == nil {
+				err = errors.New("end of stream")
+			}
+			c.failLocked(err)
+			return nil
+		}
+		c.handleLocked(c.dec.Record())
 	}
+	return nil
+}
+
+// handleLocked acts on one frame from the broker.
+func (c *client) handleLocked(f frame) {
+	switch f.Type {
+	case frameItems:
+		c.st.appendItems(f.Body, f.Items)
+		c.out = max(c.out-f.Items, 0)
+	case frameCancelled:
+		c.out, c.canceled = 0, false
+		switch {
+		case c.closing:
+		case c.waiters > 0:
+			c.wantLocked(max(c.window, c.waiters))
+			c.flushLocked()
+		case c.probers == 0 && c.st.len() > 0:
+			// Items granted to a getter that gave up go back to the
+			// front of the queue for others.
+			c.returnLocked()
+		}
+	case frameFinAck:
+		c.finAcked = true
+	case frameShutEmpty:
+		c.out, c.shutEmpty = 0, true
+	default:
+		c.failLocked(fmt.Errorf("unexpected %q frame from the broker", byte(f.Type)))
+		return
+	}
+	if c.waiters+c.probers > c.rself {
+		c.broadcastLocked()
+	}
+}
+
+// drainLaterLocked starts a drainer if a cancel's acknowledgement is
+// still to come and nobody (but the caller, counted self times in waiters
+// and probers) will read.
+func (c *client) drainLaterLocked(self int) {
+	if c.canceled && !c.reading && !c.closing && c.err == nil && c.waiters+c.probers <= self {
+		c.drainers.Add(1)
+		go c.drain()
+	}
+}
+
+// drain reads the acknowledgement of a cancel that no getter waits for,
+// so that items granted after the getter gave up go back to the queue at
+// once. If another goroutine reads, that one sees it.
+func (c *client) drain() {
+	defer c.drainers.Done()
 	c.mu.Lock()
-	err := d.Err()
-	if err == nil {
-		err = errors.New("end of stream")
+	defer c.mu.Unlock()
+	if !c.reading && !c.closing {
+		c.readLocked(wait{}, 0, func() bool { return !c.canceled })
 	}
-	c.failLocked(err)
-	c.mu.Unlock()
 }
 
 func (c *client) failLocked(err error) {
@@ -308,13 +502,14 @@ func (c *client) returnLocked() {
 	body := c.st.buf[c.st.head:]
 	c.ctrlLocked(appendFrame(nil, frameReturn, body))
 	c.st = store{}
+	c.flushLocked()
 }
 
 func (c *client) feedLoop() {
 	defer close(c.feederDone)
 	for {
 		c.mu.Lock()
-		for len(c.pending) == 0 && !c.closing {
+		for (len(c.pending) == 0 && !c.closing) || c.writing {
 			c.mu.Unlock()
 			<-c.feed
 			c.mu.Lock()
@@ -326,13 +521,14 @@ func (c *client) feedLoop() {
 		buf := c.pending
 		c.pending, c.spare = c.spare[:0], nil
 		c.open = -1
+		c.writing = true
 		c.mu.Unlock()
 
-		c.wmu.Lock()
 		_, err := c.conn.Write(buf)
-		c.wmu.Unlock()
 
 		c.mu.Lock()
+		c.writing = false
+		c.wfree.Broadcast()
 		if cap(buf) <= 4<<20 {
 			c.spare = buf[:0]
 		}
@@ -353,14 +549,30 @@ func (c *client) feedLoop() {
 func (c *client) finish() {
 	c.mu.Lock()
 	failed := c.err != nil
+	c.acquireWriteLocked() // for good: nothing else writes after the fin
+	for c.reading {
+		c.wfree.Wait()
+	}
+	c.reading = true // for good: finish reads up to the fin-ack
 	c.mu.Unlock()
 	if !failed {
-		c.wmu.Lock()
 		_, err := c.conn.Write(appendFrame(nil, frameFin, nil))
-		c.wmu.Unlock()
 		if err == nil {
-			<-c.readerDone
 			c.mu.Lock()
+			for !c.finAcked && c.err == nil {
+				c.mu.Unlock()
+				ok := c.dec.Scan()
+				c.mu.Lock()
+				if !ok {
+					err := c.dec.Err()
+					if err == nil {
+						err = errors.New("end of stream before the fin-ack")
+					}
+					c.failLocked(err)
+					break
+				}
+				c.handleLocked(c.dec.Record())
+			}
 			var ret []byte
 			if c.err == nil && c.st.len() > 0 {
 				ret = appendFrame(nil, frameReturn, c.st.buf[c.st.head:])
@@ -368,14 +580,41 @@ func (c *client) finish() {
 			}
 			c.mu.Unlock()
 			if ret != nil {
-				c.wmu.Lock()
 				c.conn.Write(ret)
-				c.wmu.Unlock()
 			}
 		}
 	}
 	c.conn.Close()
-	<-c.readerDone
+	c.drainers.Wait()
+}
+
+// shutdown sends the broker the shutdown after this handle's puts; an
+// immediate one also drops the items this handle holds.
+func (c *client) shutdown(immediate bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return errHandleClosed
+	}
+	if c.err != nil {
+		return c.err
+	}
+	var b byte
+	if immediate {
+		b = 1
+		c.dropLocked()
+	}
+	c.ctrlLocked(appendFrame(nil, frameShutdown, []byte{b}))
+	c.flushLocked()
+	c.broadcastLocked()
+	return nil
+}
+
+// dropLocked throws away the items this handle holds (immediate shutdown).
+func (c *client) dropLocked() {
+	n := c.st.len()
+	c.st = store{}
+	c.q.drop(n)
 }
 
 // close stops puts and gets; buffered items are still written.
@@ -384,6 +623,9 @@ func (c *client) close() {
 	if !c.closing {
 		c.closing = true
 		c.broadcastLocked()
+		if c.reading {
+			c.conn.SetReadDeadline(time.Unix(1, 0)) // the reader stops
+		}
 	}
 	c.mu.Unlock()
 	c.kick()
@@ -392,8 +634,21 @@ func (c *client) close() {
 // attach gives the broker a new connection (the broker's end of a socket
 // pair) for a child process.
 func (c *client) attach(f *os.File) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, _, err := c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+	c.mu.Lock()
+	c.acquireWriteLocked()
+	// Pending bytes first: they may end a frame an inline write began.
+	buf := c.pending
+	c.pending, c.open = nil, -1
+	c.mu.Unlock()
+	var err error
+	if len(buf) > 0 {
+		_, err = c.conn.Write(buf)
+	}
+	if err == nil {
+		_, _, err = c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+	}
+	c.mu.Lock()
+	c.releaseWriteLocked()
+	c.mu.Unlock()
 	return err
 }

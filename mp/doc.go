@@ -19,9 +19,11 @@
 //	q.qsize() q.empty() q.full()                Size, Empty, Full (approximate, as in Python)
 //	q.close() q.join_thread()                   Close, JoinThread
 //	JoinableQueue: task_done() join()           TaskDone (ErrTaskDone), Join / JoinContext / JoinTimeout
+//	q.shutdown(immediate) q.is_shutdown()       Shutdown(immediate), IsShutdown (ErrShutDown: queue.ShutDown)
 //	SimpleQueue, Lock, Value                    NewSimpleQueue[T], NewLock, NewValue[T]
-//	lock.acquire(block=False)                   Lock.TryAcquire
+//	lock.acquire(block=False) lock.locked()     Lock.TryAcquire, Lock.Locked
 //	Value(..., lock=False), RawValue            NewRawValue[T] (no lock; word-atomic Load/Store)
+//	Value(..., lock=lk), Array(..., lock=lk)    NewValueWithLock, NewArrayWithLock (lk a Lock)
 //	current_process(), parent_process()         CurrentProcess, ParentProcess (nil in the main program)
 //	current_process().name, active_children()   CurrentName, Args.Name; ActiveChildren
 //	atexit: stop daemons, join the others       Shutdown (called for you in children)
@@ -143,14 +145,36 @@
 // else), appends it to a buffer and returns; a feeder goroutine writes the
 // buffer with one write whenever it can — CPython's feeder thread, with the
 // same Close (no more puts; buffered items are still written) and
-// JoinThread (wait until they are). A remote Get asks the broker for items
-// ("want n") and takes them from a local buffer; n adapts to the consumer,
+// JoinThread (wait until they are). A put into a queue that holds no
+// other item (the shared size says so) writes its own frame with one write
+// that does not wait, and the broker likewise grants such an item to a
+// waiting handle from the putter's goroutine: a lone item leaves with the
+// caller's own system call, with no hand-off to another goroutine (whose
+// wake-up costs more than the write), while puts into a queue with items
+// in flight, a stream, still leave the batching to the feeder; what such a
+// write cannot place goes to the feeder, so a Put never waits for a
+// consumer. Wants are written by the getter that sends them. No goroutine reads a remote handle's
+// socket in the background: the Get that needs items reads it itself (the
+// reader role; other getters of the handle wait and take it in turn), so
+// an item goes from the socket to Get without a hand-off. A remote Get
+// asks the broker for items ("want n") and takes them from a local buffer; n adapts to the consumer,
 // about one millisecond of its own work per refill, from 1 (a slow
 // consumer never holds a task another process could be doing) up to 4096 (a
 // streaming consumer keeps the socket full). The broker grants items to the
 // handles that want them in fair shares. A Get that gives up withdraws its
 // want, and items granted to it after it gave up, like the unconsumed items
-// of a handle that is closed, go back to the front of the queue.
+// of a handle that is closed, go back to the front of the queue (a
+// short-lived drainer goroutine reads the acknowledgement when no getter
+// is left to).
+//
+// Shutdown (Python 3.13's) sets a word in the queue's shared memory, so
+// that Put fails with ErrShutDown in every process at once and putters
+// asleep on a full queue wake, and tells the broker (a frame, from another
+// process). The broker then answers a want it cannot fill with a
+// shut-and-empty frame, which fails that Get with ErrShutDown; items left
+// in the queue are still got. An immediate shutdown drops the broker's
+// items, those arriving later and those a handle fetched ahead, each
+// counted as a task done while tasks are unfinished.
 //
 // Items are typed: Queue[T] encodes T once per queue, by the fastest form
 // that fits — plain fixed-size data (integers, floats, arrays and structs of
@@ -247,11 +271,10 @@
 //
 // Linux only (memfd, futex, Pdeathsig, SOCK_CLOEXEC; sys_linux.go holds
 // these, sys_other.go their ErrUnsupported stubs). One item at most 256 MiB.
-// A round trip of one item (parent → child → parent) costs about four
-// goroutine hand-offs more than a raw pipe (the feeder and reader goroutines
-// of both sides), so latency is a few times a raw pipe's while streamed
-// throughput is millions of small items per second (BenchmarkPingPong and
-// BenchmarkQueueRoundTrip measure both beside a raw pipe in one run; on
-// the project's 2-core VM a ping-pong costs 57–73 µs against 15–25 µs, at
-// 2.3–2.5·10^6 streamed items/s).
+// A round trip of one item (parent → child → parent) costs one goroutine
+// hand-off more than a raw pipe: the creator's broker reads each child's
+// socket with a goroutine of its own, which wakes the local getter
+// (BenchmarkPingPongRatio measures the mp and raw ping-pongs interleaved
+// in one run and reports their ratio; BenchmarkQueueRoundTrip the
+// streamed throughput; see docs/design/MULTIPROCESSING.md for figures).
 package mp

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Wire format. Every byte mp sends between processes is a frame:
@@ -38,12 +39,14 @@ const (
 	frameAttach    frameType = 'A' // handle passes (SCM_RIGHTS) a new connection for a child
 	frameBoot      frameType = 'B' // parent → child on the control descriptor: gob bootstrap
 	frameExit      frameType = 'X' // child → parent: uvarint exit code, then a message
+	frameShutdown  frameType = 'D' // handle asks the broker to shut the queue down; body: 1 byte, 1 if immediate
+	frameShutEmpty frameType = 'S' // broker: shut down and no item left for your wants, which are void
 )
 
 func (t frameType) known() bool {
 	switch t {
 	case frameItems, frameReturn, frameWant, frameCancel, frameCancelled,
-		frameFin, frameFinAck, frameAttach, frameBoot, frameExit:
+		frameFin, frameFinAck, frameAttach, frameBoot, frameExit, frameShutdown, frameShutEmpty:
 		return true
 	}
 	return false
@@ -83,6 +86,7 @@ type decoder struct {
 	off        int64 // stream offset of buf[start]
 	eof        bool
 	zeroReads  int
+	timedOut   bool // the last Scan stopped at a read deadline; Scan may resume
 	rec        frame
 	err        error
 }
@@ -94,6 +98,7 @@ func newDecoder(r io.Reader) *decoder {
 // Scan advances to the next frame. It returns false at the end of the
 // stream or on an error; Err tells which.
 func (d *decoder) Scan() bool {
+	d.timedOut = false
 	if d.err != nil {
 		return false
 	}
@@ -129,6 +134,11 @@ func (d *decoder) Scan() bool {
 
 // Record returns the frame found by the last successful Scan.
 func (d *decoder) Record() frame { return d.rec }
+
+// TimedOut reports whether the last Scan stopped because a read deadline
+// passed. That is not an error: what was read stays buffered and Scan may
+// be called again.
+func (d *decoder) TimedOut() bool { return d.timedOut }
 
 // Err returns the error that ended scanning, or nil at a clean end of stream.
 func (d *decoder) Err() error { return d.err }
@@ -166,6 +176,9 @@ func (d *decoder) fill(n int) bool {
 		switch {
 		case err == io.EOF:
 			d.eof = true
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			d.timedOut = true
+			return false
 		case err != nil:
 			d.err = fmt.Errorf("mp: read at offset %d: %w", d.off+int64(d.end-d.start), err)
 			return false
@@ -209,7 +222,12 @@ func (f *frame) parse() string {
 			return fmt.Sprintf("exit: code %d out of range", v)
 		}
 		f.N, f.Msg = v, f.Body[k:]
-	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach:
+	case frameShutdown:
+		if len(f.Body) != 1 || f.Body[0] > 1 {
+			return "shutdown: body is not one byte 0 or 1"
+		}
+		f.N = uint64(f.Body[0])
+	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach, frameShutEmpty:
 		if len(f.Body) != 0 {
 			return fmt.Sprintf("%q frame: %d unexpected body bytes", byte(f.Type), len(f.Body))
 		}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrUnlocked is returned by Release of a lock that is not held.
@@ -109,6 +111,16 @@ func (l *Lock) acquire(op string, w wait) error {
 	}
 }
 
+// Locked reports whether the lock is held, by any process (Python 3.14's
+// Lock.locked). It fails only on a closed handle.
+func (l *Lock) Locked() (bool, error) {
+	if !l.mem.enter() {
+		return false, fmt.Errorf("mp: %s: locked: %w", l, ErrLockClosed)
+	}
+	defer l.mem.leave()
+	return atomic.LoadUint32(l.word) != unlocked, nil
+}
+
 // Release unlocks the lock; releasing a lock that is not held is an error
 // (ErrUnlocked), and leaves it unlocked.
 func (l *Lock) Release() error {
@@ -172,9 +184,10 @@ func openShared(s *handleSpec, f *os.File) (*shm, error) {
 // read-modify-write that other processes can interleave with — updates get
 // lost, exactly as `v.value += 1` loses them in Python.
 type Value[T any] struct {
-	lock Lock
-	ptr  *T
-	raw  bool
+	lock  Lock  // the value's own memory and lock word
+	guard *Lock // a lock given to NewValueWithLock, used instead of its own
+	ptr   *T
+	raw   bool
 }
 
 // NewValue returns a shared value holding v, guarded by a lock of its own.
@@ -183,6 +196,23 @@ func NewValue[T any](v T) (*Value[T], error) { return newValue(v, false) }
 // NewRawValue returns a shared value holding v without a lock: Python's
 // Value(typecode, v, lock=False), or RawValue.
 func NewRawValue[T any](v T) (*Value[T], error) { return newValue(v, true) }
+
+// NewValueWithLock returns a shared value holding v, guarded by lk, which
+// may guard other values too: Python's Value(typecode, v, lock=lk). The
+// value keeps its own handle of lk: closing lk's handle does not affect it.
+func NewValueWithLock[T any](v T, lk *Lock) (*Value[T], error) {
+	g, err := lk.dup()
+	if err != nil {
+		return nil, err
+	}
+	x, err := newValue(v, false)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	x.guard = g
+	return x, nil
+}
 
 func newValue[T any](v T, raw bool) (*Value[T], error) {
 	t := reflect.TypeFor[T]()
@@ -244,6 +274,13 @@ func (v *Value[T]) Lock() *Lock {
 	if v.raw {
 		return nil
 	}
+	return v.mutex()
+}
+
+func (v *Value[T]) mutex() *Lock {
+	if v.guard != nil {
+		return v.guard
+	}
 	return &v.lock
 }
 
@@ -297,18 +334,19 @@ func (v *Value[T]) UpdateContext(ctx context.Context, fn func(T) T) error {
 		return fmt.Errorf("mp: %s: %w", v, ErrLockClosed)
 	}
 	defer v.lock.mem.leave()
-	if err := v.lock.acquire("update", wait{ctx: ctx}); err != nil {
+	mu := v.mutex()
+	if err := mu.acquire("update", wait{ctx: ctx}); err != nil {
 		return err
 	}
 	done := false
 	defer func() {
 		if !done { // fn panicked: do not leave the lock held
-			v.lock.Release()
+			mu.Release()
 		}
 	}()
 	*v.ptr = fn(*v.ptr)
 	done = true
-	return v.lock.Release()
+	return mu.Release()
 }
 
 // LoadLocked returns the value; the caller holds Lock(). For a raw value it
@@ -331,7 +369,13 @@ func (v *Value[T]) StoreLocked(x T) {
 }
 
 // Close unmaps the value in this process.
-func (v *Value[T]) Close() error { return v.lock.Close() }
+func (v *Value[T]) Close() error {
+	err := v.lock.Close()
+	if v.guard != nil {
+		err = errors.Join(err, v.guard.Close())
+	}
+	return err
+}
 
 // GobEncode fails: handles travel only as direct Process arguments.
 func (v *Value[T]) GobEncode() ([]byte, error) { return nil, errNested }
@@ -342,7 +386,60 @@ func (v *Value[T]) share(pl *plan) (*handleSpec, error) {
 		return nil, err
 	}
 	s.Kind, s.Type, s.Raw = handleValue, typeName[T](), v.raw
+	if err := shareGuard(pl, s, v.guard); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// shareGuard passes a given lock's memory as a handle's second descriptor.
+func shareGuard(pl *plan, s *handleSpec, g *Lock) error {
+	if g == nil {
+		return nil
+	}
+	if !g.mem.enter() {
+		return fmt.Errorf("mp: %s: pass to a child: %w", g, ErrLockClosed)
+	}
+	pl.release = append(pl.release, g.mem.leave)
+	s.Conn, s.LockID = pl.add(g.mem.f, false), g.id
+	return nil
+}
+
+// bindGuard maps the given lock a parent passed with a Value or Array.
+func bindGuard(s *handleSpec) (*Lock, error) {
+	if s.LockID == 0 {
+		return nil, nil
+	}
+	f, err := extraFile(s, "mp-guard-lock")
+	if err != nil {
+		return nil, err
+	}
+	m, err := mapFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("given lock: %w", err)
+	}
+	return &Lock{mem: m, word: m.word(offLock), id: s.LockID}, nil
+}
+
+// dup returns a second handle of the same lock in this process, mapped
+// from the same memory file.
+func (l *Lock) dup() (*Lock, error) {
+	if l == nil {
+		return nil, errors.New("mp: nil Lock")
+	}
+	if !l.mem.enter() {
+		return nil, fmt.Errorf("mp: %s: %w", l, ErrLockClosed)
+	}
+	defer l.mem.leave()
+	fd, err := unix.FcntlInt(l.mem.f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("mp: %s: dup: %w", l, err)
+	}
+	m, err := mapFile(os.NewFile(uintptr(fd), l.mem.f.Name()))
+	if err != nil {
+		return nil, fmt.Errorf("mp: %s: %w", l, err)
+	}
+	return &Lock{mem: m, word: m.word(offLock), id: l.id}, nil
 }
 
 func (*Value[T]) bind(s *handleSpec, obj any) (any, error) {
@@ -356,5 +453,9 @@ func (*Value[T]) bind(s *handleSpec, obj any) (any, error) {
 	if need := offValue + int(reflect.TypeFor[T]().Size()); need > len(m.mem) {
 		return nil, fmt.Errorf("Value of %d bytes, need %d", len(m.mem), need)
 	}
-	return &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: s.ID}, ptr: (*T)(unsafe.Pointer(&m.mem[offValue])), raw: s.Raw}, nil
+	g, err := bindGuard(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Value[T]{lock: Lock{mem: m, word: m.word(offLock), id: s.ID}, guard: g, ptr: (*T)(unsafe.Pointer(&m.mem[offValue])), raw: s.Raw}, nil
 }

@@ -41,6 +41,7 @@ const (
 	offUnfinished  = 12 // tasks put and not yet done (JoinableQueue)
 	offJoinWaiters = 16 // joiners asleep on offUnfinished
 	offMagic       = 20
+	offShutdown    = 24 // 0, shutDown or shutImmediate (Queue.Shutdown)
 	queueShmSize   = 64
 	queueMagic     = 0x3151504d // "MPQ1"
 	maxMaxsize     = 1 << 30
@@ -58,6 +59,7 @@ type qcore struct {
 	maxsize int
 
 	mem                            *shm
+	shut                           *uint32
 	slots                          sem
 	sizeW, unfinished, joinWaiters *uint32
 
@@ -88,7 +90,8 @@ func newCore(kind qkind, typ string, maxsize int) (*qcore, error) {
 
 func (q *qcore) setMem(mem *shm) {
 	q.mem = mem
-	q.slots = sem{val: mem.word(offSlots), waiters: mem.word(offSlotWaiters)}
+	q.shut = mem.word(offShutdown)
+	q.slots = sem{val: mem.word(offSlots), waiters: mem.word(offSlotWaiters), stop: q.shut}
 	q.sizeW = mem.word(offSize)
 	q.unfinished = mem.word(offUnfinished)
 	q.joinWaiters = mem.word(offJoinWaiters)
@@ -117,6 +120,9 @@ func (q *qcore) put(op string, w wait, head, payload []byte) error {
 		return err
 	}
 	defer q.mem.leave()
+	if atomic.LoadUint32(q.shut) != 0 {
+		return q.errorf(op, ErrShutDown)
+	}
 	if q.maxsize > 0 {
 		switch err := q.slots.acquire(w, q.mem); err {
 		case nil:
@@ -124,6 +130,8 @@ func (q *qcore) put(op string, w wait, head, payload []byte) error {
 			return q.errorf(op, ErrFull)
 		case errHandleClosed:
 			return q.errorf(op, ErrQueueClosed)
+		case errShutDown:
+			return q.errorf(op, ErrShutDown)
 		default:
 			return q.errorf(op, err)
 		}
@@ -168,7 +176,12 @@ func (q *qcore) get(op string, w wait, dst []byte) ([]byte, error) {
 	switch err {
 	case nil:
 	case errTimedOut:
+		if atomic.LoadUint32(q.shut) != 0 {
+			return dst, q.errorf(op, ErrShutDown)
+		}
 		return dst, q.errorf(op, ErrEmpty)
+	case errShutDown:
+		return dst, q.errorf(op, ErrShutDown)
 	case errHandleClosed:
 		return dst, q.errorf(op, ErrQueueClosed)
 	default:
@@ -181,6 +194,11 @@ func (q *qcore) get(op string, w wait, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// alone reports whether the item being put is the only one in the queue
+// (put counts it before it is sent): such a put is written at once, while
+// puts into a queue with items in flight are left to batching.
+func (q *qcore) alone() bool { return atomic.LoadUint32(q.sizeW) <= 1 }
+
 // size returns the shared item count; 0 once the handle is closed.
 func (q *qcore) size() int {
 	if !q.mem.enter() {
@@ -188,6 +206,69 @@ func (q *qcore) size() int {
 	}
 	defer q.mem.leave()
 	return max(int(int32(atomic.LoadUint32(q.sizeW))), 0)
+}
+
+// Shutdown states in the shared word at offShutdown.
+const (
+	shutDown      = 1
+	shutImmediate = 2
+)
+
+// shutdown shuts the queue down for every process (Python 3.13's
+// Queue.shutdown): the shared word stops puts everywhere at once, sleeping
+// putters are woken, and the broker is told, directly or by a frame, so
+// that getters fail once nothing is left (at once if immediate, the items
+// dropped and counted done).
+func (q *qcore) shutdown(op string, immediate bool) error {
+	if err := q.enter(op); err != nil {
+		return err
+	}
+	defer q.mem.leave()
+	want := uint32(shutDown)
+	if immediate {
+		want = shutImmediate
+	}
+	for {
+		v := atomic.LoadUint32(q.shut)
+		if v >= want || atomic.CompareAndSwapUint32(q.shut, v, want) {
+			break
+		}
+	}
+	futexWake(q.slots.val, 1<<30)
+	if q.b != nil {
+		q.b.shutdown(immediate)
+		return nil
+	}
+	if err := q.c.shutdown(immediate); err != nil {
+		return q.errorf(op, err)
+	}
+	return nil
+}
+
+func (q *qcore) isShutdown() bool {
+	if !q.mem.enter() {
+		return false
+	}
+	defer q.mem.leave()
+	return atomic.LoadUint32(q.shut) != 0
+}
+
+// drop accounts for n items an immediate shutdown threw away: they leave
+// the size, free their slots and count as done (Python calls task_done
+// for each, while tasks are unfinished).
+func (q *qcore) drop(n int) {
+	if n <= 0 {
+		return
+	}
+	atomic.AddUint32(q.sizeW, ^uint32(n-1))
+	if q.maxsize > 0 {
+		atomic.AddUint32(q.slots.val, uint32(n))
+		futexWake(q.slots.val, 1<<30)
+	}
+	if q.kind == kindJoinable {
+		for i := 0; i < n && q.taskDone() == nil; i++ {
+		}
+	}
 }
 
 func (q *qcore) taskDone() error {

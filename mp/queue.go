@@ -19,6 +19,10 @@ var (
 	ErrEmpty = errors.New("queue is empty")
 	// ErrQueueClosed is returned by every call on a handle after its Close.
 	ErrQueueClosed = errors.New("queue is closed")
+	// ErrShutDown is returned by Put after Shutdown, and by Get once a
+	// shut-down queue is empty (at once after an immediate shutdown) —
+	// Python's queue.ShutDown.
+	ErrShutDown = errors.New("queue is shut down")
 	// ErrTaskDone is returned by TaskDone when no task is unfinished.
 	ErrTaskDone = errors.New("task_done() called too many times")
 	// ErrTimeout is returned by JoinTimeout, JoinThread and AcquireTimeout
@@ -153,6 +157,19 @@ func (q *Queue[T]) Full() bool { return q.core.maxsize > 0 && q.core.size() >= q
 
 // MaxSize returns the bound given to NewQueue (0: unbounded).
 func (q *Queue[T]) MaxSize() int { return q.core.maxsize }
+
+// Shutdown shuts the queue down for every process that holds a handle
+// (Python 3.13's shutdown): from then on Put fails with ErrShutDown
+// everywhere, and Get fails with ErrShutDown once the queue is empty. With
+// immediate, the items still in the queue are dropped (each counts as a
+// task done, as long as tasks are unfinished), so Get fails at once and a
+// Join waiting only for those items returns. Every blocked Put and Get is
+// woken. Any process may call it; calling it again is harmless, and an
+// immediate shutdown after a plain one drops what is left.
+func (q *Queue[T]) Shutdown(immediate bool) error { return q.core.shutdown("shutdown", immediate) }
+
+// IsShutdown reports whether Shutdown was called, by any process.
+func (q *Queue[T]) IsShutdown() bool { return q.core.isShutdown() }
 
 // Close says that this process will neither put nor get any more through
 // this handle. Items it put are still written (see JoinThread); items it had

@@ -211,6 +211,7 @@ func (w wait) futexSleep(addr *uint32, val uint32) {
 // someone sleeps.
 type sem struct {
 	val, waiters *uint32
+	stop         *uint32 // if not nil: nonzero fails acquire with errShutDown
 }
 
 // acquire takes one unit. On expiry it returns errTimedOut or the context's
@@ -233,6 +234,9 @@ func (s sem) acquire(w wait, h *shm) error {
 		if h.isClosed() {
 			return errHandleClosed
 		}
+		if s.stop != nil && atomic.LoadUint32(s.stop) != 0 {
+			return errShutDown
+		}
 		atomic.AddUint32(s.waiters, 1)
 		if atomic.LoadUint32(s.val) == 0 {
 			w.futexSleep(s.val, 0)
@@ -249,4 +253,7 @@ func (s sem) release() {
 	}
 }
 
-var errHandleClosed = errors.New("handle closed")
+var (
+	errHandleClosed = errors.New("handle closed")
+	errShutDown     = errors.New("shut down")
+)

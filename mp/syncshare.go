@@ -60,7 +60,7 @@ func sharedKindName(s *handleSpec) string {
 // child as soon as the child reads its arguments: bind wraps it later, when
 // the target asks for the argument.
 func keepExtraFile(s *handleSpec) {
-	if s.Kind == handleLock && s.Type != "" && s.Conn >= controlFD {
+	if (s.Kind == handleLock && s.Type != "" || s.Kind == handleValue) && s.Conn >= controlFD {
 		syscall.CloseOnExec(s.Conn)
 	}
 }
