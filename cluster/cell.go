@@ -233,8 +233,10 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 		return b, err
 	}
 
-	seen := make(map[int64]bool, tasks)
+	seen := make([]bool, tasks)
+	counted := 0
 	b.Latencies = make([]time.Duration, 0, tasks)
+	var rs []Result
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	last := time.Now()
@@ -247,36 +249,39 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	if _, err := c.js.PublishAsync(subj, Job{Batch: batch, Task: gunTask}.marshal()); err != nil {
 		return b, fmt.Errorf("cluster: the starting gun: %w", err)
 	}
-	for len(seen) < tasks {
+	for counted < tasks {
 		select {
 		case <-ctx.Done():
-			return b, fmt.Errorf("%w; tasks without a result: %s", ctx.Err(), missing(seen, tasks))
+			return b, fmt.Errorf("%w; tasks without a result: %s", ctx.Err(), missing(seen))
 		case <-tick.C:
 			if alive != nil {
 				if err := alive(); err != nil {
-					return b, fmt.Errorf("%w; tasks without a result: %s", err, missing(seen, tasks))
+					return b, fmt.Errorf("%w; tasks without a result: %s", err, missing(seen))
 				}
 			}
 			if time.Since(last) > c.opts.Stall {
-				return b, fmt.Errorf("cluster: no result for %v; tasks without a result: %s", c.opts.Stall, missing(seen, tasks))
+				return b, fmt.Errorf("cluster: no result for %v; tasks without a result: %s", c.opts.Stall, missing(seen))
 			}
 		case m := <-c.resCh:
 			_ = m.Ack()
-			r, err := unmarshalResult(m.Data())
-			if err != nil {
+			var err error
+			if rs, err = unmarshalResults(m.Data(), rs[:0]); err != nil {
 				continue
 			}
-			if r.Batch != batch || seen[r.Task] || r.Task < 0 || r.Task >= int64(tasks) {
-				b.Duplicates++
-				continue
-			}
-			last = time.Now()
-			seen[r.Task] = true
-			b.Checksum += r.Value
-			b.Latencies = append(b.Latencies, r.Latency)
-			b.Redeliveries += int(r.Delivered - 1)
-			if r.Err != "" && b.Err == nil {
-				b.Err = fmt.Errorf("task %d (worker %s): %s", r.Task, r.Worker, r.Err)
+			for _, r := range rs {
+				if r.Batch != batch || r.Task < 0 || r.Task >= int64(tasks) || seen[r.Task] {
+					b.Duplicates++
+					continue
+				}
+				last = time.Now()
+				seen[r.Task] = true
+				counted++
+				b.Checksum += r.Value
+				b.Latencies = append(b.Latencies, r.Latency)
+				b.Redeliveries += int(r.Delivered - 1)
+				if r.Err != "" && b.Err == nil {
+					b.Err = fmt.Errorf("task %d (worker %s): %s", r.Task, r.Worker, r.Err)
+				}
 			}
 		}
 	}
@@ -396,18 +401,23 @@ func usage(begin, end []Report) (cpu time.Duration, rss int64) {
 	return cpu, rss
 }
 
-func missing(seen map[int64]bool, tasks int) string {
+func missing(seen []bool) string {
 	var s []string
-	n := 0
-	for i := range int64(tasks) {
-		if seen[i] {
+	left := 0
+	for _, ok := range seen {
+		if !ok {
+			left++
+		}
+	}
+	for i, ok := range seen {
+		if ok {
 			continue
 		}
-		if n++; n > 10 {
-			s = append(s, fmt.Sprintf("and %d more", tasks-len(seen)-10))
+		if len(s) == 10 {
+			s = append(s, fmt.Sprintf("and %d more", left-10))
 			break
 		}
-		s = append(s, strconv.FormatInt(i, 10))
+		s = append(s, strconv.Itoa(i))
 	}
 	return strings.Join(s, ", ")
 }
