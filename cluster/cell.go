@@ -21,9 +21,8 @@ import (
 type CellOptions struct {
 	// Workers is how many workers serve the cell (slots to claim). Required.
 	Workers int
-	// Prefetch is how many jobs one worker holds unacknowledged (a pull's size); the
-	// consumer's MaxAckPending is Prefetch × Workers. Default 1, as the process mode's
-	// workers take one job at a time.
+	// Prefetch is how many jobs one worker holds unacknowledged; the consumer's
+	// MaxAckPending is Prefetch × Workers. Default DefaultPrefetch.
 	Prefetch int
 	// AckWait is how long a job may stay unacknowledged before the server redelivers
 	// it (its worker died). Default DefaultAckWait.
@@ -35,6 +34,10 @@ type CellOptions struct {
 	// ControlTimeout bounds the wait for the workers' reports. Default 5s.
 	ControlTimeout time.Duration
 }
+
+// DefaultPrefetch is a worker's jobs in hand unless told otherwise: one, as the
+// process mode's workers take one job at a time (and Celery's -O fair).
+const DefaultPrefetch = 1
 
 // DefaultAckWait is the consumer's ack wait unless told otherwise: short, so that a
 // dead worker's job comes back within a benchmark's patience, and far longer than a
@@ -81,7 +84,7 @@ func OpenCell(ctx context.Context, nc *nats.Conn, o CellOptions) (*Cell, error) 
 		return nil, fmt.Errorf("cluster: a cell needs workers, not %d", o.Workers)
 	}
 	if o.Prefetch <= 0 {
-		o.Prefetch = 1
+		o.Prefetch = DefaultPrefetch
 	}
 	if o.AckWait <= 0 {
 		o.AckWait = DefaultAckWait

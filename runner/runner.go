@@ -89,6 +89,7 @@ type Cell struct {
 	Size     int64
 	Variant  workloads.Variant    // one of the workload's Sweep, nil if it has none
 	Python   *cpython.Interpreter // the interpreter of a Python mode's cell
+	Settings Settings             // the run's; a mode may name the cell by some (nameKeyer)
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix:
@@ -161,6 +162,12 @@ func Plan(cfg Config) ([]Cell, error) {
 	}
 	if cfg.Settings.CheckInterval <= 0 {
 		return nil, fmt.Errorf("%w: check interval must be positive, got %d", ErrUsage, cfg.Settings.CheckInterval)
+	}
+	if cfg.Settings.Prefetch < 0 {
+		return nil, fmt.Errorf("%w: prefetch must not be negative, got %d", ErrUsage, cfg.Settings.Prefetch)
+	}
+	if cfg.Settings.AckWait < 0 {
+		return nil, fmt.Errorf("%w: ack wait must not be negative, got %v", ErrUsage, cfg.Settings.AckWait)
 	}
 	wnames := cfg.Workloads
 	if len(wnames) == 0 {
@@ -238,7 +245,7 @@ func Plan(cfg Config) ([]Cell, error) {
 						pys = cfg.Pythons
 					}
 					for _, py := range pys {
-						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py})
+						cells = append(cells, Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: v, Python: py, Settings: cfg.Settings})
 					}
 				}
 			}
