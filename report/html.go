@@ -25,6 +25,7 @@ type htmlPage struct {
 	ByMode          bool // one run: the answer section is shown
 	Pairs           []htmlPair
 	PairPlots       []htmlPlot
+	Cluster         template.HTML // the broker's cost (cluster.go), "" without cluster cells
 	CPythonHint     string
 	Answers         []Answer
 	Rules           []RuleCheck
@@ -224,6 +225,7 @@ func (r *Result) htmlPage() *htmlPage {
 	if pg.ByMode {
 		pg.CPythonHint = r.noCPythonHint()
 	}
+	pg.Cluster = brokerHTML(r.Cluster)
 	pg.Links = r.links()
 	return pg
 }

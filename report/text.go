@@ -166,6 +166,9 @@ func (r *Result) WriteText(w io.Writer, units []string) error {
 			return err
 		}
 	}
+	if err := r.WriteBrokerCost(w); err != nil {
+		return err
+	}
 	if err := r.WriteAnswer(w); err != nil {
 		return err
 	}
