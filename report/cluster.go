@@ -143,7 +143,14 @@ func fmtTask(sec float64) string {
 	default:
 		v, unit = sec*1e9, "ns"
 	}
-	return sign + strconv.FormatFloat(v, 'g', 3, 64) + unit
+	prec := 0
+	switch {
+	case v < 10:
+		prec = 2
+	case v < 100:
+		prec = 1
+	}
+	return sign + strconv.FormatFloat(v, 'f', prec, 64) + unit
 }
 
 func fmtSpeedup(x float64) string {
@@ -177,6 +184,38 @@ func (r *Result) WriteBrokerCost(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeBrokerSummary is the broker's cost in the terminal summary: per workload and
+// mode compared, the overhead per task at each worker count and the cluster mode's
+// speed-up at the most workers.
+func (r *Result) writeBrokerSummary(w io.Writer) error {
+	for _, bc := range r.Cluster {
+		var parts []string
+		for i, row := range bc.Rows {
+			unit := ""
+			if i == 0 {
+				unit = " worker"
+				if row.Workers != 1 {
+					unit += "s"
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s at %d%s", signed(row.Overhead), row.Workers, unit))
+		}
+		last := bc.Rows[len(bc.Rows)-1]
+		if _, err := fmt.Fprintf(w, "%s: the broker's cost per task over %s: %s; cluster speed-up at %d workers %s (%s %s)\n",
+			bc.Group, bc.Against, strings.Join(parts, ", "), last.Workers, fmtSpeedup(last.ClusterX), bc.Against, fmtSpeedup(last.OtherX)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func signed(sec float64) string {
+	if sec >= 0 {
+		return "+" + fmtTask(sec)
+	}
+	return fmtTask(sec)
 }
 
 var brokerTemplate = template.Must(template.New("broker").Parse(`<section id="broker">

@@ -98,6 +98,13 @@ func TestBrokerCost(t *testing.T) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
 	}
+	var sum bytes.Buffer
+	if err := r.WriteSummary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if want := "primes: the broker's cost per task over process: +400µs at 1 worker, +300µs at 2; cluster speed-up at 2 workers 1.79× (process 1.91×)"; !strings.Contains(sum.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, sum.String())
+	}
 	h := string(brokerHTML(r.Cluster))
 	if !strings.Contains(h, `id="broker-cost"`) || !strings.Contains(h, "cpython-process python=3.11 start=fork") {
 		t.Errorf("HTML section:\n%s", h)
