@@ -18,7 +18,7 @@ import (
 // multiprocessing), at the same workload and worker count — and how the cluster mode
 // scales: its speed-up over its own one-worker cell, beside the other mode's. The
 // cluster cells and the others may sit in different tables (cpython-process cells
-// carry /python= and /start= keys); they are matched by workload and workers.
+// carry /python= and /start= keys); they are matched by workload, variant and workers.
 
 // clusterMode is the broker-backed mode; brokerless are the modes it is measured
 // against, in this order.
@@ -88,7 +88,10 @@ func (r *Result) brokerCosts() []BrokerCost {
 		}
 		for _, mode := range brokerless {
 			for _, ot := range times {
-				if ot.Workload != ct.Workload {
+				// The same workload and variant (chunksize=8); the other group may add
+				// keys of its own (python=3.11 start=fork).
+				keys := groupKeys(ct)
+				if ot.Workload != ct.Workload || !hasAll(groupKeys(ot), keys) {
 					continue
 				}
 				other := medians(ot, mode)
@@ -96,8 +99,10 @@ func (r *Result) brokerCosts() []BrokerCost {
 					continue
 				}
 				bc := BrokerCost{Workload: ct.Workload, Group: ct.Group, Against: mode}
-				if extra := strings.TrimSpace(strings.TrimPrefix(ot.Group, ot.Workload)); extra != "" {
-					bc.Against += " " + extra
+				for _, k := range groupKeys(ot) {
+					if !contains(keys, k) {
+						bc.Against += " " + k
+					}
 				}
 				for _, row := range ct.Rows {
 					c, ok1 := cl[row.Workers]

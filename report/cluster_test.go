@@ -127,3 +127,35 @@ func TestBrokerCostOnlyWithClusterCells(t *testing.T) {
 		t.Fatal("an HTML section without cluster cells")
 	}
 }
+
+// TestBrokerCostByVariant: a workload's variants (chunksize=1, chunksize=8) are matched
+// each with its own, never across.
+func TestBrokerCostByVariant(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("mode-process: rival\nmode-cluster: rival\n\n")
+	ms := map[string]float64{"process/workers=1/chunksize=1": 50, "process/workers=1/chunksize=8": 20,
+		"cluster/workers=1/prefetch=1/ackwait=5s/chunksize=1": 70, "cluster/workers=1/prefetch=1/ackwait=5s/chunksize=8": 71}
+	for rep := range 6 {
+		for name, us := range ms {
+			fmt.Fprintf(&b, "BenchmarkCPU/workload=tiny/mode=%s-2 100 %.0f ns/op\n", name, us*1e3*(1+0.001*float64(rep-3)))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "raw.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: path}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, bc := range r.Cluster {
+		if bc.Against != "process" || len(bc.Rows) != 1 {
+			t.Fatalf("broker cost %+v; want one row against process", bc)
+		}
+		got[bc.Group] = math.Round(bc.Rows[0].Overhead * 1e6)
+	}
+	if want := map[string]float64{"tiny chunksize=1": 20, "tiny chunksize=8": 51}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("overheads (µs) %v; want %v", got, want)
+	}
+}
