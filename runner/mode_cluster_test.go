@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,12 +125,21 @@ func TestClusterNameKeys(t *testing.T) {
 // nothing: its job comes back after the ack wait, the other worker runs it, the batch
 // has the right checksum (Measure checks it), the redelivery is counted, and no
 // result is counted twice.
+//
+// At prefetch 4 the killed worker held other jobs of its pull too: all come back.
 func TestClusterWorkerKilledMidTask(t *testing.T) {
+	for _, prefetch := range []int{1, 4} {
+		t.Run(fmt.Sprintf("prefetch=%d", prefetch), func(t *testing.T) { testClusterWorkerKilled(t, prefetch) })
+	}
+}
+
+func testClusterWorkerKilled(t *testing.T, prefetch int) {
 	t.Setenv("CLUSTER_DIE_FILE", filepath.Join(t.TempDir(), "died"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := DefaultSettings()
 	s.AckWait = 500 * time.Millisecond
+	s.Prefetch = prefetch
 	sess, err := Open(ctx, clusterCell(t, "test-cluster-die", 2), nil, s)
 	if err != nil {
 		t.Fatal(err)
