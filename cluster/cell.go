@@ -216,10 +216,14 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 		return b, err
 	}
 	subj := JobsSubject(c.ID)
+	// Jobs carry no message id: a header on every job would cost its parsing at every
+	// delivery, in the timed part. A job published twice (its first publish stored
+	// after all) is harmless: its second result is a duplicate.
+	futs := make([]jetstream.PubAckFuture, tasks)
 	for i := range int64(tasks) {
 		j := Job{Batch: batch, Task: i, Sent: time.Now().UnixNano()}
-		if _, err := c.js.PublishAsync(subj, j.marshal(), jetstream.WithMsgID(fmt.Sprintf("%s.%d.%d", c.ID, batch, i))); err != nil {
-			return b, fmt.Errorf("cluster: queueing job %d: %w", i, err)
+		if futs[i], err = c.js.PublishAsync(subj, j.marshal()); err != nil {
+			futs[i] = failedFuture{err}
 		}
 	}
 	select {
@@ -229,11 +233,21 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	case <-time.After(time.Minute):
 		return b, fmt.Errorf("cluster: the server did not store %d jobs within a minute", c.js.PublishAsyncPending())
 	}
-	// PublishAsyncComplete closes once every publish has its answer; an error answer
-	// (a restarting server) means a job may be missing: publish them again, the same
-	// ids are dropped by the server if they were stored after all.
-	if err := c.republishMissing(ctx, batch, tasks); err != nil {
-		return b, err
+	// PublishAsyncComplete closes once every publish has its answer; a job whose
+	// answer is an error (a restarting server) is published again, synchronously.
+	for i, f := range futs {
+		select {
+		case <-f.Ok():
+			continue
+		default:
+		}
+		j := Job{Batch: batch, Task: int64(i), Sent: time.Now().UnixNano()}
+		if err := retry(ctx, time.Minute, func(ctx context.Context) error {
+			_, err := c.js.Publish(ctx, subj, j.marshal())
+			return err
+		}); err != nil {
+			return b, fmt.Errorf("cluster: queueing job %d: %w", i, err)
+		}
 	}
 
 	seen := make([]bool, tasks)
@@ -304,39 +318,14 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	return b, nil
 }
 
-// republishMissing publishes again, synchronously, the jobs of batch whose stream
-// sequence is unknown; the server drops those it already has (same message id).
-func (c *Cell) republishMissing(ctx context.Context, batch int64, tasks int) error {
-	info, err := c.js.Stream(ctx, JobsStream)
-	if err != nil {
-		return err
-	}
-	si, err := info.Info(ctx, jetstream.WithSubjectFilter(JobsSubject(c.ID)))
-	if err != nil {
-		return err
-	}
-	if int(si.State.Subjects[JobsSubject(c.ID)]) >= tasks {
-		return nil
-	}
-	subj := JobsSubject(c.ID)
-	for i := range int64(tasks) {
-		j := Job{Batch: batch, Task: i, Sent: time.Now().UnixNano()}
-		if err := retry(ctx, time.Minute, func(ctx context.Context) error {
-			_, err := c.js.Publish(ctx, subj, j.marshal(), jetstream.WithMsgID(fmt.Sprintf("%s.%d.%d", c.ID, batch, i)))
-			return err
-		}); err != nil {
-			return fmt.Errorf("cluster: queueing job %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
 // control asks the cell's workers for their reports and waits for the live ones. A
 // worker that does not answer within the control timeout is taken for gone (killed:
 // its jobs come back to the others) and not asked to answer again.
 func (c *Cell) control(ctx context.Context, req string) ([]Report, error) {
 	inbox := c.nc.NewRespInbox()
-	sub, err := c.nc.SubscribeSync(inbox)
+	// A channel of our own size: SubscribeSync's holds 64k messages, half a MiB.
+	replies := make(chan *nats.Msg, 64)
+	sub, err := c.nc.ChanSubscribe(inbox, replies)
 	if err != nil {
 		return nil, err
 	}
@@ -352,15 +341,16 @@ func (c *Cell) control(ctx context.Context, req string) ([]Report, error) {
 		if wait <= 0 {
 			break
 		}
-		m, err := sub.NextMsg(min(wait, 100*time.Millisecond))
-		if errors.Is(err, nats.ErrTimeout) {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		var m *nats.Msg
+		t := time.NewTimer(wait)
+		select {
+		case m = <-replies:
+			t.Stop()
+		case <-t.C:
 			continue
-		}
-		if err != nil {
-			return nil, err
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
 		}
 		var r Report
 		if err := json.Unmarshal(m.Data, &r); err != nil {

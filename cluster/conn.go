@@ -51,8 +51,9 @@ var (
 		Retention: jetstream.WorkQueuePolicy,
 		Storage:   jetstream.FileStorage,
 		Replicas:  1,
-		// Duplicate publishes of a job (a retry after a lost acknowledgement) are
-		// dropped by message id within this window.
+		// Jobs carry no message id (a header per job costs its parsing at every
+		// delivery); a job published twice is answered twice, and the runner counts
+		// the second result as a duplicate.
 		Duplicates: 2 * time.Minute,
 		MaxAge:     24 * time.Hour,
 	}
