@@ -390,12 +390,14 @@ func (c *credit) take(ctx context.Context, want, most int) (int, bool) {
 // takes what the server has at once (no wait), up to half the prefetch; when the server
 // had nothing, the next pull waits for one job (a paused consumer, an idle cell, a
 // server restarting) and then takes what has come with it. It pulls again once half the
-// prefetch is free, or as soon as the worker holds nothing.
+// prefetch is free.
 func fetcher(ctx context.Context, cons jetstream.Consumer, prefetch int, cr *credit, pulls chan<- []jetstream.Msg) {
-	half := (prefetch + 1) / 2
+	// Pull when at least the smaller half is free, at most the larger half: two pulls
+	// fill the window (3 = 2 + 1), and the second arrives while the first runs.
+	want, most := max(prefetch/2, 1), (prefetch+1)/2
 	idle := true // the last pull found nothing
 	for ctx.Err() == nil {
-		n, ok := cr.take(ctx, half, half)
+		n, ok := cr.take(ctx, want, most)
 		if !ok {
 			return
 		}
