@@ -241,6 +241,7 @@ func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 	}()
 	results := make([]Result, 0, min(prefetch, maxResults))
 	var held []jetstream.Msg
+	var first time.Time // when the first of results began
 	// publish sends the results gathered so far as one message and hands their jobs to
 	// the acker.
 	publish := func() error {
@@ -289,9 +290,14 @@ func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 				if err != nil {
 					r.Err = err.Error()
 				}
+				if len(results) == 0 {
+					first = t
+				}
 				results = append(results, r)
 				held = append(held, msg)
-				if len(results) == maxResults {
+				// A pull of tiny tasks is answered by one message; long tasks are
+				// answered as they end, so that their jobs are acknowledged soon.
+				if len(results) == maxResults || time.Since(first) >= resultLinger {
 					if err := publish(); err != nil {
 						return nil
 					}
@@ -303,6 +309,10 @@ func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 		}
 	}
 }
+
+// resultLinger is how long a worker gathers the results of a pull into one message:
+// long enough for many tiny tasks, short against any task worth measuring.
+const resultLinger = time.Millisecond
 
 // stored is a result message on its way to the stream and the jobs it answers.
 type stored struct {
