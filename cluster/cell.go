@@ -21,9 +21,8 @@ import (
 type CellOptions struct {
 	// Workers is how many workers serve the cell (slots to claim). Required.
 	Workers int
-	// Prefetch is how many jobs one worker holds unacknowledged (a pull's size); the
-	// consumer's MaxAckPending is Prefetch × Workers. Default 1, as the process mode's
-	// workers take one job at a time.
+	// Prefetch is how many jobs one worker holds unacknowledged; the consumer's
+	// MaxAckPending is Prefetch × Workers. Default DefaultPrefetch.
 	Prefetch int
 	// AckWait is how long a job may stay unacknowledged before the server redelivers
 	// it (its worker died). Default DefaultAckWait.
@@ -35,6 +34,10 @@ type CellOptions struct {
 	// ControlTimeout bounds the wait for the workers' reports. Default 5s.
 	ControlTimeout time.Duration
 }
+
+// DefaultPrefetch is a worker's jobs in hand unless told otherwise: one, as the
+// process mode's workers take one job at a time (and Celery's -O fair).
+const DefaultPrefetch = 1
 
 // DefaultAckWait is the consumer's ack wait unless told otherwise: short, so that a
 // dead worker's job comes back within a benchmark's patience, and far longer than a
@@ -81,7 +84,7 @@ func OpenCell(ctx context.Context, nc *nats.Conn, o CellOptions) (*Cell, error) 
 		return nil, fmt.Errorf("cluster: a cell needs workers, not %d", o.Workers)
 	}
 	if o.Prefetch <= 0 {
-		o.Prefetch = 1
+		o.Prefetch = DefaultPrefetch
 	}
 	if o.AckWait <= 0 {
 		o.AckWait = DefaultAckWait
@@ -213,10 +216,14 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 		return b, err
 	}
 	subj := JobsSubject(c.ID)
+	// Jobs carry no message id: a header on every job would cost its parsing at every
+	// delivery, in the timed part. A job published twice (its first publish stored
+	// after all) is harmless: its second result is a duplicate.
+	futs := make([]jetstream.PubAckFuture, tasks)
 	for i := range int64(tasks) {
 		j := Job{Batch: batch, Task: i, Sent: time.Now().UnixNano()}
-		if _, err := c.js.PublishAsync(subj, j.marshal(), jetstream.WithMsgID(fmt.Sprintf("%s.%d.%d", c.ID, batch, i))); err != nil {
-			return b, fmt.Errorf("cluster: queueing job %d: %w", i, err)
+		if futs[i], err = c.js.PublishAsync(subj, j.marshal()); err != nil {
+			futs[i] = failedFuture{err}
 		}
 	}
 	select {
@@ -226,15 +233,27 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	case <-time.After(time.Minute):
 		return b, fmt.Errorf("cluster: the server did not store %d jobs within a minute", c.js.PublishAsyncPending())
 	}
-	// PublishAsyncComplete closes once every publish has its answer; an error answer
-	// (a restarting server) means a job may be missing: publish them again, the same
-	// ids are dropped by the server if they were stored after all.
-	if err := c.republishMissing(ctx, batch, tasks); err != nil {
-		return b, err
+	// PublishAsyncComplete closes once every publish has its answer; a job whose
+	// answer is an error (a restarting server) is published again, synchronously.
+	for i, f := range futs {
+		select {
+		case <-f.Ok():
+			continue
+		default:
+		}
+		j := Job{Batch: batch, Task: int64(i), Sent: time.Now().UnixNano()}
+		if err := retry(ctx, time.Minute, func(ctx context.Context) error {
+			_, err := c.js.Publish(ctx, subj, j.marshal())
+			return err
+		}); err != nil {
+			return b, fmt.Errorf("cluster: queueing job %d: %w", i, err)
+		}
 	}
 
-	seen := make(map[int64]bool, tasks)
+	seen := make([]bool, tasks)
+	counted := 0
 	b.Latencies = make([]time.Duration, 0, tasks)
+	var rs []Result
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	last := time.Now()
@@ -247,36 +266,39 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	if _, err := c.js.PublishAsync(subj, Job{Batch: batch, Task: gunTask}.marshal()); err != nil {
 		return b, fmt.Errorf("cluster: the starting gun: %w", err)
 	}
-	for len(seen) < tasks {
+	for counted < tasks {
 		select {
 		case <-ctx.Done():
-			return b, fmt.Errorf("%w; tasks without a result: %s", ctx.Err(), missing(seen, tasks))
+			return b, fmt.Errorf("%w; tasks without a result: %s", ctx.Err(), missing(seen))
 		case <-tick.C:
 			if alive != nil {
 				if err := alive(); err != nil {
-					return b, fmt.Errorf("%w; tasks without a result: %s", err, missing(seen, tasks))
+					return b, fmt.Errorf("%w; tasks without a result: %s", err, missing(seen))
 				}
 			}
 			if time.Since(last) > c.opts.Stall {
-				return b, fmt.Errorf("cluster: no result for %v; tasks without a result: %s", c.opts.Stall, missing(seen, tasks))
+				return b, fmt.Errorf("cluster: no result for %v; tasks without a result: %s", c.opts.Stall, missing(seen))
 			}
 		case m := <-c.resCh:
 			_ = m.Ack()
-			r, err := unmarshalResult(m.Data())
-			if err != nil {
+			var err error
+			if rs, err = unmarshalResults(m.Data(), rs[:0]); err != nil {
 				continue
 			}
-			if r.Batch != batch || seen[r.Task] || r.Task < 0 || r.Task >= int64(tasks) {
-				b.Duplicates++
-				continue
-			}
-			last = time.Now()
-			seen[r.Task] = true
-			b.Checksum += r.Value
-			b.Latencies = append(b.Latencies, r.Latency)
-			b.Redeliveries += int(r.Delivered - 1)
-			if r.Err != "" && b.Err == nil {
-				b.Err = fmt.Errorf("task %d (worker %s): %s", r.Task, r.Worker, r.Err)
+			for _, r := range rs {
+				if r.Batch != batch || r.Task < 0 || r.Task >= int64(tasks) || seen[r.Task] {
+					b.Duplicates++
+					continue
+				}
+				last = time.Now()
+				seen[r.Task] = true
+				counted++
+				b.Checksum += r.Value
+				b.Latencies = append(b.Latencies, r.Latency)
+				b.Redeliveries += int(r.Delivered - 1)
+				if r.Err != "" && b.Err == nil {
+					b.Err = fmt.Errorf("task %d (worker %s): %s", r.Task, r.Worker, r.Err)
+				}
 			}
 		}
 	}
@@ -296,39 +318,14 @@ func (c *Cell) Run(ctx context.Context, tasks int, alive func() error) (Batch, e
 	return b, nil
 }
 
-// republishMissing publishes again, synchronously, the jobs of batch whose stream
-// sequence is unknown; the server drops those it already has (same message id).
-func (c *Cell) republishMissing(ctx context.Context, batch int64, tasks int) error {
-	info, err := c.js.Stream(ctx, JobsStream)
-	if err != nil {
-		return err
-	}
-	si, err := info.Info(ctx, jetstream.WithSubjectFilter(JobsSubject(c.ID)))
-	if err != nil {
-		return err
-	}
-	if int(si.State.Subjects[JobsSubject(c.ID)]) >= tasks {
-		return nil
-	}
-	subj := JobsSubject(c.ID)
-	for i := range int64(tasks) {
-		j := Job{Batch: batch, Task: i, Sent: time.Now().UnixNano()}
-		if err := retry(ctx, time.Minute, func(ctx context.Context) error {
-			_, err := c.js.Publish(ctx, subj, j.marshal(), jetstream.WithMsgID(fmt.Sprintf("%s.%d.%d", c.ID, batch, i)))
-			return err
-		}); err != nil {
-			return fmt.Errorf("cluster: queueing job %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
 // control asks the cell's workers for their reports and waits for the live ones. A
 // worker that does not answer within the control timeout is taken for gone (killed:
 // its jobs come back to the others) and not asked to answer again.
 func (c *Cell) control(ctx context.Context, req string) ([]Report, error) {
 	inbox := c.nc.NewRespInbox()
-	sub, err := c.nc.SubscribeSync(inbox)
+	// A channel of our own size: SubscribeSync's holds 64k messages, half a MiB.
+	replies := make(chan *nats.Msg, 64)
+	sub, err := c.nc.ChanSubscribe(inbox, replies)
 	if err != nil {
 		return nil, err
 	}
@@ -344,15 +341,16 @@ func (c *Cell) control(ctx context.Context, req string) ([]Report, error) {
 		if wait <= 0 {
 			break
 		}
-		m, err := sub.NextMsg(min(wait, 100*time.Millisecond))
-		if errors.Is(err, nats.ErrTimeout) {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		var m *nats.Msg
+		t := time.NewTimer(wait)
+		select {
+		case m = <-replies:
+			t.Stop()
+		case <-t.C:
 			continue
-		}
-		if err != nil {
-			return nil, err
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
 		}
 		var r Report
 		if err := json.Unmarshal(m.Data, &r); err != nil {
@@ -396,18 +394,23 @@ func usage(begin, end []Report) (cpu time.Duration, rss int64) {
 	return cpu, rss
 }
 
-func missing(seen map[int64]bool, tasks int) string {
+func missing(seen []bool) string {
 	var s []string
-	n := 0
-	for i := range int64(tasks) {
-		if seen[i] {
+	left := 0
+	for _, ok := range seen {
+		if !ok {
+			left++
+		}
+	}
+	for i, ok := range seen {
+		if ok {
 			continue
 		}
-		if n++; n > 10 {
-			s = append(s, fmt.Sprintf("and %d more", tasks-len(seen)-10))
+		if len(s) == 10 {
+			s = append(s, fmt.Sprintf("and %d more", left-10))
 			break
 		}
-		s = append(s, strconv.FormatInt(i, 10))
+		s = append(s, strconv.Itoa(i))
 	}
 	return strings.Join(s, ", ")
 }

@@ -51,15 +51,21 @@ var (
 		Retention: jetstream.WorkQueuePolicy,
 		Storage:   jetstream.FileStorage,
 		Replicas:  1,
-		// Duplicate publishes of a job (a retry after a lost acknowledgement) are
-		// dropped by message id within this window.
+		// Jobs carry no message id (a header per job costs its parsing at every
+		// delivery); a job published twice is answered twice, and the runner counts
+		// the second result as a duplicate.
 		Duplicates: 2 * time.Minute,
 		MaxAge:     24 * time.Hour,
 	}
+	// The results stream keeps what it stores (limits, not a work queue): the
+	// runner's acknowledgement of a result then costs the file store nothing, where a
+	// work queue writes a tombstone per removal and drops and recreates its block
+	// each time it runs empty — once per result message, as the runner keeps up. A
+	// cell's results stay until the cell closes (and purges its subject) or MaxAge.
 	resultsConfig = jetstream.StreamConfig{
 		Name:       ResultsStream,
 		Subjects:   []string{resultsPrefix + "*"},
-		Retention:  jetstream.WorkQueuePolicy,
+		Retention:  jetstream.LimitsPolicy,
 		Storage:    jetstream.FileStorage,
 		Replicas:   1,
 		Duplicates: 2 * time.Minute,

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -36,12 +37,20 @@ func (t hookTasks) Run(i int64) (int64, error) {
 // port, same storage) while a batch runs. Every task's result arrives exactly once in
 // the count: the checksum is right; a result stored twice (a job acknowledged too late)
 // is counted as a duplicate, never as a second result.
+//
+// At prefetch 8 a worker holds several jobs and answers them with one result message.
 func TestServerRestartMidBatch(t *testing.T) {
+	for _, prefetch := range []int{1, 8} {
+		t.Run("prefetch="+strconv.Itoa(prefetch), func(t *testing.T) { testServerRestartMidBatch(t, prefetch) })
+	}
+}
+
+func testServerRestartMidBatch(t *testing.T, prefetch int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := startServer(t)
 	body, _ := json.Marshal(testBody{SleepMs: 5})
-	c := openCell(t, ctx, s.URL(), CellOptions{Workers: 2, Body: body, AckWait: time.Second})
+	c := openCell(t, ctx, s.URL(), CellOptions{Workers: 2, Prefetch: prefetch, Body: body, AckWait: time.Second})
 	const tasks = 200
 	reached := make(chan struct{})
 	var once sync.Once

@@ -73,8 +73,7 @@ func unmarshalJob(b []byte) (Job, error) {
 	}, nil
 }
 
-// A Result is a task's value, with where and how often its job was delivered: 40 fixed
-// bytes, then the worker's id and the task's error text, if any.
+// A Result is a task's value, with where and how often its job was delivered.
 type Result struct {
 	Batch     int64
 	Task      int64
@@ -85,35 +84,65 @@ type Result struct {
 	Err       string
 }
 
-const resultFixed = 40
+// A result message carries the results of one worker's pull (up to maxResults of
+// them), so that a pull of many jobs costs one stored message, one acknowledgement
+// from the stream and one delivery to the runner, not one of each per task. Its
+// layout, little-endian: a version byte, the worker's id (uint16 length, bytes), the
+// count (uint32), then per result 40 fixed bytes (batch, task, value, latency,
+// delivered) and the task's error text (uint16 length, bytes; usually empty).
+const (
+	resultsVersion = 1
+	resultFixed    = 40
+	// maxResults bounds a result message: far below the server's 1 MiB payload limit
+	// even with error texts (each is cut to maxErrLen).
+	maxResults = 1024
+	maxErrLen  = 256
+)
 
-func (r Result) marshal() []byte {
-	b := make([]byte, resultFixed, resultFixed+4+len(r.Worker)+len(r.Err))
-	binary.LittleEndian.PutUint64(b[0:], uint64(r.Batch))
-	binary.LittleEndian.PutUint64(b[8:], uint64(r.Task))
-	binary.LittleEndian.PutUint64(b[16:], uint64(r.Value))
-	binary.LittleEndian.PutUint64(b[24:], uint64(r.Latency))
-	binary.LittleEndian.PutUint64(b[32:], uint64(r.Delivered))
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(r.Worker)))
-	b = append(b, r.Worker...)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(r.Err)))
-	return append(b, r.Err...)
+var errShortResult = errors.New("cluster: short result message")
+
+// marshalResults encodes rs, all from one worker, as one result message.
+func marshalResults(worker string, rs []Result) []byte {
+	n := 1 + 2 + len(worker) + 4
+	for _, r := range rs {
+		n += resultFixed + 2 + min(len(r.Err), maxErrLen)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, resultsVersion)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(worker)))
+	b = append(b, worker...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(rs)))
+	for _, r := range rs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Batch))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Task))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Value))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Latency))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Delivered))
+		e := r.Err[:min(len(r.Err), maxErrLen)]
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(e)))
+		b = append(b, e...)
+	}
+	return b
 }
 
-var errShortResult = errors.New("cluster: short result")
+// unmarshalResults decodes a result message, appending its results to rs; a malformed
+// message leaves rs as it was.
+func unmarshalResults(b []byte, rs []Result) ([]Result, error) {
+	out, err := decodeResults(b, rs)
+	if err != nil {
+		return rs, err
+	}
+	return out, nil
+}
 
-func unmarshalResult(b []byte) (Result, error) {
-	if len(b) < resultFixed+4 {
-		return Result{}, errShortResult
+func decodeResults(b []byte, rs []Result) ([]Result, error) {
+	if len(b) < 1 {
+		return rs, errShortResult
 	}
-	r := Result{
-		Batch:     int64(binary.LittleEndian.Uint64(b[0:])),
-		Task:      int64(binary.LittleEndian.Uint64(b[8:])),
-		Value:     int64(binary.LittleEndian.Uint64(b[16:])),
-		Latency:   time.Duration(binary.LittleEndian.Uint64(b[24:])),
-		Delivered: int64(binary.LittleEndian.Uint64(b[32:])),
+	if b[0] != resultsVersion {
+		return rs, fmt.Errorf("cluster: result message of version %d, want %d", b[0], resultsVersion)
 	}
-	rest := b[resultFixed:]
+	rest := b[1:]
 	str := func() (string, error) {
 		if len(rest) < 2 {
 			return "", errShortResult
@@ -126,14 +155,40 @@ func unmarshalResult(b []byte) (Result, error) {
 		rest = rest[2+n:]
 		return s, nil
 	}
-	var err error
-	if r.Worker, err = str(); err != nil {
-		return Result{}, err
+	worker, err := str()
+	if err != nil {
+		return rs, err
 	}
-	if r.Err, err = str(); err != nil {
-		return Result{}, err
+	if len(rest) < 4 {
+		return rs, errShortResult
 	}
-	return r, nil
+	count := int(binary.LittleEndian.Uint32(rest))
+	rest = rest[4:]
+	if count > len(rest)/(resultFixed+2) {
+		return rs, errShortResult
+	}
+	for range count {
+		if len(rest) < resultFixed {
+			return rs, errShortResult
+		}
+		r := Result{
+			Batch:     int64(binary.LittleEndian.Uint64(rest[0:])),
+			Task:      int64(binary.LittleEndian.Uint64(rest[8:])),
+			Value:     int64(binary.LittleEndian.Uint64(rest[16:])),
+			Latency:   time.Duration(binary.LittleEndian.Uint64(rest[24:])),
+			Delivered: int64(binary.LittleEndian.Uint64(rest[32:])),
+			Worker:    worker,
+		}
+		rest = rest[resultFixed:]
+		if r.Err, err = str(); err != nil {
+			return rs, err
+		}
+		rs = append(rs, r)
+	}
+	if len(rest) != 0 {
+		return rs, fmt.Errorf("cluster: %d bytes after the last result", len(rest))
+	}
+	return rs, nil
 }
 
 // Control requests, sent on the cell's control subject between batches (the consumer

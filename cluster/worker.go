@@ -164,12 +164,14 @@ func (w *worker) logf(format string, args ...any) {
 	}
 }
 
-// serve takes spec's jobs until ctx ends. The jobs come from a fetcher goroutine, one
-// pull of up to Prefetch jobs at a time: a worker never holds more jobs than that, and
-// it renews the pull only once it has answered every job of the last one. A job is
-// acknowledged once its result is stored (the result stream's acknowledgement), so an
-// acknowledged job's result survives anything; a job whose worker dies is redelivered
-// after the consumer's ack wait.
+// serve takes spec's jobs until ctx ends. Three goroutines share the work: a fetcher
+// pulls jobs and hands on each pull whole; this one runs a pull's jobs and publishes
+// their results as one message; an acker waits until the results stream has stored
+// that message and then acknowledges the pull's jobs. So an acknowledged job's result
+// survives anything, and a job whose worker dies is redelivered after the consumer's
+// ack wait. A worker never holds more than Prefetch jobs unacknowledged: the fetcher
+// pulls only as many as the acker has freed (credit), at most half of Prefetch at a
+// time when Prefetch > 1, so that the next pull arrives while this one runs.
 func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 	t0 := time.Now()
 	tasks, err := w.o.Exec.Open(spec)
@@ -221,49 +223,43 @@ func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 	}()
 
 	prefetch := max(spec.Prefetch, 1)
-	// A pull's jobs wait here, so that the fetcher hands on a whole pull without a
-	// wake-up of this goroutine per job.
-	jobs := make(chan jetstream.Msg, prefetch+2)
-	want := make(chan struct{}, 1)
-	fctx, stopFetch := context.WithCancel(ctx)
-	fetchDone := make(chan struct{})
-	defer func() { stopFetch(); <-fetchDone }()
+	cr := newCredit(prefetch)
+	pulls := make(chan []jetstream.Msg, 2)
+	toAck := make(chan stored, 4) // results published, their jobs not yet acknowledged
+	bctx, stopBackground := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer func() { stopBackground(); bg.Wait() }()
+	bg.Add(2)
 	go func() {
-		defer close(fetchDone)
-		fetcher(fctx, cons, prefetch, want, jobs)
+		defer bg.Done()
+		fetcher(bctx, cons, prefetch, cr, pulls)
 	}()
-	want <- struct{}{}
 	resultSubj := ResultsSubject(spec.ID)
-	type held struct {
-		msg jetstream.Msg
-		r   Result
-		ack jetstream.PubAckFuture
-	}
-	var pending []held
-	// flush waits until every result of the last pull is stored, then acknowledges
-	// their jobs. A result whose asynchronous publish failed (the server went away) is
-	// published again until it is stored; if the first was stored after all, the
-	// runner counts the second as a duplicate.
-	flush := func() error {
-		for _, h := range pending {
-			select {
-			case <-h.ack.Ok():
-			case err := <-h.ack.Err():
-				w.logf("result of task %d: %v; publishing again", h.r.Task, err)
-				if err := retry(ctx, reconnectFor, func(ctx context.Context) error {
-					_, err := w.js.Publish(ctx, resultSubj, h.r.marshal())
-					return err
-				}); err != nil {
-					return fmt.Errorf("storing the result of task %d: %w", h.r.Task, err)
-				}
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			// Fire and forget: a lost acknowledgement means a redelivery, whose result
-			// the runner counts as a duplicate.
-			_ = h.msg.Ack()
+	go func() {
+		defer bg.Done()
+		w.acker(bctx, resultSubj, cr, toAck)
+	}()
+	results := make([]Result, 0, min(prefetch, maxResults))
+	var held []jetstream.Msg
+	var first time.Time // when the first of results began
+	// publish sends the results gathered so far as one message and hands their jobs to
+	// the acker.
+	publish := func() error {
+		if len(results) == 0 {
+			return nil
 		}
-		pending = pending[:0]
+		payload := marshalResults(w.o.Name, results)
+		fut, err := w.js.PublishAsync(resultSubj, payload)
+		if err != nil {
+			// Not even queued in the client: the acker publishes it the slow way.
+			fut = failedFuture{err}
+		}
+		select {
+		case toAck <- stored{fut: fut, payload: payload, jobs: held}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		results, held = results[:0], nil // the payload holds the results' bytes
 		return nil
 	}
 	for {
@@ -272,88 +268,203 @@ func (w *worker) serve(ctx context.Context, spec CellSpec) error {
 			return nil
 		case m := <-ctl:
 			w.answer(m, tasks, connect)
-		case msg := <-jobs:
-			if msg == nil { // the pull is over
-				if err := flush(); err != nil {
-					return err
+		case pull := <-pulls:
+			for _, msg := range pull {
+				job, err := unmarshalJob(msg.Data())
+				if err != nil || job.Task == gunTask {
+					if err != nil {
+						_ = msg.Term()
+					} else {
+						_ = msg.Ack()
+					}
+					cr.free(1)
+					continue
 				}
-				want <- struct{}{}
-				continue
+				delivered := int64(1)
+				if md, err := msg.Metadata(); err == nil {
+					delivered = int64(md.NumDelivered)
+				}
+				t := time.Now()
+				v, err := tasks.Run(job.Task)
+				r := Result{Batch: job.Batch, Task: job.Task, Value: v, Latency: time.Since(t), Delivered: delivered}
+				if err != nil {
+					r.Err = err.Error()
+				}
+				if len(results) == 0 {
+					first = t
+				}
+				results = append(results, r)
+				held = append(held, msg)
+				// A pull of tiny tasks is answered by one message; long tasks are
+				// answered as they end, so that their jobs are acknowledged soon.
+				if len(results) == maxResults || time.Since(first) >= resultLinger {
+					if err := publish(); err != nil {
+						return nil
+					}
+				}
 			}
-			job, err := unmarshalJob(msg.Data())
-			if err != nil {
-				_ = msg.Term()
-				continue
+			if err := publish(); err != nil {
+				return nil
 			}
-			if job.Task == gunTask {
-				_ = msg.Ack()
-				continue
-			}
-			delivered := int64(1)
-			if md, err := msg.Metadata(); err == nil {
-				delivered = int64(md.NumDelivered)
-			}
-			t := time.Now()
-			v, err := tasks.Run(job.Task)
-			r := Result{Batch: job.Batch, Task: job.Task, Value: v, Latency: time.Since(t), Delivered: delivered, Worker: w.o.Name}
-			if err != nil {
-				r.Err = err.Error()
-			}
-			ack, err := w.js.PublishAsync(resultSubj, r.marshal())
-			if err != nil {
-				// Not even queued in the client: publish it the slow way at the flush.
-				ack = failedFuture{err}
-			}
-			pending = append(pending, held{msg: msg, r: r, ack: ack})
 		}
 	}
 }
 
-// fetcher pulls up to prefetch jobs each time it is asked (want), hands them on and
-// ends each pull with a nil message. A pull that finds nothing (a paused consumer, an
-// idle cell, a server restarting) is renewed until ctx ends.
-func fetcher(ctx context.Context, cons jetstream.Consumer, prefetch int, want <-chan struct{}, jobs chan<- jetstream.Msg) {
-	send := func(m jetstream.Msg) bool {
-		select {
-		case jobs <- m:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+// resultLinger is how long a worker gathers the results of a pull into one message:
+// long enough for many tiny tasks, short against any task worth measuring.
+const resultLinger = time.Millisecond
+
+// stored is a result message on its way to the stream and the jobs it answers.
+type stored struct {
+	fut     jetstream.PubAckFuture
+	payload []byte
+	jobs    []jetstream.Msg
+}
+
+// acker acknowledges each result message's jobs once the stream has stored it, in
+// order, and frees their credit. A message whose asynchronous publish failed (the
+// server went away) is published again until it is stored; if the first was stored
+// after all, the runner counts the second's results as duplicates.
+func (w *worker) acker(ctx context.Context, subj string, cr *credit, in <-chan stored) {
 	for {
+		var s stored
 		select {
 		case <-ctx.Done():
 			return
-		case <-want:
+		case s = <-in:
 		}
-		for got := 0; got == 0; {
-			if ctx.Err() != nil {
-				return
-			}
-			batch, err := cons.Fetch(prefetch, jetstream.FetchMaxWait(fetchWait))
-			if err != nil {
-				// The connection is down or the consumer is gone: back off a little.
-				t := time.NewTimer(100 * time.Millisecond)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
+		select {
+		case <-s.fut.Ok():
+		case err := <-s.fut.Err():
+			w.logf("results of %d jobs: %v; publishing again", len(s.jobs), err)
+			if err := retry(ctx, reconnectFor, func(ctx context.Context) error {
+				_, err := w.js.Publish(ctx, subj, s.payload)
+				return err
+			}); err != nil {
+				// The jobs stay unacknowledged: the server redelivers them.
+				w.logf("results of %d jobs not stored: %v", len(s.jobs), err)
+				cr.free(len(s.jobs))
 				continue
 			}
-			for m := range batch.Messages() {
-				got++
-				if !send(m) {
-					return
-				}
-			}
-		}
-		if !send(nil) {
+		case <-ctx.Done():
 			return
 		}
+		// Fire and forget: a lost acknowledgement means a redelivery, whose result
+		// the runner counts as a duplicate.
+		for _, m := range s.jobs {
+			_ = m.Ack()
+		}
+		cr.free(len(s.jobs))
 	}
+}
+
+// credit counts the jobs a worker may still pull: Prefetch less those it holds.
+type credit struct {
+	mu   sync.Mutex
+	n    int
+	wake chan struct{} // has a token when n grew since the fetcher last looked
+}
+
+func newCredit(n int) *credit { return &credit{n: n, wake: make(chan struct{}, 1)} }
+
+func (c *credit) free(n int) {
+	c.mu.Lock()
+	c.n += n
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits until at least want jobs may be pulled and takes up to most of them.
+func (c *credit) take(ctx context.Context, want, most int) (int, bool) {
+	for {
+		c.mu.Lock()
+		if c.n >= want {
+			n := min(c.n, most)
+			c.n -= n
+			c.mu.Unlock()
+			return n, true
+		}
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return 0, false
+		case <-c.wake:
+		}
+	}
+}
+
+// fetcher pulls jobs while the worker has credit and hands on each pull whole. A pull
+// takes what the server has at once (no wait), up to half the prefetch; when the server
+// had nothing, the next pull waits for one job (a paused consumer, an idle cell, a
+// server restarting) and then takes what has come with it. It pulls again once half the
+// prefetch is free.
+func fetcher(ctx context.Context, cons jetstream.Consumer, prefetch int, cr *credit, pulls chan<- []jetstream.Msg) {
+	// Pull when at least the smaller half is free, at most the larger half: two pulls
+	// fill the window (3 = 2 + 1), and the second arrives while the first runs.
+	want, most := max(prefetch/2, 1), (prefetch+1)/2
+	idle := true // the last pull found nothing
+	for ctx.Err() == nil {
+		n, ok := cr.take(ctx, want, most)
+		if !ok {
+			return
+		}
+		var pull []jetstream.Msg
+		var err error
+		if idle {
+			pull, err = fetch(cons, 1, false)
+			if err == nil && len(pull) == 1 && n > 1 {
+				var more []jetstream.Msg
+				more, err = fetch(cons, n-1, true)
+				pull = append(pull, more...)
+			}
+		} else {
+			pull, err = fetch(cons, n, true)
+		}
+		if unused := n - len(pull); unused > 0 {
+			cr.free(unused)
+		}
+		idle = len(pull) == 0
+		if len(pull) > 0 {
+			select {
+			case pulls <- pull:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err != nil && len(pull) == 0 {
+			// The connection is down or the consumer is gone: back off a little.
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// fetch pulls up to n jobs: those the server has now (noWait), or waiting up to
+// fetchWait for n.
+func fetch(cons jetstream.Consumer, n int, noWait bool) ([]jetstream.Msg, error) {
+	var batch jetstream.MessageBatch
+	var err error
+	if noWait {
+		batch, err = cons.FetchNoWait(n)
+	} else {
+		batch, err = cons.Fetch(n, jetstream.FetchMaxWait(fetchWait))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	return msgs, batch.Error()
 }
 
 // answer replies to a control request with the worker's report.

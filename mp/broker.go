@@ -253,8 +253,14 @@ func (c *bconn) readLoop() {
 		case frameShutdown:
 			b.shutdownLocked(f.N == 1)
 		case frameWant:
+			// The writer is woken only if it can answer now: a want
+			// into an empty queue is answered by the put that fills it
+			// (notifyLocked, or the putter's own write), and waking the
+			// writer to find nothing costs a thread's wake-up per get.
 			c.demand += int(f.N)
-			c.poke()
+			if b.st.len() > 0 || b.shut {
+				c.poke()
+			}
 		case frameCancel:
 			// The writer grants what is there now, then drops the rest
 			// of the want and acknowledges: a GetNowait probe (want 1,

@@ -94,6 +94,7 @@ type jsonSummary struct {
 	Rules    []RuleCheck   `json:"rules,omitempty"`
 	Pairs    []Pair        `json:"emulated_beside_real,omitempty"`
 	Anchors  []AnchorUse   `json:"anchors,omitempty"`
+	Cluster  []BrokerCost  `json:"broker_cost,omitempty"`
 	Verdict  []jsonFinding `json:"verdict"`
 	Warnings []Warning     `json:"warnings"`
 	Tables   []jsonTable   `json:"tables"`
@@ -149,7 +150,7 @@ func jnum(v float64) *float64 {
 // WriteJSON writes summary.json: the inputs and their configuration,
 // the verdict, the warnings and every table with its samples.
 func (r *Result) WriteJSON(w io.Writer) error {
-	s := jsonSummary{Layout: r.Options.Layout.String(), Runs: r.Runs, Warnings: r.Warnings, Answers: r.Answers, Rules: r.Rules, Pairs: r.Pairs, Anchors: r.Anchors}
+	s := jsonSummary{Layout: r.Options.Layout.String(), Runs: r.Runs, Warnings: r.Warnings, Answers: r.Answers, Rules: r.Rules, Pairs: r.Pairs, Anchors: r.Anchors, Cluster: r.Cluster}
 	if s.Warnings == nil {
 		s.Warnings = []Warning{}
 	}

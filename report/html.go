@@ -27,6 +27,7 @@ type htmlPage struct {
 	PairPlots       []htmlPlot
 	Anchors         []AnchorUse
 	Workloads       []htmlWorkload
+	Cluster         template.HTML // the broker's cost (cluster.go), "" without cluster cells
 	CPythonHint     string
 	Answers         []htmlAnswer
 	Rules           []RuleCheck
@@ -266,6 +267,7 @@ func (r *Result) htmlPage() *htmlPage {
 	if pg.ByMode {
 		pg.CPythonHint = r.noCPythonHint()
 	}
+	pg.Cluster = brokerHTML(r.Cluster)
 	pg.Links = r.links()
 	if pg.ByMode {
 		pg.Anchors = r.Anchors

@@ -122,6 +122,8 @@ type Result struct {
 	Rules []RuleCheck
 	// Pairs are the emulated modes beside their real-CPython counterparts.
 	Pairs []Pair
+	// Cluster is the broker's cost per task, when the run has cluster cells (cluster.go).
+	Cluster []BrokerCost
 	// Verdict lists the chosen comparisons, most informative first.
 	Verdict []Finding
 	// Warnings are problems with the data, in order of discovery.
@@ -202,6 +204,7 @@ func analyze(ds *dataset, opts Options) (*Result, error) {
 	r.Answers = r.answers()
 	r.Rules = r.ruleChecks(r.Answers)
 	r.Pairs = r.pairs()
+	r.Cluster = r.brokerCosts()
 	return r, nil
 }
 

@@ -38,15 +38,20 @@ var (
 	keyWorkers  = "/" + vocab.KeyWorkers
 )
 
+// ignoredKeys are name keys that neither split a table nor make a row: the cell's
+// GOMAXPROCS, and the cluster mode's queue knobs (one value each per run), so that
+// cluster cells sit in their workload's table beside the other modes.
+var ignoredKeys = "/gomaxprocs,/" + vocab.KeyProcs + ",/" + vocab.KeyPrefetch + ",/" + vocab.KeyAckWait
+
 func layoutExprs(l Layout) projectionExprs {
 	table := keyWorkload + ",.fullname"
 	switch l {
 	case ByInput:
 		return projectionExprs{Table: table, Row: keyMode + "," + keyWorkers + "@num", Col: ".file",
-			Ignore: "/gomaxprocs,/" + vocab.KeyProcs, RowKey: vocab.KeyMode + "/" + vocab.KeyWorkers, ColKey: "file"}
+			Ignore: ignoredKeys, RowKey: vocab.KeyMode + "/" + vocab.KeyWorkers, ColKey: "file"}
 	default:
 		return projectionExprs{Table: table, Row: keyWorkers + "@num", Col: keyMode,
-			Ignore: "/gomaxprocs,/" + vocab.KeyProcs, RowKey: vocab.KeyWorkers, ColKey: vocab.KeyMode}
+			Ignore: ignoredKeys, RowKey: vocab.KeyWorkers, ColKey: vocab.KeyMode}
 	}
 }
 

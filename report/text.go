@@ -166,6 +166,9 @@ func (r *Result) WriteText(w io.Writer, units []string) error {
 			return err
 		}
 	}
+	if err := r.WriteBrokerCost(w); err != nil {
+		return err
+	}
 	if err := r.WriteAnswer(w); err != nil {
 		return err
 	}
@@ -270,6 +273,13 @@ func (r *Result) WriteAnswer(w io.Writer) error {
 // the status quo), then a line per rule of thumb. The layout ByInput,
 // which has no answers, prints its verdict instead.
 func (r *Result) WriteSummary(w io.Writer) error {
+	if err := r.writeSummary(w); err != nil {
+		return err
+	}
+	return r.writeBrokerSummary(w) // cluster.go
+}
+
+func (r *Result) writeSummary(w io.Writer) error {
 	if len(r.Answers) == 0 {
 		for _, f := range r.Verdict {
 			if _, err := fmt.Fprintf(w, "%s\n", f.Text); err != nil {

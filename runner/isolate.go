@@ -128,7 +128,7 @@ func cellFromSpec(s cellSpec) (Cell, error) {
 	if err != nil {
 		return Cell{}, err
 	}
-	return Cell{Workload: w, Mode: m, Workers: s.Workers, Tasks: s.Tasks, Size: s.Size, Variant: s.Variant}, nil
+	return Cell{Workload: w, Mode: m, Workers: s.Workers, Tasks: s.Tasks, Size: s.Size, Variant: s.Variant, Settings: s.Settings}, nil
 }
 
 // A cellRunner measures one cell's repetitions: in this process (a Session) or in a

@@ -94,8 +94,8 @@ type Settings struct {
 	// The cluster mode's (zero values: its defaults).
 	NATS          string        // server URL; "" starts one embedded in the cell
 	RemoteWorkers bool          // start no workers: `gilbench worker` processes serve the cells
-	Prefetch      int           // jobs a worker holds unacknowledged (0: 1)
-	AckWait       time.Duration // redelivery of a job its worker did not acknowledge (0: 5s)
+	Prefetch      int           // jobs a worker holds unacknowledged (0: cluster.DefaultPrefetch)
+	AckWait       time.Duration // redelivery of a job its worker did not acknowledge (0: cluster.DefaultAckWait)
 }
 
 // DefaultSettings are CPython's defaults.

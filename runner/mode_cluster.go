@@ -45,6 +45,25 @@ const clusterStartTimeout = time.Minute
 
 type clusterMode struct{}
 
+// nameKeys are prefetch=N and ackwait=D, the queue's two knobs, defaults spelled out.
+func (clusterMode) nameKeys(c Cell) string {
+	prefetch, ackWait := clusterKnobs(c.Settings)
+	return fmt.Sprintf("/%s=%d/%s=%v", vocab.KeyPrefetch, prefetch, vocab.KeyAckWait, ackWait)
+}
+
+// clusterKnobs are the prefetch and the ack wait a cell runs with: the settings', or
+// the cluster package's defaults.
+func clusterKnobs(s Settings) (prefetch int, ackWait time.Duration) {
+	prefetch, ackWait = s.Prefetch, s.AckWait
+	if prefetch <= 0 {
+		prefetch = cluster.DefaultPrefetch
+	}
+	if ackWait <= 0 {
+		ackWait = cluster.DefaultAckWait
+	}
+	return prefetch, ackWait
+}
+
 func (clusterMode) Name() string { return "cluster" }
 func (clusterMode) Describe() string {
 	return "N workers behind a broker (NATS JetStream): jobs on a work-queue stream with acks, results on a stream; embedded or -nats URL"
@@ -119,8 +138,9 @@ func (clusterMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		p.Close()
 		return nil, err
 	}
+	prefetch, ackWait := clusterKnobs(spec.Settings)
 	if p.cell, err = cluster.OpenCell(ctx, p.nc, cluster.CellOptions{Workers: spec.Workers,
-		Prefetch: spec.Settings.Prefetch, AckWait: spec.Settings.AckWait, Body: body}); err != nil {
+		Prefetch: prefetch, AckWait: ackWait, Body: body}); err != nil {
 		p.Close()
 		return nil, err
 	}

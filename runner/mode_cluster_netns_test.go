@@ -133,14 +133,20 @@ func TestClusterAcrossNetworkNamespaces(t *testing.T) {
 	}
 	result := wait("NETNS-RESULT")
 	t.Log(result)
-	if err := coord.Wait(); err != nil {
-		t.Errorf("coordinator: %v", err)
-	}
+	// The workers go first: once the coordinator has stopped its server, a worker
+	// could see its watch of the cells end before its SIGTERM.
 	for _, w := range workers {
 		_ = w.Process.Signal(syscall.SIGTERM)
 		if err := w.Wait(); err != nil {
 			t.Errorf("worker: %v", err)
 		}
+	}
+	if err := coord.Wait(); err != nil {
+		var rest []string
+		for l := range lines {
+			rest = append(rest, l)
+		}
+		t.Errorf("coordinator: %v; its last words:\n%s", err, strings.Join(rest, "\n"))
 	}
 	if !strings.Contains(result, "checksum=ok") {
 		t.Fatalf("coordinator says %q; want checksum=ok", result)

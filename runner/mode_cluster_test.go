@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestClusterModeChecksums(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := raw.String()
-	if n := strings.Count(out, "mode=cluster/workers=2-"); n != 2*cfg.Count {
+	if n := strings.Count(out, "mode=cluster/workers=2/prefetch=1/ackwait=5s-"); n != 2*cfg.Count {
 		t.Fatalf("%d cluster lines at 2 workers; want %d:\n%s", n, 2*cfg.Count, out)
 	}
 	for _, unit := range []string{vocab.Redeliveries.Name, vocab.Duplicates.Name, vocab.Connect.Name} {
@@ -85,16 +86,60 @@ func TestClusterModeChecksums(t *testing.T) {
 	checkNoChildren(t)
 }
 
+// TestClusterNameKeys: the queue's knobs are in every cluster cell's name, defaults
+// spelled out, and in no other mode's; a negative one is bad input.
+func TestClusterNameKeys(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Workloads = []string{"primes"}
+	cfg.Modes = []string{"cluster", "process"}
+	cfg.Workers = []int{2}
+	for _, tc := range []struct {
+		prefetch int
+		ackWait  time.Duration
+		want     string
+	}{
+		{0, 0, "/mode=cluster/workers=2/prefetch=1/ackwait=5s"},
+		{16, 1500 * time.Millisecond, "/mode=cluster/workers=2/prefetch=16/ackwait=1.5s"},
+	} {
+		cfg.Settings.Prefetch, cfg.Settings.AckWait = tc.prefetch, tc.ackWait
+		cells, err := Plan(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cells[0].Name(); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("prefetch %d, ack wait %v: name %s; want it to end in %s", tc.prefetch, tc.ackWait, got, tc.want)
+		}
+		if got := cells[1].Name(); strings.Contains(got, vocab.KeyPrefetch) || strings.Contains(got, vocab.KeyAckWait) {
+			t.Errorf("process cell named %s; want no queue knobs", got)
+		}
+	}
+	for _, s := range []Settings{{Prefetch: -1}, {AckWait: -time.Second}} {
+		cfg.Settings.Prefetch, cfg.Settings.AckWait = s.Prefetch, s.AckWait
+		if _, err := Plan(cfg); !errors.Is(err, ErrUsage) {
+			t.Errorf("settings %+v: got %v; want a usage error", s, err)
+		}
+	}
+}
+
 // TestClusterWorkerKilledMidTask: a worker SIGKILLed in the middle of a task loses
 // nothing: its job comes back after the ack wait, the other worker runs it, the batch
 // has the right checksum (Measure checks it), the redelivery is counted, and no
 // result is counted twice.
+//
+// At prefetch 4 the killed worker held other jobs of its pull too: all come back.
 func TestClusterWorkerKilledMidTask(t *testing.T) {
+	for _, prefetch := range []int{1, 4} {
+		t.Run(fmt.Sprintf("prefetch=%d", prefetch), func(t *testing.T) { testClusterWorkerKilled(t, prefetch) })
+	}
+}
+
+func testClusterWorkerKilled(t *testing.T, prefetch int) {
 	t.Setenv("CLUSTER_DIE_FILE", filepath.Join(t.TempDir(), "died"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := DefaultSettings()
 	s.AckWait = 500 * time.Millisecond
+	s.Prefetch = prefetch
 	sess, err := Open(ctx, clusterCell(t, "test-cluster-die", 2), nil, s)
 	if err != nil {
 		t.Fatal(err)

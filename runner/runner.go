@@ -99,7 +99,8 @@ type Cell struct {
 	Python   *cpython.Interpreter // the interpreter of a Python mode's cell
 	// Start is the multiprocessing start method a Python mode's cell asks for
 	// (Settings.StartMethod); "" is the interpreter's own default.
-	Start string
+	Start    string
+	Settings Settings // the run's; a mode may name the cell by some (nameKeyer)
 }
 
 // Name is the cell's benchmark name without the -GOMAXPROCS suffix:
@@ -175,6 +176,12 @@ func Plan(cfg Config) ([]Cell, error) {
 	}
 	if cfg.Settings.CheckInterval <= 0 {
 		return nil, fmt.Errorf("%w: check interval must be positive, got %d", ErrUsage, cfg.Settings.CheckInterval)
+	}
+	if cfg.Settings.Prefetch < 0 {
+		return nil, fmt.Errorf("%w: prefetch must not be negative, got %d", ErrUsage, cfg.Settings.Prefetch)
+	}
+	if cfg.Settings.AckWait < 0 {
+		return nil, fmt.Errorf("%w: ack wait must not be negative, got %v", ErrUsage, cfg.Settings.AckWait)
 	}
 	wnames := cfg.Workloads
 	if len(wnames) == 0 {
@@ -253,7 +260,7 @@ func Plan(cfg Config) ([]Cell, error) {
 					}
 					for _, py := range pys {
 						for _, mv := range modeVariants(m, v) {
-							c := Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: mv, Python: py}
+							c := Cell{Workload: w, Mode: m, Workers: n, Tasks: t, Size: size, Variant: mv, Python: py, Settings: cfg.Settings}
 							if py != nil {
 								c.Start = cfg.Settings.StartMethod
 							}

@@ -162,10 +162,17 @@ const (
 	// (Pool.map's and ProcessPoolExecutor.map's chunksize); a workload's sweep sets it,
 	// the modes whose workers take jobs from an in-process queue ignore it.
 	KeyChunksize = "chunksize"
+	// KeyPrefetch is how many jobs a cluster worker holds unacknowledged (the job
+	// consumer's MaxAckPending is prefetch × workers; Celery's prefetch multiplier),
+	// and KeyAckWait how long the server waits for a job's acknowledgement before it
+	// delivers the job again (a Go duration: 5s). Every cluster cell's name has both,
+	// defaults included.
+	KeyPrefetch = "prefetch"
+	KeyAckWait  = "ackwait"
 )
 
 // Reserved are the keys a workload's sweep may not use.
-var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs, KeyPython, KeyStart, KeyFT}
+var Reserved = []string{KeyWorkload, KeyMode, KeyWorkers, KeyProcs, KeyPython, KeyStart, KeyFT, KeyPrefetch, KeyAckWait}
 
 // A Class says what bounds a workload; it is the first part of a result's name
 // (BenchmarkCPU/…).

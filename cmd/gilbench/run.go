@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"gilbench/cluster"
 	"gilbench/cpython"
 	"gilbench/runner"
 	"gilbench/vocab"
@@ -55,8 +56,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&cfg.Settings.Trace, "trace", false, "write a lock trace (trace-event JSON) per cell")
 	fs.StringVar(&cfg.Settings.NATS, "nats", "", "cluster mode: the server's URL (default: one embedded in each cell, on loopback)")
 	fs.BoolVar(&cfg.Settings.RemoteWorkers, "remote-workers", false, "cluster mode: start no workers; wait for `gilbench worker -nats URL` processes")
-	fs.IntVar(&cfg.Settings.Prefetch, "prefetch", 1, "cluster mode: jobs a worker holds unacknowledged")
-	fs.DurationVar(&cfg.Settings.AckWait, "ack-wait", 0, "cluster mode: redeliver a job not acknowledged for this long (default 5s)")
+	fs.IntVar(&cfg.Settings.Prefetch, "prefetch", cluster.DefaultPrefetch, "cluster mode: jobs a worker holds unacknowledged (name key prefetch=)")
+	fs.DurationVar(&cfg.Settings.AckWait, "ack-wait", cluster.DefaultAckWait, "cluster mode: redeliver a job not acknowledged for this long (name key ackwait=)")
 	fs.BoolVar(&cfg.Shared, "shared", false, "measure every cell in this process instead of a fresh process per cell")
 	fs.BoolVar(&cfg.Sequential, "sequential", false, "measure each cell's repetitions back to back instead of round-robin across a workload's cells")
 	fs.DurationVar(&noiseProbe, "noise-probe", time.Second, "how long to watch the idle machine before the run (0: not at all)")
