@@ -27,7 +27,9 @@ import (
 // stands at the gate; then it starts the timer and releases the gate (the starting gun).
 // A worker answers its end-of-batch job with its batch figures (its lock's statistics,
 // the workload's own figures such as the convoy's round trips, its trace), which the
-// runner merges into the batch.
+// runner merges into the batch, and then waits at a second gate (the end gate, held by
+// the runner until every worker has answered) so that no worker takes two end-of-batch
+// jobs: one that did would leave another worker's figures out of the batch.
 //
 // A chunksize (the name key vocab.KeyChunksize, from the workload's sweep) sends several
 // tasks in one job message, as Pool.map, Pool.imap and ProcessPoolExecutor.map do: a job
@@ -105,7 +107,8 @@ type processPool struct {
 	procs   []*mp.Process
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
-	gate    *mp.Lock
+	gate    *mp.Lock         // the starting gun: held by the runner until every worker waits at it
+	endGate *mp.Lock         // held by the runner until every worker has answered its end-of-batch job
 	mem     *procMemory      // the shared memory of the cell's state
 	state   *cellState       // that state, as this process sees it
 	local   *workloads.Local // this process's resources for the pool
@@ -155,9 +158,13 @@ func (processMode) Start(ctx context.Context, spec Spec) (Pool, error) {
 		p.Close()
 		return nil, err
 	}
+	if p.endGate, err = mp.NewLock(); err != nil {
+		p.Close()
+		return nil, err
+	}
 	ws := workerSpec{Workload: spec.Workload.Name, Params: spec.Params, Size: spec.Size, Settings: spec.Settings}
 	ws.File, _ = workloads.PythonFile(spec.Workload)
-	args := append([]any{ws, p.jobs, p.results, p.gate}, mem.args()...)
+	args := append([]any{ws, p.jobs, p.results, p.gate, p.endGate}, mem.args()...)
 	t0 := time.Now()
 	for range spec.Workers {
 		// A worker is a single-threaded interpreter, as a CPython worker process is: one
@@ -206,6 +213,17 @@ func (p *processPool) Run(ctx context.Context, tasks int) (b Batch, err error) {
 	defer func() {
 		if held {
 			_ = p.gate.Release()
+		}
+	}()
+	// And the end gate: a worker that has answered its end-of-batch job waits there, so
+	// that it cannot take another worker's too (whose figures would then be lost).
+	if err := p.endGate.AcquireContext(wctx); err != nil {
+		return b, p.fail(cause(wctx, err))
+	}
+	endHeld := true
+	defer func() {
+		if endHeld {
+			_ = p.endGate.Release()
 		}
 	}()
 	put := func(j procJob) error {
@@ -291,7 +309,20 @@ func (p *processPool) Run(ctx context.Context, tasks int) (b Batch, err error) {
 		}
 		reports = append(reports, r)
 	}
-	// Every worker has taken its end-of-batch job once the count reaches zero.
+	seen := make(map[int]bool, len(reports))
+	for _, r := range reports {
+		if seen[r.Pid] {
+			return b, p.fail(fmt.Errorf("worker pid %d answered two end-of-batch jobs", r.Pid))
+		}
+		seen[r.Pid] = true
+	}
+	endHeld = false
+	if err := p.endGate.Release(); err != nil {
+		return b, p.fail(err)
+	}
+	// Every worker has taken its end-of-batch job and passed the end gate once the count
+	// reaches zero (a worker marks the job done after the gate): the next batch may take
+	// the end gate again.
 	if err := p.jobs.JoinContext(wctx); err != nil {
 		return b, p.fail(cause(wctx, err))
 	}
@@ -391,6 +422,9 @@ func (p *processPool) Close() error {
 	}
 	if p.gate != nil {
 		_ = p.gate.Close()
+	}
+	if p.endGate != nil {
+		_ = p.endGate.Close()
 	}
 	if err := p.mem.close(); err != nil && first == nil {
 		first = err

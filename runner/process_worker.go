@@ -18,6 +18,7 @@ type processArgs struct {
 	jobs    *mp.JoinableQueue[procJob]
 	results *mp.Queue[procResult]
 	gate    *mp.Lock
+	endGate *mp.Lock
 	mem     *procMemory
 }
 
@@ -34,7 +35,10 @@ func readProcessArgs(a mp.Args) (pa processArgs, err error) {
 	if pa.gate, err = mp.Arg[*mp.Lock](a, 3); err != nil {
 		return pa, err
 	}
-	pa.mem, err = procMemoryArg(a, 4)
+	if pa.endGate, err = mp.Arg[*mp.Lock](a, 4); err != nil {
+		return pa, err
+	}
+	pa.mem, err = procMemoryArg(a, 5)
 	return pa, err
 }
 
@@ -100,6 +104,16 @@ func processWorker(a mp.Args) error {
 			th.Attach()
 			if err := put(r); err != nil {
 				return err
+			}
+			// Wait at the end gate until every worker has answered, then mark the job
+			// done (the runner's Join then knows every worker is past the gate).
+			th.Blocking(func() {
+				if err = pa.endGate.Acquire(); err == nil {
+					err = pa.endGate.Release()
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("waiting at the end gate: %w", err)
 			}
 			if err := pa.jobs.TaskDone(); err != nil {
 				return err
