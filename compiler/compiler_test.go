@@ -43,7 +43,8 @@ func TestSemantics(t *testing.T) {
 		{"0 and 5", 0}, {"3 and 5", 5}, {"0 or 7", 7}, {"4 or 7", 4}, {"not 0", 1}, {"not 0.0", 1}, {"not -0.0", 1},
 		{"int(0.0 or 2.5)", 2}, {"5 if 0 else 6", 6}, {"abs(-4)", 4}, {"int(abs(-2.5) * 2)", 5},
 		{"min(3, 1, 2)", 1}, {"max(3, 1, 2)", 3}, {"int(max(1, 2.5) * 2)", 5}, {"True + True", 2},
-		{"int(1e3)", 1000}, {"1_000 + 0x10", 1016}, {"(9223372036854775807 + 1) < 0", 1},
+		{"int(7.5 // 2 * 10)", 30}, {"int(-7.5 % 2 * 10)", 5}, {"int(7 % -2.5 * 10)", -5}, {"int(-7 // 2.0)", -4},
+		{"int(1e300 % 7.0)", 1}, {"int(1e3)", 1000}, {"1_000 + 0x10", 1016}, {"(9223372036854775807 + 1) < 0", 1},
 	}
 	for _, c := range cases {
 		src := "def f() -> int:\n    return " + c.expr + "\n"
@@ -170,7 +171,8 @@ func TestErrors(t *testing.T) {
 		{"def f(x):\n    return x.y\n", "t.py:2:13: attributes are not in the subset"},
 		{"def f():\n    return g()\n", "t.py:2:12: g is not defined"},
 		{"def f():\n    return 1 < 2 in 3\n", "in is not in the subset"},
-		{"def f():\n    return 1.5 // 2\n", "// on floats is not in the subset"},
+		{"def f():\n    return 1.5 & 2\n", "& on floats is not defined"},
+		{"def f():\n    x = 7\n    x //= 2.0\n    return x\n", "x is int, and //= would make it float"},
 		{"def f():\n    x = 0\n    x = x * 0.5\n    return 1\n", "t.py:3:5: x is int (first assigned at line 2), this value is float"},
 		{"def f(n):\n    if n:\n        return 1\n", "can reach its end without a return"},
 		{"import os\n", "t.py:1:8: import of os"},

@@ -230,6 +230,7 @@ var intOps = map[ast.OperatorNumber]string{
 
 var floatOps = map[ast.OperatorNumber]string{
 	ast.Add: "fadd", ast.Sub: "fsub", ast.Mult: "fmul", ast.Div: "fdiv", ast.Pow: "fpow",
+	ast.FloorDiv: "ffloordiv", ast.Modulo: "fmod",
 }
 
 // binRest emits the right operand of a op right (a, of type lt, is on the stack) and
