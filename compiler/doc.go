@@ -24,7 +24,8 @@
 //	return, recursion               return fib(n - 1) + fib(n - 2)       call fib ... add; return
 //	if / elif / else                if n < 2: ... elif n < 4: ... else:  forward jumps only
 //	while (and while ... else)      while d * d <= n: d += 2             test, body, test again, backward jump
-//	for over range, constant step   for k in range(a, b, -2), (0, n, BANDS) a counter; backward jump
+//	for over range                  for k in range(a, b, -2), (0, n, BANDS) a counter; backward jump
+//	                                for k in range(a, b, step)           range_step (0 fails); the test by sign
 //	break, continue                 if n % d == 0: break                 forward jumps (continue: to the test)
 //	assignment                      a, b = b, a + b;  x = y = 0          store (right to left for tuples)
 //	augmented assignment            count += isprime(n)                  load, op, store

@@ -184,6 +184,10 @@ func kindName(s *symbol) string {
 }
 
 func (g *gen) unary(e *ast.UnaryOp) typ {
+	if isMinInt64(e) {
+		g.emit("const -9223372036854775808")
+		return tInt
+	}
 	if n, ok := e.Operand.(*ast.Num); ok && e.Op == ast.USub {
 		return g.constant(n, n.N, true) // a negative literal
 	}

@@ -297,7 +297,7 @@ func (c *compiler) typeOf(f *function, e ast.Expr) typ {
 	switch e := e.(type) {
 	case *ast.Num:
 		switch e.N.(type) {
-		case py.Int:
+		case py.Int, *py.BigInt: // a BigInt too large for an int64 is an error later
 			return tInt
 		case py.Float:
 			return tFloat

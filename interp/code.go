@@ -108,6 +108,10 @@ const (
 	// ErrZeroDivision.
 	OpFFloorDiv
 	OpFMod
+	// OpRangeStep leaves the top of the stack, range()'s step, where it is, and fails
+	// if it is zero, as Python's range() raises ValueError: the compiler's for over a
+	// range whose step is not a constant.
+	OpRangeStep
 
 	numOps
 )
@@ -129,7 +133,7 @@ var opNames = [numOps]string{
 	OpNewList: "newlist", OpNewDict: "newdict", OpGetItem: "getitem", OpSetItem: "setitem",
 	OpAppend: "append", OpLen: "len", OpContains: "contains", OpDictGet: "dict_get",
 	OpGetAttr: "getattr", OpSetAttr: "setattr", OpLoadMethod: "load_method",
-	OpFFloorDiv: "ffloordiv", OpFMod: "fmod",
+	OpFFloorDiv: "ffloordiv", OpFMod: "fmod", OpRangeStep: "range_step",
 }
 
 func (o Op) String() string {
@@ -210,6 +214,7 @@ var (
 	errFloatZero  = zeroDivision("float division by zero")
 	errFloorZero  = zeroDivision("float floor division by zero")
 	errModZero    = zeroDivision("float modulo by zero")
+	errRangeStep  = fmt.Errorf("range() arg 3 must not be zero")
 	errZeroPow    = fmt.Errorf("0.0 cannot be raised to a negative power")
 	errComplexPow = fmt.Errorf("negative number raised to a fractional power (complex in Python)")
 	errPowRange   = fmt.Errorf("float ** overflows (numerical result out of range)")

@@ -240,6 +240,10 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 				return fail(errModZero)
 			}
 			stack[sp-1] = Float(fmod(stack[sp-1].F(), stack[sp].F()))
+		case OpRangeStep:
+			if stack[sp-1] == 0 {
+				return fail(errRangeStep)
+			}
 		case OpFNeg:
 			stack[sp-1] = Float(-stack[sp-1].F())
 		case OpIToF:
