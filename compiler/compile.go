@@ -2,6 +2,8 @@ package compiler
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 	"sort"
 	"strings"
 
@@ -466,6 +468,16 @@ func (c *compiler) ctorCall(call *ast.Call) (interp.Kind, bool) {
 	return s.obj, true
 }
 
+// isMinInt64 reports whether e is -9223372036854775808, an int64 whose literal is not.
+func isMinInt64(e *ast.UnaryOp) bool {
+	n, ok := e.Operand.(*ast.Num)
+	if !ok || e.Op != ast.USub {
+		return false
+	}
+	b, ok := n.N.(*py.BigInt)
+	return ok && (*big.Int)(b).IsUint64() && (*big.Int)(b).Uint64() == 1<<63
+}
+
 // constValue evaluates a number literal, optionally negated, or True or False.
 func constValue(e ast.Expr) (interp.Value, typ, bool) {
 	switch e := e.(type) {
@@ -484,6 +496,9 @@ func constValue(e ast.Expr) (interp.Value, typ, bool) {
 			return 0, tInt, true
 		}
 	case *ast.UnaryOp:
+		if isMinInt64(e) {
+			return math.MinInt64, tInt, true
+		}
 		v, t, ok := constValue(e.Operand)
 		if !ok {
 			return 0, 0, false

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -43,7 +44,9 @@ func TestSemantics(t *testing.T) {
 		{"0 and 5", 0}, {"3 and 5", 5}, {"0 or 7", 7}, {"4 or 7", 4}, {"not 0", 1}, {"not 0.0", 1}, {"not -0.0", 1},
 		{"int(0.0 or 2.5)", 2}, {"5 if 0 else 6", 6}, {"abs(-4)", 4}, {"int(abs(-2.5) * 2)", 5},
 		{"min(3, 1, 2)", 1}, {"max(3, 1, 2)", 3}, {"int(max(1, 2.5) * 2)", 5}, {"True + True", 2},
-		{"int(1e3)", 1000}, {"1_000 + 0x10", 1016}, {"(9223372036854775807 + 1) < 0", 1},
+		{"int(7.5 // 2 * 10)", 30}, {"int(-7.5 % 2 * 10)", 5}, {"int(7 % -2.5 * 10)", -5}, {"int(-7 // 2.0)", -4},
+		{"int(1e300 % 7.0)", 1}, {"int(1e3)", 1000}, {"1_000 + 0x10", 1016}, {"(9223372036854775807 + 1) < 0", 1}, {"-9223372036854775808 < 0", 1},
+		{"-9223372036854775808 - 1", 9223372036854775807},
 	}
 	for _, c := range cases {
 		src := "def f() -> int:\n    return " + c.expr + "\n"
@@ -72,6 +75,29 @@ def f():
         s = s * 100 + k
     return s * 10 + k
 `, 100704011},
+		{"range with a step not constant", `
+def g(a, b, s):
+    t = 0
+    k = -1
+    for k in range(a, b, s):
+        t = t * 10 + k
+        if k == 5:
+            break
+    else:
+        t += 1000
+    return t * 100 + k
+
+def f():
+    return g(1, 9, 3) + g(9, 0, -4) * 10 ** 6 + g(0, 10, 5) * 10 ** 10 + g(3, 3, -1) * 10 ** 13
+`, 999995059505114707},
+		{"range with a step not constant, the loop variable not read after", `
+def f():
+    t = 0
+    for s in range(-3, 4, 2):
+        for k in range(-5, 6, s):
+            t = t * 3 + k
+    return t
+`, -32285450},
 		{"break continue else", `
 def f():
     s = 0
@@ -170,7 +196,8 @@ func TestErrors(t *testing.T) {
 		{"def f(x):\n    return x.y\n", "t.py:2:13: attributes are not in the subset"},
 		{"def f():\n    return g()\n", "t.py:2:12: g is not defined"},
 		{"def f():\n    return 1 < 2 in 3\n", "in is not in the subset"},
-		{"def f():\n    return 1.5 // 2\n", "// on floats is not in the subset"},
+		{"def f():\n    return 1.5 & 2\n", "& on floats is not defined"},
+		{"def f():\n    x = 7\n    x //= 2.0\n    return x\n", "x is int, and //= would make it float"},
 		{"def f():\n    x = 0\n    x = x * 0.5\n    return 1\n", "t.py:3:5: x is int (first assigned at line 2), this value is float"},
 		{"def f(n):\n    if n:\n        return 1\n", "can reach its end without a return"},
 		{"import os\n", "t.py:1:8: import of os"},
@@ -182,6 +209,8 @@ func TestErrors(t *testing.T) {
 		{"def f():\n    print(1)\n", "t.py:2:5: the builtin print is not in the subset"},
 		{"def f():\n    return lambda: 1\n", "lambdas are not in the subset"},
 		{"def f(n):\n    return f(n, 1)\n", "f takes 1 arguments, 2 given"},
+		{"def f(n):\n    for k in range(0, n, 0.5):\n        pass\n    return 0\n", "t.py:2:26: range's step must be an int (Python raises TypeError)"},
+		{"def f(n):\n    for k in range(0, n, 0):\n        pass\n    return 0\n", "t.py:2:26: range's step must not be zero (Python raises ValueError)"},
 	}
 	for _, c := range cases {
 		_, err := Compile("t.py", []byte(c.src), Options{})
@@ -217,5 +246,27 @@ func TestBind(t *testing.T) {
 	}
 	if _, err := u.Bind([]*interp.Native{{Name: "k", NArgs: 2}}); err == nil {
 		t.Error("Bind accepted natives of another arity")
+	}
+}
+
+// A step that is not a constant is Python's: zero fails at run time where range() is
+// called, as Python's ValueError; a negative one counts down.
+func TestRangeStepAtRunTime(t *testing.T) {
+	src := "def f(n):\n    s = 0\n    for k in range(10, -10, n):\n        s += k\n    return s\n"
+	if got := run(t, src, "f", -7); got != 10+3-4 {
+		t.Errorf("f(-7) = %d; want %d", got, 10+3-4)
+	}
+	if got := run(t, src, "f", 7); got != 0 {
+		t.Errorf("f(7) = %d; want 0", got)
+	}
+	u, err := Compile("t.py", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := u.Program.Func("f")
+	_, err = interp.New(u.Program, nil).NewThread().Call(k, 0)
+	var e *interp.Error
+	if !errors.As(err, &e) || e.Line != 3 || !strings.Contains(err.Error(), "range() arg 3 must not be zero") {
+		t.Errorf("f(0): err = %v; want range() arg 3 must not be zero at line 3", err)
 	}
 }

@@ -24,12 +24,14 @@
 //	return, recursion               return fib(n - 1) + fib(n - 2)       call fib ... add; return
 //	if / elif / else                if n < 2: ... elif n < 4: ... else:  forward jumps only
 //	while (and while ... else)      while d * d <= n: d += 2             test, body, test again, backward jump
-//	for over range, constant step   for k in range(a, b, -2), (0, n, BANDS) a counter; backward jump
+//	for over range                  for k in range(a, b, -2), (0, n, BANDS) a counter; backward jump
+//	                                for k in range(a, b, step)           range_step (0 fails); the test by sign
 //	break, continue                 if n % d == 0: break                 forward jumps (continue: to the test)
 //	assignment                      a, b = b, a + b;  x = y = 0          store (right to left for tuples)
 //	augmented assignment            count += isprime(n)                  load, op, store
 //	int arithmetic                  (i % 64) * size + 1_000_000          add sub mul div mod pow neg
 //	float arithmetic, / is float    zi = 2.0 * zr * zi + ci;  2.5 / size fadd fsub fmul fdiv fpow fneg, itof
+//	float // and %                  turns = angle // 6.25;  x % -2.5     ffloordiv fmod (an int operand: itof)
 //	bit operations                  (h << 5) ^ (h >> 3) & 0xff | ~m      shl shr and or xor
 //	comparisons, chained            0 <= x < size                        lt le gt ge eq ne, flt ... fne
 //	and, or, not, if-expressions    a and b or c;  x if c else y         short-circuit jumps, Python's values
@@ -55,7 +57,7 @@
 // values and attributes are ints; a class holds NAME = 0 attributes and methods.
 //
 // Anything else — strings as values, list and dict displays with items, comprehensions,
-// try, imports of other modules, keyword arguments, float // and %, is, attributes other
+// try, imports of other modules, keyword arguments, is, attributes other
 // than v.value, shared.NAME and those of instances and threading.local, builtins other
 // than those above — is an *Error at file:line:col naming the construct ("list
 // comprehensions are not in the subset", "the builtin sum is not in the subset"), never
@@ -85,7 +87,9 @@
 // is converted; a float where an int is wanted is an error. Natives take and return
 // ints. Comparisons and not give 0 or 1 (Python's bools are ints).
 //
-// Python's semantics where checksums depend on them: // and % floor as Python's;
+// Python's semantics where checksums depend on them: // and % floor as Python's, on
+// floats bit for bit as CPython's float_floor_div and float_rem compute them (signs
+// of zero, infinities and NaN included; a float // or % by zero is a run-time error);
 // ** on ints is exact modulo 2^64 (a negative exponent, a float in Python, is a
 // run-time error); << and >> are Python's shifts (>> is arithmetic), wrapped; float
 // division by zero, 0.0 ** -1 and a float ** overflow are run-time errors as Python's;

@@ -184,6 +184,10 @@ func kindName(s *symbol) string {
 }
 
 func (g *gen) unary(e *ast.UnaryOp) typ {
+	if isMinInt64(e) {
+		g.emit("const -9223372036854775808")
+		return tInt
+	}
 	if n, ok := e.Operand.(*ast.Num); ok && e.Op == ast.USub {
 		return g.constant(n, n.N, true) // a negative literal
 	}
@@ -230,6 +234,7 @@ var intOps = map[ast.OperatorNumber]string{
 
 var floatOps = map[ast.OperatorNumber]string{
 	ast.Add: "fadd", ast.Sub: "fsub", ast.Mult: "fmul", ast.Div: "fdiv", ast.Pow: "fpow",
+	ast.FloorDiv: "ffloordiv", ast.Modulo: "fmod",
 }
 
 // binRest emits the right operand of a op right (a, of type lt, is on the stack) and

@@ -297,7 +297,7 @@ func (c *compiler) typeOf(f *function, e ast.Expr) typ {
 	switch e := e.(type) {
 	case *ast.Num:
 		switch e.N.(type) {
-		case py.Int:
+		case py.Int, *py.BigInt: // a BigInt too large for an int64 is an error later
 			return tInt
 		case py.Float:
 			return tFloat
@@ -419,14 +419,9 @@ func binType(op ast.OperatorNumber, a, b typ) (typ, string) {
 	switch op {
 	case ast.Div:
 		return tFloat, ""
-	case ast.Add, ast.Sub, ast.Mult, ast.Pow:
+	case ast.Add, ast.Sub, ast.Mult, ast.Pow, ast.FloorDiv, ast.Modulo:
 		if float {
 			return tFloat, ""
-		}
-		return tInt, ""
-	case ast.FloorDiv, ast.Modulo:
-		if float {
-			return tUnknown, fmt.Sprintf("%s on floats is not in the subset (only on ints)", opSymbol[op])
 		}
 		return tInt, ""
 	default: // bit operations

@@ -426,7 +426,8 @@ func hasBreak(body []ast.Stmt) bool {
 	return false
 }
 
-// forRange compiles for x in range(...) with a constant step: the counter is x
+// forRange compiles for x in range(...); a step that is not a constant is tested for
+// its sign at each test. The counter is x
 // itself when the body does not assign x and nothing outside the loop reads it.
 func (g *gen) forRange(st *ast.For) bool {
 	target, ok := st.Target.(*ast.Name)
@@ -448,7 +449,7 @@ func (g *gen) forRange(st *ast.For) bool {
 	if g.f.locals[name] != tInt {
 		g.errorf(target, "the loop variable %s is %s elsewhere; range gives ints", name, g.f.locals[name])
 	}
-	step := interp.Value(1)
+	step, stepVar := interp.Value(1), "" // stepVar: the local of a step not constant
 	if len(call.Args) == 3 {
 		v, t, ok := constValue(call.Args[2])
 		if n, isName := call.Args[2].(*ast.Name); isName && !g.isLocal(string(n.Id)) {
@@ -456,10 +457,16 @@ func (g *gen) forRange(st *ast.For) bool {
 				v, t, ok = s.val, s.typ, true // a module-level constant: BANDS = 16
 			}
 		}
-		if !ok || t != tInt || v == 0 {
-			g.errorf(call.Args[2], "range's step must be a non-zero integer literal or module-level constant in the subset")
+		switch {
+		case !ok:
+			stepVar = g.temp()
+		case t != tInt:
+			g.errorf(call.Args[2], "range's step must be an int (Python raises TypeError)")
+		case v == 0:
+			g.errorf(call.Args[2], "range's step must not be zero (Python raises ValueError)")
+		default:
+			step = v
 		}
-		step = v
 	}
 	var start, stop ast.Expr = nil, call.Args[0]
 	if len(call.Args) >= 2 {
@@ -484,6 +491,11 @@ func (g *gen) forRange(st *ast.For) bool {
 		g.emit("store " + lt)
 		limit = "load " + lt
 	}
+	if stepVar != "" { // evaluated last, as range()'s third argument; zero fails
+		g.exprAs(call.Args[2], tInt)
+		g.emit("range_step")
+		g.emit("store " + stepVar)
+	}
 	g.emit("check") // after the call of range()
 	cmp := "lt"
 	if step < 0 {
@@ -491,9 +503,26 @@ func (g *gen) forRange(st *ast.For) bool {
 	}
 	top, cont, exit, brk := g.newLabel(), g.newLabel(), g.newLabel(), g.newLabel()
 	test := func(jumpIfTrue bool, l string) {
-		g.emit("load " + counter)
-		g.emit(limit)
-		g.emit(cmp)
+		if stepVar != "" { // counter < limit if the step is positive, else counter > limit
+			down, done := g.newLabel(), g.newLabel()
+			g.emit("load " + stepVar)
+			g.emit("const 0")
+			g.emit("gt")
+			g.emit("jump_if_false " + down)
+			g.emit("load " + counter)
+			g.emit(limit)
+			g.emit("lt")
+			g.emit("jump " + done)
+			g.label(down)
+			g.emit("load " + counter)
+			g.emit(limit)
+			g.emit("gt")
+			g.label(done)
+		} else {
+			g.emit("load " + counter)
+			g.emit(limit)
+			g.emit(cmp)
+		}
 		if jumpIfTrue {
 			g.emit("jump_if_true " + l)
 		} else {
@@ -512,7 +541,11 @@ func (g *gen) forRange(st *ast.For) bool {
 	g.label(cont)
 	g.at(st)
 	g.emit("load " + counter)
-	g.emitf("const %d", step)
+	if stepVar != "" {
+		g.emit("load " + stepVar)
+	} else {
+		g.emitf("const %d", step)
+	}
 	g.emit("add")
 	g.emit("store " + counter)
 	test(true, top)

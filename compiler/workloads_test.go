@@ -74,6 +74,8 @@ func FuzzCompile(f *testing.F) {
 	f.Add("def f(a, b):\n    return a < b < 3 and not a or b // 2 ** 3\n")
 	f.Add("x = 0\ndef f():\n    global x\n    for k in range(3, 0, -1):\n        x += k\n    return x\n")
 	f.Add("import threading\nmu = threading.Lock()\ndef task(i, size):\n    with mu:\n        return i\n")
+	f.Add("def f(a: float, b):\n    x = a // b % -2.5\n    x //= b or 1.0\n    return x\n")
+	f.Add("def f(a, b, s):\n    t = 0\n    for k in range(a, b, s):\n        t += k\n    return t + -9223372036854775808\n")
 	// Every native name any workload file uses, with its arity.
 	var natives []*interp.Native
 	seen := map[string]bool{}

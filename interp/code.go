@@ -102,6 +102,17 @@ const (
 	OpSetAttr    // A: the attribute's index
 	OpLoadMethod // A: the method's function
 
+	// Python's // and % on floats, as CPython's float_floor_div and float_rem compute
+	// them (fmod, then the remainder takes the divisor's sign and the quotient is
+	// snapped to an integral value); a zero divisor is an error matching
+	// ErrZeroDivision.
+	OpFFloorDiv
+	OpFMod
+	// OpRangeStep leaves the top of the stack, range()'s step, where it is, and fails
+	// if it is zero, as Python's range() raises ValueError: the compiler's for over a
+	// range whose step is not a constant.
+	OpRangeStep
+
 	numOps
 )
 
@@ -122,6 +133,7 @@ var opNames = [numOps]string{
 	OpNewList: "newlist", OpNewDict: "newdict", OpGetItem: "getitem", OpSetItem: "setitem",
 	OpAppend: "append", OpLen: "len", OpContains: "contains", OpDictGet: "dict_get",
 	OpGetAttr: "getattr", OpSetAttr: "setattr", OpLoadMethod: "load_method",
+	OpFFloorDiv: "ffloordiv", OpFMod: "fmod", OpRangeStep: "range_step",
 }
 
 func (o Op) String() string {
@@ -199,8 +211,19 @@ var (
 	errFloatToInt = fmt.Errorf("cannot convert float NaN or infinity to integer")
 	errNegShift   = fmt.Errorf("negative shift count")
 	errNegPow     = fmt.Errorf("integer ** negative integer (a float in Python)")
-	errFloatZero  = fmt.Errorf("float division by zero")
+	errFloatZero  = zeroDivision("float division by zero")
+	errFloorZero  = zeroDivision("float floor division by zero")
+	errModZero    = zeroDivision("float modulo by zero")
+	errRangeStep  = fmt.Errorf("range() arg 3 must not be zero")
 	errZeroPow    = fmt.Errorf("0.0 cannot be raised to a negative power")
 	errComplexPow = fmt.Errorf("negative number raised to a fractional power (complex in Python)")
 	errPowRange   = fmt.Errorf("float ** overflows (numerical result out of range)")
 )
+
+// zeroDivision is a float division by zero: its own message, as CPython's, and
+// errors.Is(err, ErrZeroDivision) as for the integer instructions (all are Python's
+// ZeroDivisionError).
+type zeroDivision string
+
+func (e zeroDivision) Error() string        { return string(e) }
+func (e zeroDivision) Is(target error) bool { return target == ErrZeroDivision }

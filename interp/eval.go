@@ -27,6 +27,46 @@ func floorMod(a, b Value) Value {
 	return m
 }
 
+// fdivmod is Python's float // and % (a // b, a % b) for b != 0, computed as CPython's
+// _float_div_mod (Objects/floatobject.c): fmod is exact, so a - mod is a multiple of b
+// up to rounding; the remainder takes the sign of b (a zero one too), and the quotient
+// is snapped to the nearest integral value, or is a zero with the sign of a / b.
+func fdivmod(a, b float64) (div, mod float64) {
+	mod = math.Mod(a, b)
+	q := (a - mod) / b
+	if mod != 0 { // NaN is not zero here, as in C
+		if (b < 0) != (mod < 0) {
+			mod += b
+			q -= 1.0
+		}
+	} else {
+		mod = math.Copysign(0, b)
+	}
+	if q != 0 {
+		div = math.Floor(q)
+		if q-div > 0.5 {
+			div += 1.0
+		}
+	} else {
+		div = math.Copysign(0, a/b)
+	}
+	return div, mod
+}
+
+// fmod is Python's float % for b != 0, as CPython's float_rem: fdivmod's remainder
+// without the quotient.
+func fmod(a, b float64) float64 {
+	mod := math.Mod(a, b)
+	if mod != 0 {
+		if (b < 0) != (mod < 0) {
+			mod += b
+		}
+	} else {
+		mod = math.Copysign(0, b)
+	}
+	return mod
+}
+
 // ipow is a ** b for b >= 0 by repeated squaring, wrapping as the other integer
 // instructions do (the result is Python's modulo 2^64).
 func ipow(a, b Value) Value {
@@ -187,6 +227,23 @@ func (t *Thread) eval(f *Function, base int) (Value, error) {
 				return fail(errFloatZero)
 			}
 			stack[sp-1] = Float(stack[sp-1].F() / stack[sp].F())
+		case OpFFloorDiv:
+			sp--
+			if stack[sp].F() == 0 {
+				return fail(errFloorZero)
+			}
+			d, _ := fdivmod(stack[sp-1].F(), stack[sp].F())
+			stack[sp-1] = Float(d)
+		case OpFMod:
+			sp--
+			if stack[sp].F() == 0 {
+				return fail(errModZero)
+			}
+			stack[sp-1] = Float(fmod(stack[sp-1].F(), stack[sp].F()))
+		case OpRangeStep:
+			if stack[sp-1] == 0 {
+				return fail(errRangeStep)
+			}
 		case OpFNeg:
 			stack[sp-1] = Float(-stack[sp-1].F())
 		case OpIToF:

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -266,5 +267,48 @@ func TestCallWithoutLockIsAnError(t *testing.T) {
 	th := New(MustAssemble(countdownSrc), &countingLock{}).NewThread()
 	if _, err := th.Call(0, 1); err == nil {
 		t.Fatal("Call without Attach succeeded")
+	}
+}
+
+// ffloordiv and fmod are Python's float // and %: these are CPython's results (3.11 and
+// 3.13 agree), signs of zero included. compiler's TestFloatFloorDivModMatchesCPython
+// checks many more against a running python3.
+func TestFloatFloorDivMod(t *testing.T) {
+	inf, nan, negz := math.Inf(1), math.NaN(), math.Copysign(0, -1)
+	src := "func f a b\n\tload a\n\tload b\n\t%s\n\treturn\nend\n"
+	same := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
+	}
+	for _, c := range []struct{ a, b, div, mod float64 }{
+		{7.5, 2, 3, 1.5}, {-7.5, 2, -4, 0.5}, {7.5, -2, -4, -0.5}, {-7.5, -2, 3, -1.5},
+		{negz, 5, negz, 0}, {0, -5, negz, negz}, {negz, -5, 0, negz}, {3, 1.5, 2, 0}, {-3, 1.5, -2, 0},
+		{5, inf, 0, 5}, {-5, inf, -1, inf}, {5, -inf, -1, -inf},
+		{inf, 1, nan, nan}, {nan, 1, nan, nan}, {1, nan, nan, nan},
+		{1e308, 1e-308, inf, 3.498445546245627e-309}, {0.1, 0.01, 10, 3.469446951953614e-18},
+		{1, 0.1, 9, 0.09999999999999995}, {-1e-320, 1, -1, 1},
+	} {
+		for _, op := range []struct {
+			name string
+			want float64
+		}{{"ffloordiv", c.div}, {"fmod", c.mod}} {
+			v, err := run(t, strings.Replace(src, "%s", op.name, 1), "f", []Value{Float(c.a), Float(c.b)})
+			if err != nil || !same(v.F(), op.want) {
+				t.Errorf("%v %s %v = %v, %v; want %v", c.a, op.name, c.b, v.F(), err, op.want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		op, want string
+		a, b     float64
+	}{
+		{"ffloordiv", "float floor division by zero", 1, 0}, {"ffloordiv", "float floor division by zero", nan, negz},
+		{"fmod", "float modulo by zero", 1, negz}, {"fmod", "float modulo by zero", inf, 0},
+		{"fdiv", "float division by zero", 1, 0},
+	} {
+		_, err := run(t, strings.Replace(src, "%s", c.op, 1), "f", []Value{Float(c.a), Float(c.b)})
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, ErrZeroDivision) || e.Line != 4 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %s %v: err = %v; want ErrZeroDivision %q at line 4", c.a, c.op, c.b, err, c.want)
+		}
 	}
 }

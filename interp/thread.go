@@ -27,7 +27,9 @@ var (
 	ErrInterrupted = errors.New("interp: interrupted")
 	// ErrRecursion is returned when calls nest deeper than MaxDepth.
 	ErrRecursion = errors.New("maximum recursion depth exceeded")
-	// ErrZeroDivision is returned by integer division or modulo by zero.
+	// ErrZeroDivision is returned by integer division or modulo by zero; the float
+	// instructions' errors for a zero divisor (fdiv, ffloordiv, fmod) match it with
+	// errors.Is, with messages of their own.
 	ErrZeroDivision = errors.New("integer division or modulo by zero")
 )
 

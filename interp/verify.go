@@ -84,7 +84,7 @@ func effect(p *Program, in Instr) (pop, push int) {
 		return 2, 2
 	case OpConst, OpLoad, OpLoadGlobal:
 		return 0, 1
-	case OpNeg, OpFNeg, OpIToF, OpFToI, OpNot:
+	case OpNeg, OpFNeg, OpIToF, OpFToI, OpNot, OpRangeStep:
 		return 1, 1
 	case OpCall:
 		return p.Funcs[in.A].NParams, 1

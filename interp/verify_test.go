@@ -105,3 +105,14 @@ func TestCheckKeepsTheStack(t *testing.T) {
 		t.Fatalf("f(7) = %d, %v; want 7", v, err)
 	}
 }
+
+// range_step keeps a non-zero step on the stack and fails on zero, as range() does.
+func TestRangeStep(t *testing.T) {
+	src := "func f a\n\tload a\n\trange_step\n\treturn\nend\n"
+	if v, err := run(t, src, "f", []Value{-3}); err != nil || v != -3 {
+		t.Errorf("range_step -3 = %d, %v; want -3", v, err)
+	}
+	if _, err := run(t, src, "f", []Value{0}); err == nil || !strings.Contains(err.Error(), "range() arg 3 must not be zero") {
+		t.Errorf("range_step 0: err = %v; want range() arg 3 must not be zero", err)
+	}
+}
