@@ -54,10 +54,10 @@ type htmlPair struct {
 
 // htmlMode is a mode of the run in the glossary, as its lines describe it.
 type htmlMode struct {
-	Name, Role, Python, Counterpart string
-	Doc                             template.URL
-	HasCounterpart                  bool   // the counterpart ran too
-	StartUp, Memory                 string // per worker (startup.go)
+	ID, Name, Role, Python, Counterpart string
+	Doc                                 template.URL
+	HasCounterpart                      bool   // the counterpart ran too
+	StartUp, Memory                     string // per worker (startup.go)
 }
 
 type htmlMeta struct {
@@ -168,7 +168,10 @@ func (r *Result) htmlPage() *htmlPage {
 	pg.Rules, pg.Strategies, pg.Notes = r.Rules, Glossary(), known.Notes
 	pg.WarnSummary = r.WarningSummary()
 	for _, m := range r.Modes {
-		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		hm := htmlMode{ID: "gl-" + fileName(m.Name), Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		if w := profileWords(m.Name); w != "" {
+			hm.Python += "; this column: " + w // a profile of the mode (profile.go)
+		}
 		if safeURL(m.Doc) {
 			hm.Doc = template.URL(m.Doc)
 		}
