@@ -176,10 +176,7 @@ func (r *Result) htmlPage() *htmlPage {
 			hm.Doc = template.URL(m.Doc)
 		}
 		if m.Counterpart != "" {
-			cm, _ := vocab.SplitCounterpart(m.Counterpart)
-			for _, o := range r.Modes {
-				hm.HasCounterpart = hm.HasCounterpart || o.Name == cm
-			}
+			hm.HasCounterpart = r.counterpartRan(m.Counterpart)
 		}
 		hm.StartUp, hm.Memory = r.workerCost(m.Name)
 		pg.Modes = append(pg.Modes, hm)
@@ -394,4 +391,16 @@ func fmtRatioRange(row PairRow) string {
 		return fmt.Sprintf(" (±∞: %d rounds)", row.N)
 	}
 	return fmtRange(row.RatioLo, row.RatioHi)
+}
+
+// counterpartRan reports whether the run has cells of counterpart: its mode,
+// in a table whose name keys include the counterpart's (python=3.14t).
+func (r *Result) counterpartRan(counterpart string) bool {
+	cm, ckeys := vocab.SplitCounterpart(counterpart)
+	for _, t := range r.Tables {
+		if t.ColIndex(cm) >= 0 && hasAll(groupKeys(t), ckeys) {
+			return true
+		}
+	}
+	return false
 }

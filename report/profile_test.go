@@ -138,6 +138,11 @@ func TestFreeThreadedInReport(t *testing.T) {
 			t.Errorf("report.html lacks %q", s)
 		}
 	}
+	// The glossary says which build ran: 3.14t did, 3.13t did not.
+	if !bytes.Contains(html, []byte(`cpython-threads/python=3.13t <span class="note">(not in this run)`)) ||
+		bytes.Contains(html, []byte(`cpython-threads/python=3.14t <span class="note">(not in this run)`)) {
+		t.Error("the glossary's counterparts do not say which free-threaded build ran")
+	}
 	// The hint to add counterparts names modes as -modes takes them.
 	if strings.Contains(r.noCPythonHint(), "ft=") {
 		t.Errorf("hint names a profile as a mode: %s", r.noCPythonHint())
