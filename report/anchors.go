@@ -53,9 +53,14 @@ type Anchor struct {
 }
 
 // An AnchorMatch is one way a table can measure an anchor's phenomenon.
+// Profile, if set, is a name part the column's mode must carry as its
+// profile ("ft=3.14": the free-threaded mode's 3.14t costs, profile.go):
+// a published cost of the 3.14t build is the free-threaded mode's under
+// that profile, not goroutine's, which models free threading at no cost.
 type AnchorMatch struct {
 	Strategy string `json:"strategy"`
 	Group    string `json:"group,omitempty"`
+	Profile  string `json:"profile,omitempty"`
 }
 
 // AnchorUse is an anchor and the charts of a run that draw it.
@@ -100,7 +105,10 @@ func anchorMatches(a Anchor, t *Table, words func(string) string) bool {
 			continue
 		}
 		for _, c := range t.Cols {
-			if words(c.Label) == m.Strategy {
+			if words(c.Label) != m.Strategy {
+				continue
+			}
+			if _, prof := splitProfile(c.Label); m.Profile == "" || contains(prof, m.Profile) {
 				return true
 			}
 		}

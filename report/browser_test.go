@@ -247,6 +247,29 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("free-threaded profiles", func(t *testing.T) {
+		// Two more columns per table (ft=3.13, ft=3.14) and a 3.14t pair:
+		// the page stays clean and fits the window.
+		rf, err := Build(context.Background(), Options{Inputs: []Input{{Path: "testdata/synthetic-freethreaded.txt"}}, OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := checkPage(bctx, fileURL(rf.HTML), "", []string{"#answer li.answer", "#glossary table#modes", "#anchors li.anchor",
+			"table#pairs", "section.workload table.cmp", ".plots img"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pc.problems() {
+			t.Error(p)
+		}
+		if pc.Overflow > 0 {
+			t.Errorf("the page is %d px wider than a 1280 px window", pc.Overflow)
+		}
+		if !strings.Contains(pc.Answer, "free-threaded CPython 3.14t") {
+			t.Errorf("the answer does not name free-threaded CPython 3.14t: %q", pc.Answer)
+		}
+	})
+
 	t.Run("checker catches errors", func(t *testing.T) {
 		// The checks must fail on a page that is broken on purpose.
 		bad := filepath.Join(t.TempDir(), "bad.html")

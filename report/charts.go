@@ -56,12 +56,15 @@ func speedupPlot(ch *chart, pal *palette, ts []*Table) (*Plot, error) {
 		return nil, nil
 	}
 	marks := anchorsFor(ch.kind, t, pal.python)
-	for _, a := range marks {
+	glyphs := []draw.GlyphDrawer{draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}}
+	for i, a := range marks {
 		lo, hi := math.NaN(), math.NaN()
 		if a.Lo > 0 && a.Hi > 0 {
 			lo, hi = a.Lo, a.Hi
 		}
-		ss = append(ss, series{label: a.Label, color: color.Black, marker: draw.PyramidGlyph{},
+		// A glyph of its own per mark: two marks can share a worker count
+		// (the 3.13t and 3.14t costs at one thread).
+		ss = append(ss, series{label: a.Label, color: color.Black, marker: glyphs[i%len(glyphs)],
 			pts: []point{{float64(a.Workers), a.Value, lo, hi}}})
 	}
 	title := fmt.Sprintf("%s: speed-up over %s", t.Group, t.Baseline)

@@ -60,6 +60,20 @@
 // Units without "better" metadata take vocab's direction (vocab.BetterOf):
 // the project's own, else lower-is-better except for rates.
 //
+// # Profiles of a mode
+//
+// A name key can be part of the mode rather than of the workload: the
+// free-threaded mode runs each cell once per cost profile, ft=3.13 and
+// ft=3.14 (vocab.KeyFT), and each profile is a strategy of its own to a
+// Python programmer (free-threaded CPython 3.13t, 3.14t). As it reads the
+// results the report folds such a key into the mode (profile.go): the cell
+// .../mode=free-threaded/workers=2/ft=3.14 is in the column "free-threaded
+// ft=3.14" of its workload's table, against the baseline, with a colour of
+// its own, in the answer, the verdict and the charts; the mode's line and
+// note stand for each profile, and its counterpart narrows to the profile's
+// own interpreter (cpython-threads/python=3.14t). raw.txt keeps the runner's
+// names, which stock benchstat reads with ft= as a key of its own.
+//
 // # Answer, glossary, verdict and warnings
 //
 // The answer comes first (answer.go): per workload, the strategy to use at
@@ -83,7 +97,9 @@
 // the run with its description and its Python source, folded, and every
 // answer and workload heading links to it. Published figures for the
 // phenomena the suite measures (anchors.go, anchors.json: Beazley's
-// convoy, CPython 2's GIL battle, the free-threaded build's cost) are
+// convoy, CPython 2's GIL battle, the single-thread cost of the 3.13t and
+// 3.14t builds, each matched to its own profile of the free-threaded mode or
+// to the real build, never to goroutine's cost-free free threading) are
 // drawn as reference marks, with their citation, on the charts whose
 // tables measure the same thing, and listed with their sources.
 //

@@ -35,6 +35,7 @@ var goldenCases = []goldenCase{
 	{name: "synthetic-run"},
 	{name: "synthetic-primes", units: []string{"all"}},
 	{name: "synthetic-cpython"},
+	{name: "synthetic-freethreaded"},
 	{name: "cut"},
 	{name: "corrupt"},
 	{name: "compare", layout: ByInput, inputs: []Input{
@@ -63,6 +64,15 @@ var synthFiles = map[string]func() synthConfig{
 		c.run, c.workloads, c.workers, c.seed = "synthetic-cpython", []string{"primes", "fetch"}, []int{1, 2, 4}, 5
 		c.modes = []string{"sequential", "gil", "gil-legacy", "subinterp", "process", "native",
 			"cpython-seq", "cpython-threads", "cpython-subinterp", "cpython-process"}
+		return c
+	},
+	// The free-threaded mode's two profiles (ft=3.13, ft=3.14) beside
+	// sequential and goroutine, and a free-threaded CPython 3.14t.
+	"synthetic-freethreaded": func() synthConfig {
+		c := defaultMatrix()
+		c.run, c.workloads, c.workers, c.seed = "synthetic-freethreaded", []string{"primes", "counter"}, []int{1, 2, 4}, 9
+		c.modes = []string{"sequential", "gil", "goroutine", "free-threaded", "cpython-seq", "cpython-threads"}
+		c.ftPythons = []string{"3.14t"}
 		return c
 	},
 	"compare-a": func() synthConfig {

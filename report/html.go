@@ -55,10 +55,10 @@ type htmlPair struct {
 
 // htmlMode is a mode of the run in the glossary, as its lines describe it.
 type htmlMode struct {
-	Name, Role, Python, Counterpart string
-	Doc                             template.URL
-	HasCounterpart                  bool   // the counterpart ran too
-	StartUp, Memory                 string // per worker (startup.go)
+	ID, Name, Role, Python, Counterpart string
+	Doc                                 template.URL
+	HasCounterpart                      bool   // the counterpart ran too
+	StartUp, Memory                     string // per worker (startup.go)
 }
 
 type htmlMeta struct {
@@ -169,15 +169,15 @@ func (r *Result) htmlPage() *htmlPage {
 	pg.Rules, pg.Strategies, pg.Notes = r.Rules, Glossary(), known.Notes
 	pg.WarnSummary = r.WarningSummary()
 	for _, m := range r.Modes {
-		hm := htmlMode{Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		hm := htmlMode{ID: "gl-" + fileName(m.Name), Name: m.Name, Role: string(m.Role), Python: m.Python, Counterpart: m.Counterpart}
+		if w := profileWords(m.Name); w != "" {
+			hm.Python += "; this column: " + w // a profile of the mode (profile.go)
+		}
 		if safeURL(m.Doc) {
 			hm.Doc = template.URL(m.Doc)
 		}
 		if m.Counterpart != "" {
-			cm, _ := vocab.SplitCounterpart(m.Counterpart)
-			for _, o := range r.Modes {
-				hm.HasCounterpart = hm.HasCounterpart || o.Name == cm
-			}
+			hm.HasCounterpart = r.counterpartRan(m.Counterpart)
 		}
 		hm.StartUp, hm.Memory = r.workerCost(m.Name)
 		pg.Modes = append(pg.Modes, hm)
@@ -393,4 +393,16 @@ func fmtRatioRange(row PairRow) string {
 		return fmt.Sprintf(" (±∞: %d rounds)", row.N)
 	}
 	return fmtRange(row.RatioLo, row.RatioHi)
+}
+
+// counterpartRan reports whether the run has cells of counterpart: its mode,
+// in a table whose name keys include the counterpart's (python=3.14t).
+func (r *Result) counterpartRan(counterpart string) bool {
+	cm, ckeys := vocab.SplitCounterpart(counterpart)
+	for _, t := range r.Tables {
+		if t.ColIndex(cm) >= 0 && hasAll(groupKeys(t), ckeys) {
+			return true
+		}
+	}
+	return false
 }

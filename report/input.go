@@ -238,6 +238,9 @@ func load(inputs []Input) (*dataset, error) {
 					Msg:   rec.Msg + "; line ignored",
 				})
 			case *benchfmt.Result:
+				if f := foldProfile(string(rec.Name)); f != string(rec.Name) {
+					rec.Name = benchfmt.Name(f)
+				}
 				tidyZeros(rec)
 				if dup := dropDuplicateUnits(rec); dup != "" && !dupWarned[dup] {
 					dupWarned[dup] = true
@@ -280,6 +283,7 @@ func load(inputs []Input) (*dataset, error) {
 				run.Modes[i].Python, run.Modes[i].Doc = n.Python, n.Doc
 			}
 		}
+		run.Modes = expandProfiles(run.Modes, ds.modes)
 		run.NoiseBefore, run.Noise = rr.before, rr.noise
 		for _, o := range rr.outcomes {
 			if o.Status == vocab.Failed || o.Status == vocab.Interrupted {

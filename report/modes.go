@@ -214,8 +214,12 @@ func pythonWordsOf(ms []vocab.ModeInfo, mode string) string {
 }
 
 // named is a mode with its strategy in Python's words, "gil (threading)",
-// or the mode alone when its note line names none.
+// "free-threaded ft=3.14 (free-threaded CPython 3.14t)", or the mode alone when
+// its note line names none.
 func (r *Result) named(mode string) string {
+	if w := profileWords(mode); w != "" {
+		return mode + " (" + w + ")"
+	}
 	for _, m := range r.Modes {
 		if m.Name == mode {
 			if w := pythonWords(m); w != "" && w != mode {

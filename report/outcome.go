@@ -16,7 +16,7 @@ import (
 
 // runRecords are the outcome and noise records of one input.
 type runRecords struct {
-	outcomes map[string]vocab.Outcome // by cell name (no "Benchmark", no -N)
+	outcomes map[string]vocab.Outcome // by cell name (no "Benchmark", no -N), profiles folded
 	before   *vocab.Load
 	noise    []workloadLoad            // in file order
 	notes    map[string]vocab.ModeInfo // the modes' note lines, by name (Python, Doc)
@@ -35,7 +35,7 @@ func readRecords(data []byte) runRecords {
 	for sc.Scan() {
 		line := sc.Text()
 		if o, ok := vocab.ParseOutcome(line); ok {
-			rr.outcomes[o.Cell] = o
+			rr.outcomes[foldProfile(o.Cell)] = o // as the results' names are read (profile.go)
 			continue
 		}
 		if m, ok, err := vocab.ParseModeNote(line); ok {

@@ -250,8 +250,14 @@ func (r *Result) noCPythonHint() string {
 	if len(missing) == 0 {
 		return ""
 	}
+	var run []string // as -modes takes them: a profiled mode once, by its own name
+	for _, m := range modeNames(r.Modes) {
+		if base, _ := splitProfile(m); !contains(run, base) {
+			run = append(run, base)
+		}
+	}
 	return fmt.Sprintf("This run has no real-CPython counterpart of its emulated modes. To draw them side by side, add their modes to the run: gilbench run -modes %s,%s (they need a CPython on the PATH).",
-		strings.Join(modeNames(r.Modes), ","), strings.Join(missing, ","))
+		strings.Join(run, ","), strings.Join(missing, ","))
 }
 
 // sideBySidePlot draws, for one workload, each emulated mode's speed-up

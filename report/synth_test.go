@@ -44,6 +44,9 @@ type synthConfig struct {
 	seed      uint64
 	noise     float64            // relative noise (σ of a log-normal)
 	speed     map[string]float64 // per-mode CPU cost factor (1 if absent)
+	// ftPythons are free-threaded CPython builds ("3.14t") whose
+	// cpython-threads cells the run has, beside 2.7 and 3.11.
+	ftPythons []string
 	// noModeLines leaves out the mode lines, as runs did before they
 	// were written.
 	noModeLines bool
@@ -54,14 +57,19 @@ var synthRoles = map[string]string{"sequential": "baseline", "native": "referenc
 
 // synthNotes are the runner's counterparts and note lines of the modes.
 var synthNotes = map[string]vocab.ModeInfo{
-	"sequential": {Counterpart: "cpython-seq", Python: "a plain loop on one thread, no threading", Doc: "https://docs.python.org/3/tutorial/controlflow.html"},
-	"gil":        {Counterpart: "cpython-threads", Python: "threading.Thread workers over queue.Queue under CPython's GIL (3.2+)", Doc: "https://docs.python.org/3/library/threading.html"},
-	"gil-legacy": {Counterpart: "cpython-threads/python=2.7", Python: "threading.Thread workers under CPython 2's GIL (check interval, no hand-off)", Doc: "https://docs.python.org/2.7/library/threading.html"},
-	"subinterp":  {Counterpart: "cpython-subinterp", Python: "concurrent.interpreters: one sub-interpreter per worker, each with its own GIL (3.14+)", Doc: "https://peps.python.org/pep-0734/"},
-	"goroutine":  {Python: "threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)", Doc: "https://peps.python.org/pep-0703/"},
-	"process":    {Counterpart: "cpython-process", Python: "multiprocessing.Process workers fed by a JoinableQueue, results on a Queue", Doc: "https://docs.python.org/3/library/multiprocessing.html"},
-	"native":     {Python: "no Python: the same work in plain Go on goroutines", Doc: "https://go.dev/doc/effective_go#concurrency"},
+	"sequential":    {Counterpart: "cpython-seq", Python: "a plain loop on one thread, no threading", Doc: "https://docs.python.org/3/tutorial/controlflow.html"},
+	"gil":           {Counterpart: "cpython-threads", Python: "threading.Thread workers over queue.Queue under CPython's GIL (3.2+)", Doc: "https://docs.python.org/3/library/threading.html"},
+	"gil-legacy":    {Counterpart: "cpython-threads/python=2.7", Python: "threading.Thread workers under CPython 2's GIL (check interval, no hand-off)", Doc: "https://docs.python.org/2.7/library/threading.html"},
+	"subinterp":     {Counterpart: "cpython-subinterp", Python: "concurrent.interpreters: one sub-interpreter per worker, each with its own GIL (3.14+)", Doc: "https://peps.python.org/pep-0734/"},
+	"goroutine":     {Python: "threading.Thread workers on free-threaded CPython (3.13t, 3.14t: no GIL)", Doc: "https://peps.python.org/pep-0703/"},
+	"process":       {Counterpart: "cpython-process", Python: "multiprocessing.Process workers fed by a JoinableQueue, results on a Queue", Doc: "https://docs.python.org/3/library/multiprocessing.html"},
+	"native":        {Python: "no Python: the same work in plain Go on goroutines", Doc: "https://go.dev/doc/effective_go#concurrency"},
+	"free-threaded": {Counterpart: "cpython-threads", Python: "threading.Thread workers on free-threaded CPython (python3.13t, python3.14t)", Doc: "https://peps.python.org/pep-0779/"},
 }
+
+// synthFTCost is the single-thread cost of the free-threaded mode's
+// profiles (its ft= name part) over goroutine's: the published overheads.
+var synthFTCost = map[string]float64{"3.13": 1.40, "3.14": 1.075}
 
 func defaultMatrix() synthConfig {
 	return synthConfig{
@@ -103,7 +111,7 @@ func writeSynth(w io.Writer, c synthConfig) error {
 	const tasks = 200
 	for _, wn := range c.workloads {
 		wl := synthWorkloads[wn]
-		for _, v := range synthVariants(c.modes) {
+		for _, v := range synthVariants(c) {
 			mode, name := v.physics, v.name
 			for _, n := range c.workers {
 				if mode == "sequential" && n != 1 {
@@ -141,6 +149,9 @@ func writeSynth(w io.Writer, c synthConfig) error {
 					case "goroutine":
 						cpu *= 1.10
 						wall = math.Max(cpu/par, (cpu+wl.io)/float64(n))
+					case "free-threaded":
+						cpu *= 1.10 // goroutine's, and the profile's cost (v.speed)
+						wall = math.Max(cpu/par, (cpu+wl.io)/float64(n))
 					case "process":
 						cpu = cpu*1.02 + 40e-6
 						wall = math.Max(cpu/par, (cpu+wl.io)/float64(n))
@@ -150,8 +161,8 @@ func writeSynth(w io.Writer, c synthConfig) error {
 					}
 					wall *= noise()
 					cpu *= noise()
-					fmt.Fprintf(&b, "Benchmark%s/workload=%s/mode=%s/workers=%d-2 \t%8d\t%12.0f ns/op\t%10.1f tasks/s\t%12.0f cpu-ns/op",
-						wl.class, wl.name, name, n, tasks, wall*1e9, 1/wall, cpu*1e9)
+					fmt.Fprintf(&b, "Benchmark%s/workload=%s/mode=%s/workers=%d%s-2 \t%8d\t%12.0f ns/op\t%10.1f tasks/s\t%12.0f cpu-ns/op",
+						wl.class, wl.name, name, n, v.tail, tasks, wall*1e9, 1/wall, cpu*1e9)
 					rss := 24e6 + float64(n)*1.5e6
 					if mode == "process" {
 						rss = 24e6 + float64(n)*19e6
@@ -187,7 +198,7 @@ func writeSynth(w io.Writer, c synthConfig) error {
 					}
 					if wl.lost {
 						lu := 0.0
-						if mode == "goroutine" || mode == "native" {
+						if mode == "goroutine" || mode == "native" || mode == "free-threaded" {
 							lu = 0.01 * float64(n-1) * noise()
 						}
 						fmt.Fprintf(&b, "\t%8.4f lost-updates/op", lu)
@@ -203,10 +214,11 @@ func writeSynth(w io.Writer, c synthConfig) error {
 
 // A synthVariant is one column of a synthetic run: its name part (a
 // cpython mode carries the interpreter, "cpython-threads/python=3.11"),
-// the emulated mode whose physics it follows, and a speed factor.
+// the emulated mode whose physics it follows, and a speed factor; tail
+// are name parts after the workers (the free-threaded mode's "/ft=3.14").
 type synthVariant struct {
-	name, physics string
-	speed         float64
+	name, physics, tail string
+	speed               float64
 }
 
 // synthCPython are the real-CPython modes the synthetic runs know: the
@@ -218,18 +230,35 @@ var synthCPython = map[string]map[string]string{
 	"cpython-process":   {"3.11": "process"},
 }
 
-func synthVariants(modes []string) []synthVariant {
+func synthVariants(c synthConfig) []synthVariant {
 	var out []synthVariant
-	for _, m := range modes {
+	for _, m := range c.modes {
 		vs, ok := synthCPython[m]
+		if m == "free-threaded" {
+			// Like the runner: one cell per profile, ft= after the workers.
+			for _, ft := range []string{"3.13", "3.14"} {
+				out = append(out, synthVariant{name: m, physics: m, tail: "/ft=" + ft, speed: synthFTCost[ft]})
+			}
+			continue
+		}
 		if !ok {
 			out = append(out, synthVariant{name: m, physics: m, speed: 1})
 			continue
 		}
-		for _, py := range []string{"2.7", "3.11"} {
-			if phys, ok := vs[py]; ok {
-				// CPython runs bytecode faster than the emulator.
-				out = append(out, synthVariant{name: m + "/python=" + py, physics: phys, speed: 0.7})
+		for _, py := range append([]string{"2.7", "3.11"}, c.ftPythons...) {
+			phys, ok := vs[py]
+			if strings.HasSuffix(py, "t") {
+				// A free-threaded build: its threads run in parallel.
+				phys, ok = map[string]string{"cpython-seq": "sequential", "cpython-threads": "free-threaded"}[m]
+			}
+			if ok {
+				// CPython runs bytecode faster than the emulator; a
+				// free-threaded build pays its profile's cost.
+				speed := 0.7
+				if f, ft := synthFTCost[strings.TrimSuffix(py, "t")]; ft && strings.HasSuffix(py, "t") {
+					speed *= f
+				}
+				out = append(out, synthVariant{name: m + "/python=" + py, physics: phys, speed: speed})
 			}
 		}
 	}
