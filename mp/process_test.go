@@ -5,6 +5,7 @@ package mp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"runtime"
@@ -545,10 +546,24 @@ func TestChildDiesWithParent(t *testing.T) {
 	// loss of its parent's queue (it fails, and dies of SIGPIPE writing
 	// the error to the stderr pipe its dead parent was reading) —
 	// whichever comes first.
+	//
+	// If it died first, its dying parent may have reaped it: a thread of
+	// the child blocked in a wait for it finds the zombie before its own
+	// SIGKILL takes effect (Pdeathsig fires when the forking thread
+	// exits, before the last one). Then it is not ours to wait for
+	// (ECHILD), and it must be gone: we have reaped its parent, so a
+	// living grandchild would be our child.
 	done := make(chan error, 1)
 	go func() {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(grand, &ws, 0, nil)
+		if err == unix.ECHILD {
+			if kerr := unix.Kill(grand, 0); kerr != unix.ESRCH {
+				err = fmt.Errorf("grandchild %d is not our child and not gone (kill 0: %v)", grand, kerr)
+			} else {
+				err = nil
+			}
+		}
 		done <- err
 	}()
 	select {
