@@ -174,7 +174,6 @@ func TestSkips(t *testing.T) {
 		for _, tc := range []struct{ name, strategy, params, want string }{
 			{"lost-update", cpython.Process, "global", "module global"},
 			{"counter", cpython.Subinterp, "", "share no Python objects"},
-			{"convoy", cpython.Asyncio, "", "block the event loop"},
 		} {
 			if tc.strategy == cpython.Subinterp && py.Subinterp == "" || tc.strategy == cpython.Asyncio && !py.Asyncio {
 				continue

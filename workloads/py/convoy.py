@@ -15,13 +15,6 @@ SPIN_WORK = 200
 SHARED = {"finished": "int", "active": "int", "mu": "lock"}  # the support's convoy_* use them
 
 
-def skip(strategy):
-    """Why the convoy cannot run faithfully under strategy, or None."""
-    if strategy == "asyncio":
-        return "the spinners would block the event loop, so the I/O task could never run beside them"
-    return None
-
-
 def task(i, size):
     if i == 0:
         # Round trips for size ms: each send and each receive releases the GIL.

@@ -311,17 +311,27 @@ def _convoy(h):
 def convoy_send(h):
     """Send the next request: its sequence number and the time it leaves."""
     st = _convoy(h)
+    st["c"].sendall(_convoy_message(st))
+    return 0
+
+
+def _convoy_message(st):
+    """The next request of the convoy's state st: its sequence number and the time it leaves."""
     st["seq"] += 1
     st["sent"] = now_ns()
     st["msg"] = struct.pack("<QQ", st["seq"], st["sent"] - st["start"])
-    st["c"].sendall(st["msg"])
-    return 0
+    return st["msg"]
 
 
 def convoy_recv(h):
     """Read the echo, check and record it; 1 while the time for round trips is not up."""
     st = _convoy(h)
-    if recv_exactly(st["c"], 16) != st["msg"]:
+    return _convoy_record(st, recv_exactly(st["c"], 16))
+
+
+def _convoy_record(st, got):
+    """Check and record the echo got of the convoy's state st; 1 while the time is not up."""
+    if got != st["msg"]:
         raise IOError("echo does not match request %d" % st["seq"])
     now = now_ns()
     st["ends"].append(now - st["start"])

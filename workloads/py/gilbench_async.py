@@ -6,6 +6,7 @@ and CPU work between the awaits blocks the loop, as it does in any asyncio progr
     await sleep_us(us)      asyncio.sleep
     await echo(x)           an 8-byte round trip over asyncio.open_connection
     await http_get(x)       a keep-alive HTTP/1.1 GET over asyncio streams
+    await convoy_round_trips(ms)   the convoy's task 0: ms of round trips, awaited
 """
 
 import asyncio
@@ -75,3 +76,25 @@ def close_all():
     for _, writer in _echo_idle + _http_idle:
         writer.close()
     del _echo_idle[:], _http_idle[:]
+
+
+async def convoy_round_trips(ms):
+    """The convoy's I/O task under asyncio: ms milliseconds of 16-byte round trips, each
+    send and receive awaited on the loop, recorded as gilbench's convoy_* record them."""
+    h = gilbench.convoy_open(ms)
+    st = gilbench._local.convoy
+    sock = st["c"]
+    sock.setblocking(False)
+    loop = asyncio.get_event_loop()
+    more = 1
+    while more:
+        await loop.sock_sendall(sock, gilbench._convoy_message(st))
+        got = b""
+        while len(got) < 16:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 16 - len(got)), gilbench.IO_TIMEOUT)
+            if not chunk:
+                raise IOError("the echo server closed the connection")
+            got += chunk
+        more = gilbench._convoy_record(st, got)
+    gilbench.convoy_close(h)
+    return 0
