@@ -47,7 +47,7 @@ func init() { register(ftExperiments) }
 func ftExperiments(s sizes) []experiment {
 	st := runner.DefaultSettings()
 	ft := func(profile string) workloads.Variant { return workloads.MakeVariant(runner.KeyFT, profile) }
-	const size, tasks = 20_000, 16
+	const size, tasks = 100_000, 16
 	overhead := func(profile string, lo, hi float64, src string) experiment {
 		e := "ft-overhead-" + profile
 		return experiment{name: e,
