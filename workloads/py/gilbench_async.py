@@ -86,15 +86,31 @@ async def convoy_round_trips(ms):
     sock = st["c"]
     sock.setblocking(False)
     loop = asyncio.get_event_loop()
-    more = 1
-    while more:
-        await loop.sock_sendall(sock, gilbench._convoy_message(st))
-        got = b""
-        while len(got) < 16:
-            chunk = await asyncio.wait_for(loop.sock_recv(sock, 16 - len(got)), gilbench.IO_TIMEOUT)
-            if not chunk:
-                raise IOError("the echo server closed the connection")
-            got += chunk
-        more = gilbench._convoy_record(st, got)
+    try:
+        more = 1
+        while more:
+            await loop.sock_sendall(sock, gilbench._convoy_message(st))
+            got = b""
+            while len(got) < 16:
+                got += await _recv(loop, sock, 16 - len(got))
+            more = gilbench._convoy_record(st, got)
+    except BaseException:
+        sock.close()
+        raise
     gilbench.convoy_close(h)
     return 0
+
+
+async def _recv(loop, sock, n):
+    """Up to n bytes from sock, or IOError after IO_TIMEOUT. Not wait_for: since 3.12 it
+    cancels a receive that completed in the same loop pass as its timeout (a spinner
+    that blocked the loop for longer than the timeout) and the bytes are lost."""
+    f = asyncio.ensure_future(loop.sock_recv(sock, n))
+    done, _ = await asyncio.wait([f], timeout=gilbench.IO_TIMEOUT)
+    if f not in done:
+        f.cancel()
+        raise IOError("convoy: no echo within %g s" % gilbench.IO_TIMEOUT)
+    chunk = f.result()
+    if not chunk:
+        raise IOError("the echo server closed the connection")
+    return chunk
