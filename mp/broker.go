@@ -41,18 +41,18 @@ func newBroker(q *qcore) *broker {
 
 // A bconn is the broker's end of a connection to a remote handle.
 type bconn struct {
-	b      *broker
-	c      *net.UnixConn
-	raw    syscall.RawConn
-	wake   chan struct{} // capacity 1: tells the writer to look again
+	b    *broker
+	c    *net.UnixConn
+	raw  syscall.RawConn
+	wake chan struct{} // capacity 1: tells the writer to look again
 
-	writing   bool      // a goroutine (writer or an inline put) is writing to c
-	rest      []byte    // bytes an inline write left unwritten: the writer sends them first
-	ibuf      []byte    // an inline put's frame
-	demand int           // items wanted and not yet granted
-	ackCan bool          // a cancel awaits its acknowledgement
-	fin    bool          // the handle is closing: acknowledge and stop writing
-	dead   bool          // the reader ended: the writer stops
+	writing bool   // a goroutine (writer or an inline put) is writing to c
+	rest    []byte // bytes an inline write left unwritten: the writer sends them first
+	ibuf    []byte // an inline put's frame
+	demand  int    // items wanted and not yet granted
+	ackCan  bool   // a cancel awaits its acknowledgement
+	fin     bool   // the handle is closing: acknowledge and stop writing
+	dead    bool   // the reader ended: the writer stops
 }
 
 // attach starts serving a connection; f is the broker's end of a socket

@@ -55,14 +55,14 @@ type client struct {
 	gets    int           // items got since mark
 
 	raw        syscall.RawConn
-	writing    bool      // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
-	wfree      sync.Cond // on mu: broadcast when writing becomes false
+	writing    bool          // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
+	wfree      sync.Cond     // on mu: broadcast when writing becomes false
 	feed       chan struct{} // capacity 1
-	dec        *decoder // read by the goroutine in the reader role
-	reading    bool     // a goroutine is reading conn (see awaitLocked)
-	rself      int      // how many of waiters+probers the reader is
-	finAcked   bool     // the broker acknowledged the fin: nothing more comes
-	shutEmpty  bool     // the broker said: shut down, nothing left for the wants sent
+	dec        *decoder      // read by the goroutine in the reader role
+	reading    bool          // a goroutine is reading conn (see awaitLocked)
+	rself      int           // how many of waiters+probers the reader is
+	finAcked   bool          // the broker acknowledged the fin: nothing more comes
+	shutEmpty  bool          // the broker said: shut down, nothing left for the wants sent
 	drainers   sync.WaitGroup
 	feederDone chan struct{}
 }

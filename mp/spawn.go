@@ -363,11 +363,11 @@ type handleSpec struct {
 	Creator int
 	Type    string
 	Maxsize int
-	Size    int  // shared memory size (Lock, Value)
-	Raw     bool // a Value without a lock
+	Size    int    // shared memory size (Lock, Value)
+	Raw     bool   // a Value without a lock
 	LockID  uint64 // a Value or Array guarded by a given Lock: its id (its memory is Conn)
-	Conn    int  // socket to the broker, queues only
-	Shm     int  // memfd
+	Conn    int    // socket to the broker, queues only
+	Shm     int    // memfd
 }
 
 const (
