@@ -191,6 +191,24 @@ func (t *Thread) newPrivate(k Kind) Value {
 	return h
 }
 
+// use resolves h and pays for one use of its object (under a free-threaded profile).
+func (t *Thread) use(h Value) (*Obj, error) {
+	o, err := t.obj(h)
+	if err == nil && t.ft != nil {
+		t.touch(o)
+	}
+	return o, err
+}
+
+// enter is use, then o's critical section (its mutex), which the caller releases.
+func (t *Thread) enter(h Value) (*Obj, error) {
+	o, err := t.use(h)
+	if err == nil {
+		o.mu.Lock()
+	}
+	return o, err
+}
+
 // touch is one use of o: a reference taken and dropped, biased (see FreeThreading).
 func (t *Thread) touch(o *Obj) {
 	if o.owner == t {
@@ -202,14 +220,10 @@ func (t *Thread) touch(o *Obj) {
 }
 
 func (t *Thread) getItem(h, k Value) (Value, error) {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
@@ -232,14 +246,10 @@ func (t *Thread) getItem(h, k Value) (Value, error) {
 }
 
 func (t *Thread) setItem(h, k, v Value) error {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
@@ -260,14 +270,10 @@ func (t *Thread) setItem(h, k, v Value) error {
 }
 
 func (t *Thread) appendItem(h, v Value) error {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.kind != KindList {
 		return fmt.Errorf("%s: append: %w", o, ErrType)
@@ -277,14 +283,10 @@ func (t *Thread) appendItem(h, v Value) error {
 }
 
 func (t *Thread) length(h Value) (Value, error) {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
@@ -296,14 +298,10 @@ func (t *Thread) length(h Value) (Value, error) {
 }
 
 func (t *Thread) contains(h, k Value) (Value, error) {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
@@ -321,14 +319,10 @@ func (t *Thread) contains(h, k Value) (Value, error) {
 }
 
 func (t *Thread) dictGet(h, k, d Value) (Value, error) {
-	o, err := t.obj(h)
+	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
 	}
-	if t.ft != nil {
-		t.touch(o)
-	}
-	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.kind != KindDict {
 		return 0, fmt.Errorf("%s: get: %w", o, ErrType)
@@ -358,12 +352,9 @@ type tlsEntry struct {
 }
 
 func (t *Thread) getAttr(h Value, a int) (Value, error) {
-	o, err := t.obj(h)
+	o, err := t.use(h)
 	if err != nil {
 		return 0, err
-	}
-	if t.ft != nil {
-		t.touch(o)
 	}
 	if a >= o.nattr {
 		return 0, fmt.Errorf("%s: attribute %d: %w", o, a, ErrAttribute)
@@ -378,12 +369,9 @@ func (t *Thread) getAttr(h Value, a int) (Value, error) {
 }
 
 func (t *Thread) setAttr(h Value, a int, v Value) error {
-	o, err := t.obj(h)
+	o, err := t.use(h)
 	if err != nil {
 		return err
-	}
-	if t.ft != nil {
-		t.touch(o)
 	}
 	if a >= o.nattr {
 		return fmt.Errorf("%s: attribute %d: %w", o, a, ErrAttribute)
