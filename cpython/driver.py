@@ -180,28 +180,26 @@ def cpu_seconds():
         return t[0] + t[1]
 
 
-def peak_rss():
-    """VmHWM of this process in bytes (0 where /proc is not there)."""
+def _status_bytes(field):
+    """A field of /proc/self/status in bytes (0 where /proc is not there)."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except (IOError, OSError):
         pass
     return 0
+
+
+def peak_rss():
+    """VmHWM of this process in bytes (0 where /proc is not there)."""
+    return _status_bytes("VmHWM")
 
 
 def resident():
     """VmRSS of this process in bytes now (0 where /proc is not there)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (IOError, OSError):
-        pass
-    return 0
+    return _status_bytes("VmRSS")
 
 
 # --- the workers -----------------------------------------------------------------------

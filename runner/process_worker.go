@@ -89,12 +89,7 @@ func processWorker(a mp.Args) error {
 			if err := put(procResult{I: msgAtGate, Pid: pid}); err != nil {
 				return err
 			}
-			th.Blocking(func() {
-				if err = pa.gate.Acquire(); err == nil {
-					err = pa.gate.Release()
-				}
-			})
-			if err != nil {
+			if err := pass(th, pa.gate); err != nil {
 				return fmt.Errorf("waiting for the starting gun: %w", err)
 			}
 			continue
@@ -107,12 +102,7 @@ func processWorker(a mp.Args) error {
 			}
 			// Wait at the end gate until every worker has answered, then mark the job
 			// done (the runner's Join then knows every worker is past the gate).
-			th.Blocking(func() {
-				if err = pa.endGate.Acquire(); err == nil {
-					err = pa.endGate.Release()
-				}
-			})
-			if err != nil {
+			if err := pass(th, pa.endGate); err != nil {
 				return fmt.Errorf("waiting at the end gate: %w", err)
 			}
 			if err := pa.jobs.TaskDone(); err != nil {
@@ -201,4 +191,14 @@ func (w *processWorkerState) resetStats() { w.stats.ResetStats() }
 func (w *processWorkerState) report(pid int) procResult {
 	r := procResult{I: msgBatch, Pid: pid, Metrics: maps.Clone(w.stats.Metrics()), Trace: w.stats.TraceJSON()}
 	return r
+}
+
+// pass waits, with th's lock released, until the runner lets go of gate.
+func pass(th *interp.Thread, gate *mp.Lock) (err error) {
+	th.Blocking(func() {
+		if err = gate.Acquire(); err == nil {
+			err = gate.Release()
+		}
+	})
+	return err
 }
