@@ -219,8 +219,8 @@ func (r *Result) htmlPage() *htmlPage {
 	for gi, g := range r.Groups() {
 		ts := r.GroupTables(g)
 		hg := htmlGroup{ID: fmt.Sprintf("g%d-%s", gi+1, fileName(g)), Name: g, Class: ts[0].Class}
-		if w := ts[0].Workload; w != "" && o.Workloads != nil {
-			if d, ok := o.Workloads(w); ok {
+		if w := ts[0].Workload; w != "" {
+			if d, ok := r.workloadDoc(w); ok {
 				hg.Workload = "wl-" + fileName(w)
 				if !seenWorkload[w] {
 					seenWorkload[w] = true
@@ -405,4 +405,27 @@ func (r *Result) counterpartRan(counterpart string) bool {
 		}
 	}
 	return false
+}
+
+// workloadDoc describes workload w: from Options.Workloads (the catalogue), else from
+// a user's workload's note line in the run, its source read from its file if that is
+// still there.
+func (r *Result) workloadDoc(w string) (WorkloadDoc, bool) {
+	if r.Options.Workloads != nil {
+		if d, ok := r.Options.Workloads(w); ok {
+			return d, true
+		}
+	}
+	for _, run := range r.Runs {
+		for _, n := range run.UserWorkloads {
+			if n.Name == w {
+				d := WorkloadDoc{Description: n.Doc, File: filepath.Base(n.File)}
+				if src, err := os.ReadFile(n.File); err == nil {
+					d.Python = string(src)
+				}
+				return d, true
+			}
+		}
+	}
+	return WorkloadDoc{}, false
 }

@@ -104,6 +104,9 @@ type RunInfo struct {
 	// Noise its measure of each workload (nil in older files).
 	NoiseBefore *vocab.Load    `json:"noise_before,omitempty"`
 	Noise       []workloadLoad `json:"noise,omitempty"`
+	// UserWorkloads are the user's own workloads of the run, as their note lines
+	// give them (file and docstring).
+	UserWorkloads []vocab.WorkloadNote `json:"user_workloads,omitempty"`
 }
 
 // A ConfigLine is one file configuration key and its values.
@@ -284,7 +287,7 @@ func load(inputs []Input) (*dataset, error) {
 			}
 		}
 		run.Modes = expandProfiles(run.Modes, ds.modes)
-		run.NoiseBefore, run.Noise = rr.before, rr.noise
+		run.NoiseBefore, run.Noise, run.UserWorkloads = rr.before, rr.noise, rr.wnotes
 		for _, o := range rr.outcomes {
 			if o.Status == vocab.Failed || o.Status == vocab.Interrupted {
 				run.Incomplete++

@@ -20,6 +20,7 @@ type runRecords struct {
 	before   *vocab.Load
 	noise    []workloadLoad            // in file order
 	notes    map[string]vocab.ModeInfo // the modes' note lines, by name (Python, Doc)
+	wnotes   []vocab.WorkloadNote      // the user's workloads' note lines
 	badNotes []string                  // note lines that do not parse, as errors
 }
 
@@ -36,6 +37,14 @@ func readRecords(data []byte) runRecords {
 		line := sc.Text()
 		if o, ok := vocab.ParseOutcome(line); ok {
 			rr.outcomes[foldProfile(o.Cell)] = o // as the results' names are read (profile.go)
+			continue
+		}
+		if n, ok, err := vocab.ParseWorkloadNote(line); ok {
+			if err != nil {
+				rr.badNotes = append(rr.badNotes, err.Error())
+			} else {
+				rr.wnotes = append(rr.wnotes, n)
+			}
 			continue
 		}
 		if m, ok, err := vocab.ParseModeNote(line); ok {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gilbench/vocab"
 )
 
 // TestSideBySide: with cpython modes in the run, every emulated mode
@@ -109,6 +111,38 @@ func TestSideBySideStartMethod(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: process has no counterpart beside it when cpython-process's cells carry start=fork", w)
+		}
+	}
+}
+
+// TestUserWorkloadNote: a user's own workload is in no catalogue; the report takes its
+// docstring from the run's note line and its source from the file the line names.
+func TestUserWorkloadNote(t *testing.T) {
+	raw, err := os.ReadFile("testdata/synthetic-cpython.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "primes_mine.py")
+	if err := os.WriteFile(src, []byte("def task(i, size):\n    return i  # my own primes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	note := vocab.WorkloadNoteLine(vocab.WorkloadNote{Name: "primes", File: src, Doc: "My primes, counted my way."})
+	in := filepath.Join(dir, "raw.txt")
+	if err := os.WriteFile(in, append([]byte(note+"\n"), raw...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(context.Background(), Options{Inputs: []Input{{Path: in}}, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(r.HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"My primes, counted my way.", "<summary>primes_mine.py</summary>", "# my own primes"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report.html lacks %q", want)
 		}
 	}
 }

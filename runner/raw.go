@@ -13,6 +13,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"gilbench/vocab"
+	"gilbench/workloads"
 )
 
 // raw.txt: what the runner writes, through benchfmt for the results and as whole lines
@@ -55,6 +56,15 @@ func (r *rawWriter) header(cells []Cell) error {
 		}
 	}
 	lines = append(lines, notes...)
+	// And a note per user's workload: its file and docstring, which no catalogue has.
+	seenW := map[*workloads.Workload]bool{}
+	for _, c := range cells {
+		if file, ok := workloads.PythonFile(c.Workload); ok && !seenW[c.Workload] {
+			seenW[c.Workload] = true
+			n := vocab.WorkloadNote{Name: c.Workload.Name, File: file, Doc: c.Workload.Description}
+			lines = fmt.Appendf(lines, "%s\n", vocab.WorkloadNoteLine(n))
+		}
+	}
 	if _, err := r.w.Write(lines); err != nil {
 		return fmt.Errorf("runner: writing results: %w", err)
 	}

@@ -314,34 +314,64 @@ func ModeNoteLine(m ModeInfo) string {
 // ParseModeNote reads a note line: the mode's name, Python and Doc set. ok is false
 // for other lines; a note line that does not parse is an error.
 func ParseModeNote(line string) (m ModeInfo, ok bool, err error) {
-	rest, ok := strings.CutPrefix(line, ModeNotePrefix)
+	name, kv, ok, err := parseNote(ModeNotePrefix, "mode note", line)
+	if !ok || err != nil {
+		return ModeInfo{}, ok, err
+	}
+	return ModeInfo{Name: name, Python: kv["python"], Doc: kv["doc"]}, true, nil
+}
+
+// WorkloadNotePrefix starts the comment line that tells the report what a user's own
+// workload is — its file and its docstring — which no catalogue knows; stock benchstat
+// ignores it:
+//
+//	# workload mine: file="./mine.py" doc="Count primes my way."
+const WorkloadNotePrefix = "# workload "
+
+// A WorkloadNote is a user's workload as its note line gives it.
+type WorkloadNote struct{ Name, File, Doc string }
+
+// WorkloadNoteLine is n's note line, without the newline.
+func WorkloadNoteLine(n WorkloadNote) string {
+	return WorkloadNotePrefix + n.Name + ": file=" + strconv.Quote(n.File) + " doc=" + strconv.Quote(n.Doc)
+}
+
+// ParseWorkloadNote reads a workload's note line; ok is false for other lines, and a
+// note line that does not parse is an error.
+func ParseWorkloadNote(line string) (n WorkloadNote, ok bool, err error) {
+	name, kv, ok, err := parseNote(WorkloadNotePrefix, "workload note", line)
+	if !ok || err != nil {
+		return WorkloadNote{}, ok, err
+	}
+	return WorkloadNote{Name: name, File: kv["file"], Doc: kv["doc"]}, true, nil
+}
+
+// parseNote reads `<prefix>NAME: key="value" ...` (Go-quoted values). ok is false for
+// lines that are not such a note; one whose values do not parse is an error, named by
+// what.
+func parseNote(prefix, what, line string) (name string, kv map[string]string, ok bool, err error) {
+	rest, ok := strings.CutPrefix(line, prefix)
 	if !ok {
-		return ModeInfo{}, false, nil
+		return "", nil, false, nil
 	}
 	name, rest, found := strings.Cut(rest, ":")
 	if !found || name == "" || strings.ContainsAny(name, " \t") {
-		return ModeInfo{}, false, nil
+		return "", nil, false, nil
 	}
-	m.Name = name
+	kv = map[string]string{}
 	for rest = strings.TrimSpace(rest); rest != ""; rest = strings.TrimSpace(rest) {
 		k, v, found := strings.Cut(rest, "=")
 		if !found {
-			return ModeInfo{}, true, fmt.Errorf("mode note %s: want key=\"value\", not %q", name, rest)
+			return "", nil, true, fmt.Errorf("%s %s: want key=\"value\", not %q", what, name, rest)
 		}
 		q, err := strconv.QuotedPrefix(v)
 		if err != nil {
-			return ModeInfo{}, true, fmt.Errorf("mode note %s: %s: %w", name, k, err)
+			return "", nil, true, fmt.Errorf("%s %s: %s: %w", what, name, k, err)
 		}
-		val, _ := strconv.Unquote(q)
-		switch k {
-		case "python":
-			m.Python = val
-		case "doc":
-			m.Doc = val
-		}
+		kv[k], _ = strconv.Unquote(q)
 		rest = v[len(q):]
 	}
-	return m, true, nil
+	return name, kv, true, nil
 }
 
 // OutcomePrefix starts the line that records how a cell ended, after its results:

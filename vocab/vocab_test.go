@@ -138,3 +138,17 @@ func TestModeLinesRoundTrip(t *testing.T) {
 		t.Error("a field without = parsed")
 	}
 }
+
+func TestWorkloadNoteRoundTrip(t *testing.T) {
+	n := WorkloadNote{Name: "mine", File: "./my dir/mine.py", Doc: "Count \"primes\": my way.\nTwo lines."}
+	got, ok, err := ParseWorkloadNote(WorkloadNoteLine(n))
+	if !ok || err != nil || got != n {
+		t.Errorf("round trip: %+v, %v, %v; want %+v", got, ok, err, n)
+	}
+	if _, ok, err := ParseWorkloadNote(`# workload mine: file="unterminated`); !ok || err == nil {
+		t.Errorf("a broken note: ok %v, err %v; want an error", ok, err)
+	}
+	if _, ok, _ := ParseWorkloadNote("# mode gil: python=\"x\""); ok {
+		t.Error("a mode note read as a workload note")
+	}
+}
