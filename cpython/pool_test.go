@@ -70,7 +70,10 @@ func TestMpPool(t *testing.T) {
 }
 
 // TestMpPoolKilledWorker: a pool worker killed mid-batch is replaced by the pool and
-// its task lost; the batch fails within a second instead of waiting for ever.
+// its task lost; the batch fails instead of waiting for ever. The driver notices the
+// death at its next poll (tens of milliseconds); the test asserts only that the batch
+// failed well before it could have finished (4 s), so that a loaded machine's
+// scheduling delays cannot make it fail: how fast is not a unit test's question.
 func TestMpPoolKilledWorker(t *testing.T) {
 	py := poolPythons(t)[0]
 	d := start(t, py, "sleep", cpython.MpPool, 2, 200_000, nil) // 200 ms a task
@@ -83,8 +86,8 @@ func TestMpPoolKilledWorker(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "worker process of the pool exited") {
 		t.Errorf("%v, want a worker that exited", err)
 	}
-	if el := time.Since(t0); el > 300*time.Millisecond+time.Second {
-		t.Errorf("the dead worker was reported after %v", el)
+	if el := time.Since(t0); el > 3*time.Second {
+		t.Errorf("the dead worker was reported after %v, when the whole batch takes 4 s", el)
 	}
 }
 
