@@ -287,6 +287,13 @@ func (c *client) get(w wait, dst []byte) ([]byte, error) {
 	}
 	dst = append(dst, c.st.pop()...)
 	c.gets++
+	if c.waiters > 0 && !c.canceled && c.st.len()+c.out < c.waiters {
+		// This getter found an item without waiting: one a waiting getter
+		// of this handle was counting on. Ask for it again, or that
+		// getter would wait for ever with nothing wanted.
+		c.wantLocked(c.waiters - c.st.len() - c.out)
+		c.flushLocked()
+	}
 	if c.window > 1 && !c.canceled && c.st.len()+c.out <= c.window/2 {
 		c.adaptLocked()
 		if n := c.window - c.st.len() - c.out; n > 0 {
