@@ -39,12 +39,20 @@ func newBroker(q *qcore) *broker {
 	return &broker{q: q, avail: make(chan struct{})}
 }
 
-// A bconn is the broker's end of a connection to a remote handle.
+// A bconn is the broker's end of a connection to a remote handle: a unix
+// socket on which the handle's frames arrive (and descriptors, for attach),
+// and a pipe on which the broker answers. Each direction has its own
+// descriptor so that no process's netpoller registers a descriptor it
+// writes: a unix socket wakes the epoll waiters of its writing end each
+// time the reader consumes (it signals room to write), which on a single
+// socket used both ways costs each process one spurious thread wake-up per
+// item the other side reads. A pipe signals room only after it was full.
 type bconn struct {
 	b    *broker
-	c    *net.UnixConn
-	raw  syscall.RawConn
-	wake chan struct{} // capacity 1: tells the writer to look again
+	c    *net.UnixConn   // the socket: frames from the handle
+	w    *os.File        // the pipe to the handle
+	raw  syscall.RawConn // w's
+	wake chan struct{}   // capacity 1: tells the writer to look again
 
 	writing bool   // a goroutine (writer or an inline put) is writing to c
 	rest    []byte // bytes an inline write left unwritten: the writer sends them first
@@ -64,12 +72,18 @@ func (b *broker) attach(f *os.File) error {
 		return err
 	}
 	uc := nc.(*net.UnixConn)
-	raw, err := uc.SyscallConn()
+	w, err := sendPipe(uc)
 	if err != nil {
 		uc.Close()
 		return err
 	}
-	c := &bconn{b: b, c: uc, raw: raw, wake: make(chan struct{}, 1)}
+	raw, err := w.SyscallConn()
+	if err != nil {
+		uc.Close()
+		w.Close()
+		return err
+	}
+	c := &bconn{b: b, c: uc, w: w, raw: raw, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.conns = append(b.conns, c)
 	b.mu.Unlock()
@@ -77,6 +91,23 @@ func (b *broker) attach(f *os.File) error {
 	go c.readLoop()
 	go c.writeLoop()
 	return nil
+}
+
+// sendPipe makes the pipe on which the broker answers a handle, sends its
+// read end to the handle as the first frame on the socket (framePipe), and
+// returns the write end.
+func sendPipe(uc *net.UnixConn) (*os.File, error) {
+	p, err := pipeFds(false)
+	if err != nil {
+		return nil, err
+	}
+	_, _, err = uc.WriteMsgUnix(appendFrame(nil, framePipe, nil), unix.UnixRights(p[0]), nil)
+	unix.Close(p[0])
+	if err != nil {
+		unix.Close(p[1])
+		return nil, err
+	}
+	return os.NewFile(uintptr(p[1]), "mp-queue"), nil
 }
 
 // notifyLocked tells local waiters and wanting connections that items are
@@ -300,6 +331,7 @@ func (c *bconn) writeLoop() {
 	b := c.b
 	defer b.wg.Done()
 	defer c.c.Close()
+	defer c.w.Close()
 	var out []byte
 	for {
 		b.mu.Lock()
@@ -338,7 +370,7 @@ func (c *bconn) writeLoop() {
 		}
 		c.writing = true
 		b.mu.Unlock()
-		_, err := c.c.Write(out)
+		_, err := c.w.Write(out)
 		b.mu.Lock()
 		if !fin {
 			c.writing = false // after a fin-ack nothing more is written
