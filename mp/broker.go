@@ -75,6 +75,7 @@ type bconn struct {
 	lent      bool          // the reader goroutine leaves c to local getters
 	lastLent  time.Time     // when a local getter last stopped reading c
 	interrupt bool          // the getter reading c was told to stop (a past read deadline)
+	rsleep    bool          // the reader goroutine waits for the getter's read to end
 	rwake     chan struct{} // capacity 1: tells the reader goroutine to look again
 }
 
@@ -332,7 +333,7 @@ func (c *bconn) readForLocked(w wait) (err error) {
 	interrupted := c.interrupt
 	c.reading, b.reader, c.interrupt = false, nil, false
 	c.lastLent = time.Now()
-	if !c.lent {
+	if !c.lent || c.rsleep {
 		c.rpoke() // the reader goroutine waits for the socket
 	}
 	if !ok {
@@ -421,14 +422,24 @@ func (c *bconn) readLoop() {
 				c.lent = false
 				break
 			}
-			t.Reset(lendWindow)
+			// While a getter reads, wait for it to stop (it pokes
+			// rwake), with no timer: a getter blocked for long costs
+			// no periodic wake-ups.
+			var tc <-chan time.Time
+			if c.reading {
+				c.rsleep = true
+			} else {
+				t.Reset(lendWindow - time.Since(c.lastLent))
+				tc = t.C
+			}
 			b.mu.Unlock()
 			select {
 			case <-c.rwake:
-			case <-t.C:
+			case <-tc:
 			}
 			t.Stop()
 			b.mu.Lock()
+			c.rsleep = false
 		}
 		if c.dead {
 			return // a getter read the end of the stream
