@@ -1,12 +1,15 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,6 +35,7 @@ type broker struct {
 	closed       bool          // the creating process closed its handle
 	shut         bool          // Shutdown: getters fail once the store is empty
 	immediate    bool          // immediate Shutdown: items are dropped as they come
+	reader       *bconn        // the connection a local getter is reading, if any (see get)
 	wg           sync.WaitGroup
 }
 
@@ -39,12 +43,20 @@ func newBroker(q *qcore) *broker {
 	return &broker{q: q, avail: make(chan struct{})}
 }
 
-// A bconn is the broker's end of a connection to a remote handle.
+// A bconn is the broker's end of a connection to a remote handle: a unix
+// socket on which the handle's frames arrive (and descriptors, for attach),
+// and a pipe on which the broker answers. Each direction has its own
+// descriptor so that no process's netpoller registers a descriptor it
+// writes: a unix socket wakes the epoll waiters of its writing end each
+// time the reader consumes (it signals room to write), which on a single
+// socket used both ways costs each process one spurious thread wake-up per
+// item the other side reads. A pipe signals room only after it was full.
 type bconn struct {
 	b    *broker
-	c    *net.UnixConn
-	raw  syscall.RawConn
-	wake chan struct{} // capacity 1: tells the writer to look again
+	c    *net.UnixConn   // the socket: frames from the handle
+	w    *os.File        // the pipe to the handle
+	raw  syscall.RawConn // w's
+	wake chan struct{}   // capacity 1: tells the writer to look again
 
 	writing bool   // a goroutine (writer or an inline put) is writing to c
 	rest    []byte // bytes an inline write left unwritten: the writer sends them first
@@ -53,6 +65,18 @@ type bconn struct {
 	ackCan  bool   // a cancel awaits its acknowledgement
 	fin     bool   // the handle is closing: acknowledge and stop writing
 	dead    bool   // the reader ended: the writer stops
+
+	// Reading (see readLoop and get): one goroutine at a time reads c,
+	// the connection's reader goroutine or, while the connection is lent,
+	// a local getter.
+	r         *fdReader
+	d         *decoder
+	reading   bool          // a goroutine is reading c
+	lent      bool          // the reader goroutine leaves c to local getters
+	lastLent  time.Time     // when a local getter last stopped reading c
+	interrupt bool          // the getter reading c was told to stop (a past read deadline)
+	rsleep    bool          // the reader goroutine waits for the getter's read to end
+	rwake     chan struct{} // capacity 1: tells the reader goroutine to look again
 }
 
 // attach starts serving a connection; f is the broker's end of a socket
@@ -64,19 +88,50 @@ func (b *broker) attach(f *os.File) error {
 		return err
 	}
 	uc := nc.(*net.UnixConn)
-	raw, err := uc.SyscallConn()
+	w, err := sendPipe(uc)
 	if err != nil {
 		uc.Close()
 		return err
 	}
-	c := &bconn{b: b, c: uc, raw: raw, wake: make(chan struct{}, 1)}
+	raw, err := w.SyscallConn()
+	if err != nil {
+		uc.Close()
+		w.Close()
+		return err
+	}
+	c := &bconn{b: b, c: uc, w: w, raw: raw, wake: make(chan struct{}, 1), rwake: make(chan struct{}, 1)}
+	c.r = &fdReader{c: uc}
+	if c.r.raw, err = uc.SyscallConn(); err != nil {
+		uc.Close()
+		w.Close()
+		return err
+	}
+	c.d = newDecoder(c.r)
 	b.mu.Lock()
 	b.conns = append(b.conns, c)
+	b.unlendLocked() // a getter reads only a lone connection
 	b.mu.Unlock()
 	b.wg.Add(2)
 	go c.readLoop()
 	go c.writeLoop()
 	return nil
+}
+
+// sendPipe makes the pipe on which the broker answers a handle, sends its
+// read end to the handle as the first frame on the socket (framePipe), and
+// returns the write end.
+func sendPipe(uc *net.UnixConn) (*os.File, error) {
+	p, err := pipeFds(false)
+	if err != nil {
+		return nil, err
+	}
+	_, _, err = uc.WriteMsgUnix(appendFrame(nil, framePipe, nil), unix.UnixRights(p[0]), nil)
+	unix.Close(p[0])
+	if err != nil {
+		unix.Close(p[1])
+		return nil, err
+	}
+	return os.NewFile(uintptr(p[1]), "mp-queue"), nil
 }
 
 // notifyLocked tells local waiters and wanting connections that items are
@@ -117,6 +172,7 @@ func (b *broker) put(head, payload []byte) {
 	}
 	if b.st.len() > 0 {
 		b.notifyLocked()
+		b.interruptLocked() // a getter reading the socket would not see the item
 	}
 	b.mu.Unlock()
 }
@@ -168,11 +224,16 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 			b.mu.Unlock()
 			return dst, errShutDown
 		}
+		var err error
 		b.localWaiters++
-		ch := b.avail
-		b.mu.Unlock()
-		err := w.on(ch)
-		b.mu.Lock()
+		if c := b.lenderLocked(); c != nil {
+			err = c.readForLocked(w)
+		} else {
+			ch := b.avail
+			b.mu.Unlock()
+			err = w.on(ch)
+			b.mu.Lock()
+		}
 		b.localWaiters--
 		if err != nil && b.st.len() == 0 {
 			b.mu.Unlock()
@@ -182,6 +243,119 @@ func (b *broker) get(w wait, dst []byte) ([]byte, error) {
 	dst = append(dst, b.st.pop()...)
 	b.mu.Unlock()
 	return dst, nil
+}
+
+// Lending. A local getter that waits for items from another process
+// would, left to the connection's reader goroutine, be woken by it: a
+// hand-off between goroutines that costs a second thread's wake-up (the
+// scheduler wakes an idle thread for the getter made runnable, which then
+// finds nothing to do) per item. So when the reader goroutine has just
+// handed items to a waiting local getter and the queue has a lone
+// connection, it lends the connection to local getters for lendWindow: a
+// getter that finds the store empty reads the socket itself, and the item
+// goes from the socket to Get in one goroutine, as with a raw pipe. The
+// reader goroutine takes the socket back once no getter has read it for
+// lendWindow (so frames that arrive while no getter waits, such as a want,
+// wait at most that long), or at once when a second connection is
+// attached or the handle closes. A getter reading the socket is
+// interrupted (a past read deadline) when something it waits for happens
+// elsewhere: a local put, a shutdown, a close.
+const lendWindow = 500 * time.Microsecond
+
+// lenderLocked returns the connection a local getter may read, or nil.
+func (b *broker) lenderLocked() *bconn {
+	if len(b.conns) != 1 || b.reader != nil {
+		return nil
+	}
+	c := b.conns[0]
+	if !c.lent || c.reading || c.dead {
+		return nil
+	}
+	return c
+}
+
+// unlendLocked makes the reader goroutines take their sockets back.
+func (b *broker) unlendLocked() {
+	for _, c := range b.conns {
+		if c.lent {
+			c.lent = false
+			c.rpoke()
+		}
+	}
+	b.interruptLocked()
+}
+
+// interruptLocked stops a local getter's read of a socket.
+func (b *broker) interruptLocked() {
+	if c := b.reader; c != nil && !c.interrupt {
+		c.interrupt = true
+		c.c.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+func (c *bconn) rpoke() {
+	select {
+	case c.rwake <- struct{}{}:
+	default:
+	}
+}
+
+// readForLocked reads and handles one frame from c for a local getter
+// that waits as w says. It returns errTimedOut or the context's cause if w
+// expires first; nil otherwise (the caller looks at the store again). b.mu
+// is held on entry and on return.
+func (c *bconn) readForLocked(w wait) (err error) {
+	b := c.b
+	c.reading, b.reader = true, c
+	var stop func() bool
+	var fired chan struct{}
+	if !w.deadline.IsZero() {
+		c.c.SetReadDeadline(w.deadline)
+	}
+	if w.ctx != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(w.ctx, func() {
+			c.c.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+	}
+	c.r.once = w.nowait
+	b.mu.Unlock()
+	ok := c.d.Scan()
+	c.r.once = false
+	if stop != nil && !stop() {
+		<-fired // the deadline it sets must not outlive this read
+	}
+	b.mu.Lock()
+	if !w.deadline.IsZero() || stop != nil || c.interrupt {
+		c.c.SetReadDeadline(time.Time{})
+	}
+	interrupted := c.interrupt
+	c.reading, b.reader, c.interrupt = false, nil, false
+	c.lastLent = time.Now()
+	if !c.lent || c.rsleep {
+		c.rpoke() // the reader goroutine waits for the socket
+	}
+	if !ok {
+		switch {
+		case !c.d.TimedOut():
+			c.endLocked()
+			return nil
+		case interrupted:
+			return nil // the caller looks again
+		case w.ctx != nil && w.ctx.Err() != nil:
+			return context.Cause(w.ctx)
+		}
+		return errTimedOut // the deadline, or nothing to read now (nowait)
+	}
+	if fd, ok := c.handleLocked(c.d.Record()); !ok {
+		c.endLocked()
+	} else if fd >= 0 {
+		b.mu.Unlock()
+		b.attach(os.NewFile(uintptr(fd), "mp-queue"))
+		b.mu.Lock()
+	}
+	return nil
 }
 
 // shutdown is the broker's part of Queue.Shutdown: getters fail once the
@@ -206,6 +380,7 @@ func (b *broker) shutdownLocked(immediate bool) {
 	for _, c := range b.conns {
 		c.poke()
 	}
+	b.interruptLocked()
 }
 
 // close marks the creating process's handle closed and wakes its getters.
@@ -215,6 +390,7 @@ func (b *broker) close() {
 	b.closed = true
 	close(b.avail)
 	b.avail = make(chan struct{})
+	b.unlendLocked()
 	b.mu.Unlock()
 }
 
@@ -230,76 +406,139 @@ func (b *broker) shareLocked() int {
 	return (b.st.len() + k - 1) / k
 }
 
+// readLoop is the connection's reader goroutine: it reads the handle's
+// frames whenever the connection is not lent to a local getter.
 func (c *bconn) readLoop() {
 	b := c.b
 	defer b.wg.Done()
-	r := &fdReader{c: c.c}
-	d := newDecoder(r)
-	for d.Scan() {
-		f := d.Record()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		for !c.dead && (c.reading || c.lent) {
+			if !c.reading && (time.Since(c.lastLent) >= lendWindow || b.closed || len(b.conns) != 1) {
+				c.lent = false
+				break
+			}
+			// While a getter reads, wait for it to stop (it pokes
+			// rwake), with no timer: a getter blocked for long costs
+			// no periodic wake-ups.
+			var tc <-chan time.Time
+			if c.reading {
+				c.rsleep = true
+			} else {
+				t.Reset(lendWindow - time.Since(c.lastLent))
+				tc = t.C
+			}
+			b.mu.Unlock()
+			select {
+			case <-c.rwake:
+			case <-tc:
+			}
+			t.Stop()
+			b.mu.Lock()
+			c.rsleep = false
+		}
+		if c.dead {
+			return // a getter read the end of the stream
+		}
+		c.reading = true
+		b.mu.Unlock()
+		ok := c.d.Scan()
 		b.mu.Lock()
-		switch f.Type {
-		case frameItems, frameReturn:
-			switch {
-			case b.immediate:
-				b.q.drop(f.Items)
-			case f.Type == frameItems:
-				b.st.appendItems(f.Body, f.Items)
-				b.notifyLocked()
-			default:
-				b.st.prepend(f.Body, f.Items)
-				b.notifyLocked()
-			}
-		case frameShutdown:
-			b.shutdownLocked(f.N == 1)
-		case frameWant:
-			// The writer is woken only if it can answer now: a want
-			// into an empty queue is answered by the put that fills it
-			// (notifyLocked, or the putter's own write), and waking the
-			// writer to find nothing costs a thread's wake-up per get.
-			c.demand += int(f.N)
-			if b.st.len() > 0 || b.shut {
-				c.poke()
-			}
-		case frameCancel:
-			// The writer grants what is there now, then drops the rest
-			// of the want and acknowledges: a GetNowait probe (want 1,
-			// cancel) thus gets an item that is in the queue.
-			c.ackCan = true
-			c.poke()
-		case frameFin:
-			c.demand = 0
-			c.fin = true
-			c.poke()
-		case frameAttach:
-			fd, ok := r.next()
-			if !ok {
-				b.mu.Unlock()
-				goto out // protocol error: an attach without a descriptor
-			}
+		c.reading = false
+		if !ok {
+			c.endLocked()
+			return
+		}
+		waiters := b.localWaiters
+		f := c.d.Record()
+		fd, ok := c.handleLocked(f)
+		if !ok {
+			c.endLocked()
+			return
+		}
+		if fd >= 0 {
 			b.mu.Unlock()
 			b.attach(os.NewFile(uintptr(fd), "mp-queue"))
+			b.mu.Lock()
 			continue
-		default:
-			b.mu.Unlock()
-			goto out
 		}
-		b.mu.Unlock()
+		if waiters > 0 && f.Type == frameItems && len(b.conns) == 1 && !b.closed && !b.immediate {
+			// Items for a waiting local getter: lend it the socket for
+			// the next ones.
+			c.lent, c.lastLent = true, time.Now()
+		}
 	}
-out:
-	r.closeFDs()
-	b.mu.Lock()
+}
+
+// handleLocked acts on one frame from the handle. It returns the
+// descriptor of an attach (else -1), and false on a protocol error.
+func (c *bconn) handleLocked(f frame) (int, bool) {
+	b := c.b
+	switch f.Type {
+	case frameItems, frameReturn:
+		switch {
+		case b.immediate:
+			b.q.drop(f.Items)
+		case f.Type == frameItems:
+			b.st.appendItems(f.Body, f.Items)
+			b.notifyLocked()
+		default:
+			b.st.prepend(f.Body, f.Items)
+			b.notifyLocked()
+		}
+	case frameShutdown:
+		b.shutdownLocked(f.N == 1)
+	case frameWant:
+		// The writer is woken only if it can answer now: a want
+		// into an empty queue is answered by the put that fills it
+		// (notifyLocked, or the putter's own write), and waking the
+		// writer to find nothing costs a thread's wake-up per get.
+		c.demand += int(f.N)
+		if b.st.len() > 0 || b.shut {
+			c.poke()
+		}
+	case frameCancel:
+		// The writer grants what is there now, then drops the rest
+		// of the want and acknowledges: a GetNowait probe (want 1,
+		// cancel) thus gets an item that is in the queue.
+		c.ackCan = true
+		c.poke()
+	case frameFin:
+		c.demand = 0
+		c.fin = true
+		c.poke()
+	case frameAttach:
+		fd, ok := c.r.next()
+		if !ok {
+			return -1, false // protocol error: an attach without a descriptor
+		}
+		return fd, true
+	default:
+		return -1, false
+	}
+	return -1, true
+}
+
+// endLocked ends the connection after its stream ended or failed: the
+// writer closes the socket once it has seen dead.
+func (c *bconn) endLocked() {
+	b := c.b
+	c.r.closeFDs()
 	c.dead = true
 	b.conns = slices.DeleteFunc(b.conns, func(x *bconn) bool { return x == c })
-	b.mu.Unlock()
 	c.poke()
-	// The writer closes the socket once it has seen dead.
+	c.rpoke()
 }
 
 func (c *bconn) writeLoop() {
 	b := c.b
 	defer b.wg.Done()
 	defer c.c.Close()
+	defer c.w.Close()
 	var out []byte
 	for {
 		b.mu.Lock()
@@ -338,7 +577,7 @@ func (c *bconn) writeLoop() {
 		}
 		c.writing = true
 		b.mu.Unlock()
-		_, err := c.c.Write(out)
+		_, err := c.w.Write(out)
 		b.mu.Lock()
 		if !fin {
 			c.writing = false // after a fin-ack nothing more is written
@@ -367,13 +606,35 @@ func (c *bconn) writeLoop() {
 // An fdReader reads a unix socket and collects the descriptors that arrive
 // with the bytes (SCM_RIGHTS), in order.
 type fdReader struct {
-	c   *net.UnixConn
-	oob [256]byte
-	fds []int
+	c    *net.UnixConn
+	raw  syscall.RawConn // c's
+	once bool            // read what is there now, else fail with os.ErrDeadlineExceeded
+	oob  [256]byte
+	fds  []int
 }
 
 func (r *fdReader) Read(p []byte) (int, error) {
-	n, oobn, _, _, err := r.c.ReadMsgUnix(p, r.oob[:])
+	var n, oobn int
+	var err error
+	if r.once {
+		if rerr := r.raw.Read(func(fd uintptr) bool {
+			n, oobn, _, _, err = unix.Recvmsg(int(fd), p, r.oob[:], unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+			return true
+		}); rerr != nil {
+			err = rerr
+		}
+		switch {
+		case err == unix.EAGAIN:
+			n, err = 0, os.ErrDeadlineExceeded // the decoder keeps what it has; Scan may resume
+		case err != nil:
+			n = 0
+		case n == 0 && len(p) > 0:
+			err = io.EOF
+		}
+	} else {
+		n, oobn, _, _, err = r.c.ReadMsgUnix(p, r.oob[:])
+		n, oobn = max(n, 0), max(oobn, 0) // -1 with a timeout
+	}
 	if oobn > 0 {
 		if msgs, perr := unix.ParseSocketControlMessage(r.oob[:oobn]); perr == nil {
 			for i := range msgs {

@@ -5,11 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,7 +31,9 @@ import (
 // flight and reaches a million items a second.
 type client struct {
 	q    *qcore
-	conn *net.UnixConn
+	sock *os.File // the socket to the broker, in blocking mode: this handle only writes it
+	fd   int      // sock's descriptor, for the inline writes
+	rd   *os.File // the pipe from the broker (pollable: read deadlines work)
 
 	mu       sync.Mutex
 	pending  []byte // frames waiting for the feeder
@@ -54,7 +54,6 @@ type client struct {
 	mark    time.Time     // when perItem was last sampled
 	gets    int           // items got since mark
 
-	raw        syscall.RawConn
 	writing    bool          // a goroutine owns the write side of conn (feeder, inline writer, attach, finish)
 	wfree      sync.Cond     // on mu: broadcast when writing becomes false
 	feed       chan struct{} // capacity 1
@@ -72,22 +71,23 @@ const (
 	windowBudget = time.Millisecond
 )
 
+// newClient makes a handle on the socket f to the broker. It first reads
+// the pipe the broker answers on (framePipe); see bconn for why each
+// direction has its own descriptor. The socket stays in blocking mode and
+// out of the netpoller: puts write it with their own system call (inline
+// writes try once, MSG_DONTWAIT), the feeder with a write that waits.
 func newClient(q *qcore, f *os.File) (*client, error) {
-	nc, err := net.FileConn(f)
-	f.Close()
+	fd := int(f.Fd()) // blocking mode
+	rd, err := recvPipe(fd)
 	if err != nil {
-		return nil, err
-	}
-	uc := nc.(*net.UnixConn)
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		uc.Close()
-		return nil, err
+		f.Close()
+		return nil, fmt.Errorf("connection to the creating process: %w", err)
 	}
 	c := &client{
 		q:          q,
-		conn:       uc,
-		raw:        raw,
+		sock:       f,
+		fd:         fd,
+		rd:         rd,
 		open:       -1,
 		avail:      make(chan struct{}),
 		window:     1,
@@ -96,9 +96,57 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 		feederDone: make(chan struct{}),
 	}
 	c.wfree.L = &c.mu
-	c.dec = newDecoder(uc)
+	c.dec = newDecoder(rd)
 	go c.feedLoop()
 	return c, nil
+}
+
+// recvPipe reads the broker's first frame on the socket fd, a framePipe
+// carrying the read end of the broker's pipe, and returns that end (in
+// non-blocking mode, so it is pollable). Nothing else arrives on the socket.
+func recvPipe(fd int) (*os.File, error) {
+	var hdr [frameHeaderLen]byte
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	var fds []int
+	got := 0
+	for got < len(hdr) {
+		n, oobn, _, _, err := unix.Recvmsg(fd, hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if oobn > 0 {
+			if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
+				for i := range msgs {
+					if more, ferr := unix.ParseUnixRights(&msgs[i]); ferr == nil {
+						fds = append(fds, more...)
+					}
+				}
+			}
+		}
+		if n == 0 {
+			closeAll(fds)
+			return nil, errors.New("end of stream before the pipe")
+		}
+		got += n
+	}
+	if frameType(hdr[0]) != framePipe || binary.LittleEndian.Uint32(hdr[1:]) != 0 || len(fds) != 1 {
+		closeAll(fds)
+		return nil, fmt.Errorf("want a pipe frame with one descriptor, got %q with %d", hdr[0], len(fds))
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "mp-queue"), nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 func (c *client) kick() {
@@ -163,14 +211,11 @@ func (c *client) writeInlineLocked() {
 	c.open = -1
 	c.writing = true
 	c.mu.Unlock()
-	n := 0
-	c.raw.Write(func(fd uintptr) bool {
-		m, err := unix.Write(int(fd), buf)
-		if err == nil {
-			n = m
-		}
-		return true // one attempt: never wait for room here
-	})
+	// One attempt: never wait for room here.
+	n, err := unix.SendmsgN(c.fd, buf, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	if err != nil {
+		n = 0
+	}
 	c.mu.Lock()
 	if n < len(buf) {
 		// Keep the unwritten bytes (maybe half a frame) ahead of what
@@ -392,12 +437,12 @@ func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 	var stop func() bool
 	var fired chan struct{}
 	if !w.deadline.IsZero() {
-		c.conn.SetReadDeadline(w.deadline)
+		c.rd.SetReadDeadline(w.deadline)
 	}
 	if w.ctx != nil {
 		fired = make(chan struct{})
 		stop = context.AfterFunc(w.ctx, func() {
-			c.conn.SetReadDeadline(time.Unix(1, 0))
+			c.rd.SetReadDeadline(time.Unix(1, 0))
 			close(fired)
 		})
 	}
@@ -406,7 +451,7 @@ func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 			<-fired // the deadline it sets must not outlive this read
 		}
 		if !w.deadline.IsZero() || stop != nil || c.closing {
-			c.conn.SetReadDeadline(time.Time{})
+			c.rd.SetReadDeadline(time.Time{})
 		}
 		c.reading, c.rself = false, 0
 		c.wfree.Broadcast() // finish may wait for the role
@@ -531,7 +576,7 @@ func (c *client) feedLoop() {
 		c.writing = true
 		c.mu.Unlock()
 
-		_, err := c.conn.Write(buf)
+		_, err := c.sock.Write(buf)
 
 		c.mu.Lock()
 		c.writing = false
@@ -563,7 +608,7 @@ func (c *client) finish() {
 	c.reading = true // for good: finish reads up to the fin-ack
 	c.mu.Unlock()
 	if !failed {
-		_, err := c.conn.Write(appendFrame(nil, frameFin, nil))
+		_, err := c.sock.Write(appendFrame(nil, frameFin, nil))
 		if err == nil {
 			c.mu.Lock()
 			for !c.finAcked && c.err == nil {
@@ -587,11 +632,12 @@ func (c *client) finish() {
 			}
 			c.mu.Unlock()
 			if ret != nil {
-				c.conn.Write(ret)
+				c.sock.Write(ret)
 			}
 		}
 	}
-	c.conn.Close()
+	c.sock.Close()
+	c.rd.Close()
 	c.drainers.Wait()
 }
 
@@ -631,7 +677,7 @@ func (c *client) close() {
 		c.closing = true
 		c.broadcastLocked()
 		if c.reading {
-			c.conn.SetReadDeadline(time.Unix(1, 0)) // the reader stops
+			c.rd.SetReadDeadline(time.Unix(1, 0)) // the reader stops
 		}
 	}
 	c.mu.Unlock()
@@ -649,10 +695,15 @@ func (c *client) attach(f *os.File) error {
 	c.mu.Unlock()
 	var err error
 	if len(buf) > 0 {
-		_, err = c.conn.Write(buf)
+		_, err = c.sock.Write(buf)
 	}
 	if err == nil {
-		_, _, err = c.conn.WriteMsgUnix(appendFrame(nil, frameAttach, nil), unix.UnixRights(int(f.Fd())), nil)
+		var n int
+		frame := appendFrame(nil, frameAttach, nil)
+		n, err = unix.SendmsgN(c.fd, frame, unix.UnixRights(int(f.Fd())), nil, unix.MSG_NOSIGNAL)
+		if err == nil && n < len(frame) {
+			_, err = c.sock.Write(frame[n:])
+		}
 	}
 	c.mu.Lock()
 	c.releaseWriteLocked()

@@ -92,7 +92,8 @@
 //	          the handshake line "mp|<version>|<pid>|ok" (or "...|error|msg"),
 //	          later an exit frame with the failure message. EOF tells the
 //	          child its parent is gone.
-//	4 ...     per handle argument: a socket to the queue's broker and the
+//	4 ...     per handle argument: a socket to the queue's broker (whose
+//	          first frame brings the pipe the broker answers on) and the
 //	          queue's shared memory (memfd), or the memfd of a Lock or Value.
 //
 // The parent waits at most Options.StartTimeout for the handshake; a child
@@ -133,10 +134,15 @@
 //
 // The process that creates a queue owns it: a broker (goroutines and an
 // in-memory FIFO of encoded items) serves every other process's handle over
-// a unix stream socket of its own, created when the handle is passed to a
-// child (a child passing its handle on asks the broker for a new connection,
-// sending it one end of a socket pair with SCM_RIGHTS). In the creating
-// process Put and Get touch the FIFO directly.
+// a connection of its own, created when the handle is passed to a child (a
+// child passing its handle on asks the broker for a new connection, sending
+// it one end of a socket pair with SCM_RIGHTS): a unix stream socket for the
+// handle's frames and a pipe for the broker's, whose read end the broker
+// sends as the first frame on the socket. Each direction has its own
+// descriptor because a unix socket wakes the epoll waiter of its writing
+// end whenever the reader consumes, which on one socket used both ways
+// would wake each process's idle netpoller thread once per item the other
+// side reads. In the creating process Put and Get touch the FIFO directly.
 //
 // All bytes are frames: a type byte, a 4-byte little-endian length and a
 // body. Items travel in batches: an items frame holds any number of items,
@@ -154,9 +160,14 @@
 // in flight, a stream, still leave the batching to the feeder; what such a
 // write cannot place goes to the feeder, so a Put never waits for a
 // consumer. Wants are written by the getter that sends them. No goroutine reads a remote handle's
-// socket in the background: the Get that needs items reads it itself (the
+// pipe in the background: the Get that needs items reads it itself (the
 // reader role; other getters of the handle wait and take it in turn), so
-// an item goes from the socket to Get without a hand-off. A remote Get
+// an item goes from the pipe to Get without a hand-off. In the creating
+// process each connection has a reader goroutine, but once it has handed
+// items to a waiting local Get and the queue has that one connection, it
+// lends the socket to local getters for 500 µs: a Get that finds the FIFO
+// empty reads the socket itself (a local Put, Shutdown or Close interrupts
+// that read), so there too the item reaches Get with no hand-off. A remote Get
 // asks the broker for items ("want n") and takes them from a local buffer; n adapts to the consumer,
 // about one millisecond of its own work per refill, from 1 (a slow
 // consumer never holds a task another process could be doing) up to 4096 (a

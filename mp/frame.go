@@ -41,12 +41,13 @@ const (
 	frameExit      frameType = 'X' // child → parent: uvarint exit code, then a message
 	frameShutdown  frameType = 'D' // handle asks the broker to shut the queue down; body: 1 byte, 1 if immediate
 	frameShutEmpty frameType = 'S' // broker: shut down and no item left for your wants, which are void
+	framePipe      frameType = 'P' // broker → handle, first on the socket, with SCM_RIGHTS: the pipe the broker answers on
 )
 
 func (t frameType) known() bool {
 	switch t {
 	case frameItems, frameReturn, frameWant, frameCancel, frameCancelled,
-		frameFin, frameFinAck, frameAttach, frameBoot, frameExit, frameShutdown, frameShutEmpty:
+		frameFin, frameFinAck, frameAttach, frameBoot, frameExit, frameShutdown, frameShutEmpty, framePipe:
 		return true
 	}
 	return false
@@ -227,7 +228,7 @@ func (f *frame) parse() string {
 			return "shutdown: body is not one byte 0 or 1"
 		}
 		f.N = uint64(f.Body[0])
-	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach, frameShutEmpty:
+	case frameCancel, frameCancelled, frameFin, frameFinAck, frameAttach, frameShutEmpty, framePipe:
 		if len(f.Body) != 0 {
 			return fmt.Sprintf("%q frame: %d unexpected body bytes", byte(f.Type), len(f.Body))
 		}
