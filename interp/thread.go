@@ -166,7 +166,7 @@ func (in *Interpreter) NewThread() *Thread {
 	}
 	if in.ft != nil {
 		t.ft = in.ft
-		t.nextTick = 0 // every check point charges the profile's work
+		t.nextTick = 0 // the first check point charges the profile's work, then every ftChargeEvery
 	}
 	if t.lock != nil {
 		t.lock.Register(t)
@@ -271,6 +271,7 @@ func (t *Thread) checkpoint() error {
 	}
 	if t.ft != nil {
 		t.ftCharge()
+		t.nextTick = t.ticks + ftChargeEvery
 		return nil
 	}
 	if t.ticks >= t.nextTick {
