@@ -247,3 +247,71 @@ func TestDictShard(t *testing.T) {
 		t.Error("a key after clear")
 	}
 }
+
+// A thread's writes to concurrent containers are published when it releases a lock
+// object: the lock's next holder sees them while the writer's Call still runs.
+func TestConcurrentPublishOnRelease(t *testing.T) {
+	p := MustAssemble(`
+list xs
+dict d
+lock mu
+global ready seen
+func writer
+	load_global mu
+	native lock_acquire
+	pop
+	load_global xs
+	const 5
+	append
+	load_global d
+	const 1
+	const 5
+	setitem
+	load_global mu
+	native lock_release
+	pop
+	const 1
+	store_global ready
+wait:
+	load_global seen
+	jump_if_false wait
+	const 0
+	return
+end
+func reader
+wait:
+	load_global ready
+	jump_if_false wait
+	load_global mu
+	native lock_acquire
+	pop
+	load_global xs      # len(xs) * 10 + d.get(1, -1)
+	len
+	const 10
+	mul
+	load_global d
+	const 1
+	const -1
+	dict_get
+	add
+	load_global mu
+	native lock_release
+	pop
+	const 1
+	store_global seen
+	return
+end
+`)
+	in := New(p, nil)
+	w, r := in.NewThread(), in.NewThread()
+	writer, _ := p.Func("writer")
+	reader, _ := p.Func("reader")
+	var wg sync.WaitGroup
+	var werr error
+	wg.Go(func() { _, werr = w.Call(writer) })
+	v, err := r.Call(reader)
+	wg.Wait()
+	if err != nil || werr != nil || v != 15 {
+		t.Errorf("the lock's next holder saw len(xs) * 10 + d.get(1, -1) = %d, want 15 (errors %v, %v)", v, err, werr)
+	}
+}

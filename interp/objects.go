@@ -34,17 +34,33 @@ import (
 //
 // # Thread safety
 //
-// Every list and dict operation holds the object's own mutex (a sync.Mutex) in every
-// mode: under an interpreter lock it is never contended (the lock already serialises
-// the threads, as CPython's GIL does), and without one it is CPython 3.13t's critical
-// section (Py_BEGIN_CRITICAL_SECTION on the object's ob_mutex), which Go's mutex
-// resembles: a word in the object, a short spin, then a sleep. No mode lets two threads
-// into one hash table at once, since no correct implementation can. Attributes are
-// atomic words, read without a lock (as CPython 3.13t reads an instance's inline
-// values); a free-threaded profile also stores them holding the object's mutex, as
-// CPython does. So `self.n += 1` is a load and a store that threads without a GIL can
-// interleave, as in CPython. A threading.local's attributes are per thread and need
-// no synchronisation at all.
+// Under an interpreter lock (the GIL modes) and under a free-threaded profile, every
+// list and dict operation holds the object's own mutex (a sync.Mutex): under a lock it
+// is never contended (the lock already serialises the threads, as CPython's GIL does),
+// and under a profile it is CPython 3.13t's critical section (Py_BEGIN_CRITICAL_SECTION
+// on the object's ob_mutex), which Go's mutex resembles: a word in the object, a short
+// spin, then a sleep. Private containers (newlist, newdict) keep the mutex in every
+// mode; their owner alone uses it, uncontended.
+//
+// An interpreter with neither a lock nor a profile is ideal free threading (the
+// goroutine mode, and sequential, its one thread): its shared lists and dicts take a
+// concurrent form (concurrent.go), what a Go programmer builds for a container that
+// threads write at once. A dict is striped by key hash over cache-line-padded shards,
+// each with its own mutex and table, and each thread combines its stores in a table of
+// its own, published onto the shards a batch at a time; a list is a sequence of blocks,
+// each reserved by one appending thread under the list's mutex and filled by it
+// without a lock. A thread's writes are published before its own next other use of
+// the container, at a lock object's release and when its Call returns, so len,
+// indexing, in, Len after a batch and Reset are exact, and a thread always sees its
+// own writes; another thread sees them at the next publication, not at once as in
+// CPython. No interpreter could be faster for these programs, which is what the ideal
+// is: a bound, not a design.
+//
+// Attributes are atomic words, read without a lock (as CPython 3.13t reads an
+// instance's inline values); a free-threaded profile also stores them holding the
+// object's mutex, as CPython does. So `self.n += 1` is a load and a store that threads
+// without a GIL can interleave, as in CPython. A threading.local's attributes are per
+// thread and need no synchronisation at all.
 //
 // # Free-threaded costs
 //

@@ -51,8 +51,8 @@ func FTProfiles() []string {
 
 // freeThreadedMode runs interpreter threads without a lock, as goroutine does, and
 // charges what free-threaded CPython pays for running without one: per-object locks
-// on the containers (which every mode takes: see interp/objects.go), biased reference
-// counting and a per-instruction cost profile (interp.FreeThreading). Each workload
+// on the containers (where goroutine has concurrent ones: see interp/objects.go),
+// biased reference counting and a per-instruction cost profile (interp.FreeThreading). Each workload
 // cell comes once per profile, with an ft=KEY name part.
 type freeThreadedMode struct{}
 
