@@ -11,7 +11,7 @@ import (
 // a shared container, built the way a Go programmer builds one (see Obj's "Thread
 // safety"):
 //
-//   - a dict is striped by key hash: dictShards shards, each its own mutex and map,
+//   - a dict is striped by key hash: dictShards shards, each its own mutex and table,
 //     each on its own cache line, so two threads writing different keys rarely meet;
 //   - a list is a sequence of blocks of appendBlock values; a thread appending to it
 //     reserves a block of its own (under the list's mutex, once per block) and writes
@@ -34,10 +34,14 @@ import (
 // it is the bound of what an interpreter without a GIL could do for these programs,
 // not a design CPython could adopt, which is what the ideal mode is for.
 
-// dictShards is the number of stripes of a concurrent dict (a power of two).
-const dictShards = 64
+// shardBits is log2 of dictShards, the number of stripes of a concurrent dict.
+const (
+	shardBits  = 6
+	dictShards = 1 << shardBits
+)
 
-// appendBlock is how many appends a thread buffers before it publishes them.
+// appendBlock is the size of a concurrent list's blocks: how many appends a thread
+// makes between two touches of the list's shared state.
 const appendBlock = 1024
 
 // dictPending is how many distinct keys a thread's pending stores to a dict hold before
@@ -65,9 +69,6 @@ type dictSlot struct {
 // fibHash spreads keys that differ in their low bits (0, 1, 2, ...): its high bits
 // choose the stripe, the next ones the slot.
 func fibHash(k Value) uint64 { return uint64(k) * 0x9E3779B97F4A7C15 }
-
-// shardBits is log2(dictShards).
-const shardBits = 6
 
 // shard returns the stripe that holds key k.
 func (o *Obj) shard(k Value) *dictShard { return &o.shards[fibHash(k)>>(64-shardBits)] }
