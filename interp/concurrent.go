@@ -240,6 +240,9 @@ type pending struct {
 	filled int        // a list: values written to blk (published: blk.n)
 	tab    dictShard  // a dict's stores (its mutex unused: the table is the thread's)
 	listed bool       // in the thread's dirty list
+	// 128 bytes in all, a size Go's allocator places on cache-line boundaries: filled
+	// is written at every append, and no other thread's pending may share its line.
+	_ [128 - 96]byte
 }
 
 // pendingOf returns t's pending writes to o, listing them as dirty.

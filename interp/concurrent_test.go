@@ -3,6 +3,7 @@ package interp
 import (
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // concurrentAsm appends n values to the shared list xs, each checked at once by the
@@ -313,5 +314,16 @@ end
 	wg.Wait()
 	if err != nil || werr != nil || v != 15 {
 		t.Errorf("the lock's next holder saw len(xs) * 10 + d.get(1, -1) = %d, want 15 (errors %v, %v)", v, err, werr)
+	}
+}
+
+// The stripes and the pending writes are a whole number of cache lines, so no two
+// share one (the allocator places such sizes on line boundaries).
+func TestConcurrentPadding(t *testing.T) {
+	if s := unsafe.Sizeof(dictShard{}); s != 64 {
+		t.Errorf("dictShard is %d bytes, want 64", s)
+	}
+	if s := unsafe.Sizeof(pending{}); s != 128 {
+		t.Errorf("pending is %d bytes, want 128", s)
 	}
 }
