@@ -20,8 +20,9 @@ const KeyFT = vocab.KeyFT
 // single-thread overhead on this machine, measured as the ratio of free-threaded to
 // sequential at the batch level (gilbench run -workloads primes -modes
 // sequential,free-threaded -workers 1: whole batches, each cell in a process of its
-// own), the figure the validate rows check (docs/design/FREETHREADING.md has the
-// sources, the method and the figures):
+// own), the figure the validate rows check: 3.14t 1.07, 3.13t 1.40 (medians of six
+// quiet runs; docs/design/FREETHREADING.md has the sources, the method and the
+// figures):
 //
 //   - 3.13t: about 1.4x on one thread (the 3.13 free-threading howto: about 40% on
 //     pyperformance, mostly because the specializing interpreter is off); functions
@@ -31,8 +32,8 @@ const KeyFT = vocab.KeyFT
 //     howto: 5-10%); specialization is back, and functions and methods are
 //     deferred-counted.
 var ftProfiles = map[string]*interp.FreeThreading{
-	"3.13": {Name: "3.13", Work: 700, RefcountFunctions: true},
-	"3.14": {Name: "3.14", Work: 170},
+	"3.13": {Name: "3.13", Work: 675, RefcountFunctions: true},
+	"3.14": {Name: "3.14", Work: 145},
 }
 
 // DefaultFTProfile is the profile of a free-threaded cell without an ft name part: the
