@@ -20,7 +20,7 @@ const KeyFT = vocab.KeyFT
 // single-thread overhead on this machine, measured as the ratio of free-threaded to
 // sequential at the batch level (gilbench run -workloads primes -modes
 // sequential,free-threaded -workers 1: whole batches, each cell in a process of its
-// own), the figure the validate rows check: 3.14t 1.07, 3.13t 1.40 (medians of six
+// own), the figure the validate rows check: 3.14t 1.08-1.09, 3.13t 1.40 (medians of
 // quiet runs; docs/design/FREETHREADING.md has the sources, the method and the
 // figures):
 //
@@ -33,7 +33,7 @@ const KeyFT = vocab.KeyFT
 //     deferred-counted.
 var ftProfiles = map[string]*interp.FreeThreading{
 	"3.13": {Name: "3.13", Work: 675, RefcountFunctions: true},
-	"3.14": {Name: "3.14", Work: 145},
+	"3.14": {Name: "3.14", Work: 160},
 }
 
 // DefaultFTProfile is the profile of a free-threaded cell without an ft name part: the
