@@ -34,17 +34,33 @@ import (
 //
 // # Thread safety
 //
-// Every list and dict operation holds the object's own mutex (a sync.Mutex) in every
-// mode: under an interpreter lock it is never contended (the lock already serialises
-// the threads, as CPython's GIL does), and without one it is CPython 3.13t's critical
-// section (Py_BEGIN_CRITICAL_SECTION on the object's ob_mutex), which Go's mutex
-// resembles: a word in the object, a short spin, then a sleep. No mode lets two threads
-// into one hash table at once, since no correct implementation can. Attributes are
-// atomic words, read without a lock (as CPython 3.13t reads an instance's inline
-// values); a free-threaded profile also stores them holding the object's mutex, as
-// CPython does. So `self.n += 1` is a load and a store that threads without a GIL can
-// interleave, as in CPython. A threading.local's attributes are per thread and need
-// no synchronisation at all.
+// Under an interpreter lock (the GIL modes) and under a free-threaded profile, every
+// list and dict operation holds the object's own mutex (a sync.Mutex): under a lock it
+// is never contended (the lock already serialises the threads, as CPython's GIL does),
+// and under a profile it is CPython 3.13t's critical section (Py_BEGIN_CRITICAL_SECTION
+// on the object's ob_mutex), which Go's mutex resembles: a word in the object, a short
+// spin, then a sleep. Private containers (newlist, newdict) keep the mutex in every
+// mode; their owner alone uses it, uncontended.
+//
+// An interpreter with neither a lock nor a profile is ideal free threading (the
+// goroutine mode, and sequential, its one thread): its shared lists and dicts take a
+// concurrent form (concurrent.go), what a Go programmer builds for a container that
+// threads write at once. A dict is striped by key hash over cache-line-padded shards,
+// each with its own mutex and table, and each thread combines its stores in a table of
+// its own, published onto the shards a batch at a time; a list is a sequence of blocks,
+// each reserved by one appending thread under the list's mutex and filled by it
+// without a lock. A thread's writes are published before its own next other use of
+// the container, at a lock object's release and when its Call returns, so len,
+// indexing, in, Len after a batch and Reset are exact, and a thread always sees its
+// own writes; another thread sees them at the next publication, not at once as in
+// CPython. No interpreter could be faster for these programs, which is what the ideal
+// is: a bound, not a design.
+//
+// Attributes are atomic words, read without a lock (as CPython 3.13t reads an
+// instance's inline values); a free-threaded profile also stores them holding the
+// object's mutex, as CPython does. So `self.n += 1` is a load and a store that threads
+// without a GIL can interleave, as in CPython. A threading.local's attributes are per
+// thread and need no synchronisation at all.
 //
 // # Free-threaded costs
 //
@@ -82,6 +98,8 @@ var (
 	ErrKey       = errors.New("KeyError")
 	ErrAttribute = errors.New("AttributeError: no such attribute")
 	ErrType      = errors.New("TypeError: the object does not support this operation")
+
+	errListAssign = errors.New("IndexError: list assignment index out of range")
 )
 
 // arenaBit marks the handle of a private object (one a thread made with newlist or
@@ -93,6 +111,13 @@ type Obj struct {
 	kind Kind
 	name string
 	mu   sync.Mutex // the critical section of list and dict operations
+
+	// Concurrent form (concurrent.go), for an interpreter with neither a lock nor a
+	// profile: a shared dict's stripes (dict is then nil), a shared list's blocks (list
+	// is then nil, blist under mu); idx is the object's global index.
+	shards []dictShard
+	blist  *blockList
+	idx    int
 
 	owner  *Thread      // the thread that made it; nil: the main thread (shared objects)
 	local  int64        // the owner's reference count (written by the owner only)
@@ -115,7 +140,16 @@ func (o *Obj) reset() {
 	o.mu.Lock()
 	o.list = o.list[:0]
 	clear(o.dict)
+	if o.blist != nil {
+		o.blist.reset()
+	}
 	o.mu.Unlock()
+	for i := range o.shards {
+		sh := &o.shards[i]
+		sh.mu.Lock()
+		sh.clear()
+		sh.mu.Unlock()
+	}
 	for i := range o.attrs {
 		o.attrs[i].Store(0)
 	}
@@ -125,10 +159,16 @@ func (o *Obj) reset() {
 // Len returns the number of elements of a list or a dict, for Go code that checks a
 // shared container after a batch.
 func (o *Obj) Len() int {
+	if o.shards != nil {
+		return o.dictLen()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.kind == KindDict {
 		return len(o.dict)
+	}
+	if o.blist != nil {
+		return o.blist.count
 	}
 	return len(o.list)
 }
@@ -191,6 +231,21 @@ func (t *Thread) newPrivate(k Kind) Value {
 	return h
 }
 
+// concurrentObj returns the shared object of handle h if it has a concurrent form (a
+// striped dict or a buffered list): the handle is then a valid one, and the object
+// pays no use (no profile).
+func (t *Thread) concurrentObj(h Value) (*Obj, bool) {
+	if !t.shared.concurrent || h&arenaBit != 0 {
+		return nil, false
+	}
+	objs := t.shared.objs
+	if h < 0 || int(h) >= len(objs) || objs[h] == nil {
+		return nil, false
+	}
+	o := objs[h]
+	return o, o.shards != nil || o.blist != nil
+}
+
 // use resolves h and pays for one use of its object (under a free-threaded profile).
 func (t *Thread) use(h Value) (*Obj, error) {
 	o, err := t.obj(h)
@@ -220,6 +275,24 @@ func (t *Thread) touch(o *Obj) {
 }
 
 func (t *Thread) getItem(h, k Value) (Value, error) {
+	if o, ok := t.concurrentObj(h); ok {
+		if o.shards != nil {
+			v, ok := t.bufferedGet(o, k)
+			if !ok {
+				return 0, fmt.Errorf("%w: %d", ErrKey, k)
+			}
+			return v, nil
+		}
+		t.publishOwn(o)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		i, ok := o.blist.index(k)
+		if !ok {
+			return 0, ErrIndex
+		}
+		blk, j := o.blist.at(i)
+		return blk.vals[j], nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
@@ -246,6 +319,22 @@ func (t *Thread) getItem(h, k Value) (Value, error) {
 }
 
 func (t *Thread) setItem(h, k, v Value) error {
+	if o, ok := t.concurrentObj(h); ok {
+		if o.shards != nil {
+			t.bufferedStore(o, k, v)
+			return nil
+		}
+		t.publishOwn(o)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		i, ok := o.blist.index(k)
+		if !ok {
+			return errListAssign
+		}
+		blk, j := o.blist.at(i)
+		blk.vals[j] = v
+		return nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return err
@@ -258,7 +347,7 @@ func (t *Thread) setItem(h, k, v Value) error {
 			k += n
 		}
 		if k < 0 || k >= n {
-			return fmt.Errorf("IndexError: list assignment index out of range")
+			return errListAssign
 		}
 		o.list[k] = v
 		return nil
@@ -270,6 +359,10 @@ func (t *Thread) setItem(h, k, v Value) error {
 }
 
 func (t *Thread) appendItem(h, v Value) error {
+	if o, ok := t.concurrentObj(h); ok && o.blist != nil {
+		t.bufferedAppend(o, v)
+		return nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return err
@@ -283,6 +376,15 @@ func (t *Thread) appendItem(h, v Value) error {
 }
 
 func (t *Thread) length(h Value) (Value, error) {
+	if o, ok := t.concurrentObj(h); ok {
+		t.publishOwn(o)
+		if o.shards != nil {
+			return Value(o.dictLen()), nil
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return Value(o.blist.count), nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
@@ -298,6 +400,16 @@ func (t *Thread) length(h Value) (Value, error) {
 }
 
 func (t *Thread) contains(h, k Value) (Value, error) {
+	if o, ok := t.concurrentObj(h); ok {
+		if o.shards != nil {
+			_, ok := t.bufferedGet(o, k)
+			return b2v(ok), nil
+		}
+		t.publishOwn(o)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return b2v(o.blist.contains(k)), nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
@@ -319,6 +431,12 @@ func (t *Thread) contains(h, k Value) (Value, error) {
 }
 
 func (t *Thread) dictGet(h, k, d Value) (Value, error) {
+	if o, ok := t.concurrentObj(h); ok && o.shards != nil {
+		if v, ok := t.bufferedGet(o, k); ok {
+			return v, nil
+		}
+		return d, nil
+	}
 	o, err := t.enter(h)
 	if err != nil {
 		return 0, err
@@ -428,12 +546,23 @@ func (o *Obj) Append(v Value) error {
 	if o.kind != KindList {
 		return fmt.Errorf("%s: append: %w", o, ErrType)
 	}
+	if o.blist != nil {
+		o.blist.appendValue(v)
+		return nil
+	}
 	o.list = append(o.list, v)
 	return nil
 }
 
 // SetItem sets o[k] = v in a dict, for Go code that shares it with bytecode.
 func (o *Obj) SetItem(k, v Value) error {
+	if o.shards != nil {
+		sh := o.shard(k)
+		sh.mu.Lock()
+		sh.set(k, v)
+		sh.mu.Unlock()
+		return nil
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.kind != KindDict {

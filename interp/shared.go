@@ -226,6 +226,10 @@ type Shared struct {
 	// with RefcountFunctions).
 	objs     []*Obj
 	funcRefs []paddedCount
+	// concurrent: the shared lists and dicts have their concurrent form
+	// (concurrent.go), given by the first thread of an interpreter with neither a lock
+	// nor a free-threaded profile.
+	concurrent bool
 }
 
 // NewShared returns the shared state of p kept in m. With the zero Memory it starts
@@ -493,6 +497,9 @@ func (l *LockObject) add(stat int, d int64) {
 // an RLock that t does not hold is ErrNotOwner. An RLock is freed when its owner has
 // released it as many times as it acquired it.
 func (l *LockObject) Release(t *Thread) error {
+	if t != nil {
+		t.publish(false) // what t appended is seen by the lock's next holder
+	}
 	if l.reentrant {
 		if t == nil || l.owner.Load() != t {
 			return fmt.Errorf("%s: release: %w", l, ErrNotOwner)

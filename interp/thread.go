@@ -138,6 +138,10 @@ type Thread struct {
 	arena  []*Obj
 	arenaN int
 	tls    []tlsEntry
+	// Writes to concurrent containers (concurrent.go) not yet published: by the object's
+	// global index, and those holding any.
+	pending []*pending
+	dirty   []*pending
 	// A free-threaded profile (freethreading.go): instructions charged so far, the
 	// remainder of a unit, and the work's result.
 	ft      *FreeThreading
@@ -157,9 +161,12 @@ func (in *Interpreter) NewThread() *Thread {
 		mem:     make([]Value, 1024),
 	}
 	t.nextTick = in.tickEvery
+	if in.lock == nil && in.ft == nil {
+		in.shared.makeConcurrent() // ideal free threading: concurrent containers
+	}
 	if in.ft != nil {
 		t.ft = in.ft
-		t.nextTick = 0 // every check point charges the profile's work
+		t.nextTick = 0 // the first check point charges the profile's work, then every ftChargeEvery
 	}
 	if t.lock != nil {
 		t.lock.Register(t)
@@ -240,6 +247,7 @@ func (t *Thread) Call(fn int, args ...Value) (v Value, err error) {
 		return 0, fmt.Errorf("interp: thread %d calls %s without holding the interpreter lock", t.ID, f.Name)
 	}
 	defer func() {
+		t.publish(true) // the task's appends are on their lists when it returns
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r, Stack: debug.Stack()}
 			t.depth = 0
@@ -263,6 +271,7 @@ func (t *Thread) checkpoint() error {
 	}
 	if t.ft != nil {
 		t.ftCharge()
+		t.nextTick = t.ticks + ftChargeEvery
 		return nil
 	}
 	if t.ticks >= t.nextTick {

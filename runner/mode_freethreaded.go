@@ -18,8 +18,11 @@ const KeyFT = vocab.KeyFT
 // ftProfiles are the free-threaded builds the mode models, by KeyFT value. Work is
 // the extra work per 1000 instructions that puts sequential primes at the published
 // single-thread overhead on this machine, measured as the ratio of free-threaded to
-// sequential in one run (docs/design/FREETHREADING.md has the sources, the method
-// and the figures):
+// sequential at the batch level (gilbench run -workloads primes -modes
+// sequential,free-threaded -workers 1: whole batches, each cell in a process of its
+// own), the figure the validate rows check: 3.14t 1.08-1.09, 3.13t 1.40 (medians of
+// quiet runs; docs/design/FREETHREADING.md has the sources, the method and the
+// figures):
 //
 //   - 3.13t: about 1.4x on one thread (the 3.13 free-threading howto: about 40% on
 //     pyperformance, mostly because the specializing interpreter is off); functions
@@ -27,12 +30,10 @@ const KeyFT = vocab.KeyFT
 //     function (cpython #123619).
 //   - 3.14t: about 1.05-1.10x (PEP 779: around 10%, 15% the phase II bar; the 3.14
 //     howto: 5-10%); specialization is back, and functions and methods are
-//     deferred-counted. No extra work: the charge alone (biased reference counting,
-//     the call per check point) measures 1.05-1.06x on the quiet machine, and any
-//     work above 1.10x.
+//     deferred-counted.
 var ftProfiles = map[string]*interp.FreeThreading{
-	"3.13": {Name: "3.13", Work: 1350, RefcountFunctions: true},
-	"3.14": {Name: "3.14", Work: 0},
+	"3.13": {Name: "3.13", Work: 675, RefcountFunctions: true},
+	"3.14": {Name: "3.14", Work: 160},
 }
 
 // DefaultFTProfile is the profile of a free-threaded cell without an ft name part: the
@@ -51,8 +52,8 @@ func FTProfiles() []string {
 
 // freeThreadedMode runs interpreter threads without a lock, as goroutine does, and
 // charges what free-threaded CPython pays for running without one: per-object locks
-// on the containers (which every mode takes: see interp/objects.go), biased reference
-// counting and a per-instruction cost profile (interp.FreeThreading). Each workload
+// on the containers (where goroutine has concurrent ones: see interp/objects.go),
+// biased reference counting and a per-instruction cost profile (interp.FreeThreading). Each workload
 // cell comes once per profile, with an ft=KEY name part.
 type freeThreadedMode struct{}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +126,65 @@ func BenchmarkFreeThreadedOverhead(b *testing.B) {
 	}
 	for _, k := range keys {
 		b.ReportMetric(med(times[k])/med(times["sequential"]), "ratio-"+k)
+	}
+}
+
+// BenchmarkHotSpotScaling measures each free-threading workload's speed-up at 2 threads
+// in goroutine (the ideal: concurrent containers) and under each profile, in this
+// process: every iteration runs the 16 tasks on one thread, then on two, and the
+// speed-up is reported from the best round of each (speedup-best: what a round that
+// had both cores to itself gives, so other processes' load shows less) and from the
+// medians (speedup-median). Run with -benchtime 25x.
+func BenchmarkHotSpotScaling(b *testing.B) {
+	for _, name := range workloads.FTWorkloads() {
+		w := mustWorkload(b, name)
+		prog, entry, err := w.Program(nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, prof := range append([]string{"goroutine"}, FTProfiles()...) {
+			b.Run("workload="+name+"/mode="+prof, func(b *testing.B) {
+				in := interp.New(prog, nil)
+				if prof != "goroutine" {
+					if err := in.SetFreeThreading(ftProfiles[prof]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ths := []*interp.Thread{in.NewThread(), in.NewThread()}
+				const tasks, size = 16, 50_000
+				round := func(n int) time.Duration {
+					if err := in.Shared().Reset(); err != nil {
+						b.Fatal(err)
+					}
+					errs := make([]error, n)
+					var wg sync.WaitGroup
+					start := time.Now()
+					for k := range n {
+						wg.Go(func() {
+							for i := k; i < tasks && errs[k] == nil; i += n {
+								_, errs[k] = ths[k].Call(entry, interp.Value(i), size)
+							}
+						})
+					}
+					wg.Wait()
+					d := time.Since(start)
+					for _, err := range errs {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					return d
+				}
+				var d1, d2 []time.Duration
+				for b.Loop() {
+					d1 = append(d1, round(1))
+					d2 = append(d2, round(2))
+				}
+				slices.Sort(d1)
+				slices.Sort(d2)
+				b.ReportMetric(float64(d1[0])/float64(d2[0]), "speedup-best")
+				b.ReportMetric(float64(d1[len(d1)/2])/float64(d2[len(d2)/2]), "speedup-median")
+			})
+		}
 	}
 }

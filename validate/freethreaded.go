@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strings"
 
 	"gilbench/cpython"
 	"gilbench/runner"
@@ -20,7 +21,9 @@ import (
 //     private-data control: ≥ 1.8× at 2 threads), writes to one shared dict do not
 //     (≤ 1.3×), thread_local_read runs slower with threads (elapsed(2) / elapsed(1) >
 //     1), and method calls on one shared object (cpython #123619) and appends to one
-//     list contend: their speed-up stays below the control's by at least 0.3.
+//     list contend: their speed-up stays below the control's by at least 0.3;
+//   - and goroutine, the ideal (no lock, no cost: concurrent containers,
+//     interp/concurrent.go), scales every one of them: ≥ 1.6 at 2 threads.
 //
 // Where a free-threaded CPython (python3.14t, python3.13t, with the GIL disabled) is
 // on PATH, the same hot spots run in it through the cpython-threads mode and its
@@ -86,9 +89,23 @@ func ftExperiments(s sizes) []experiment {
 	method := scaling("ft-method", "ft-shared-method", "3.13")
 	method.rows = []row{{name: "free-threaded 3.13: shared method calls, two threads", behaviour: "method calls on one shared object contend (cpython #123619): the control's speedup less this one's",
 		target: "≥ 0.3", value: below("ft-method"), pass: atLeast(0.3), show: showRatio, factor: 2}}
-	return []experiment{
+	// ideal is goroutine on a hot spot: it has no cost to model and no CPython
+	// counterpart (no CPython runs without paying for the GIL's absence).
+	ideal := func(workload string) experiment {
+		e := "ft-ideal-" + strings.TrimPrefix(workload, "ft-")
+		return experiment{name: e,
+			gb: side{mode: "goroutine", workload: workload, settings: st, tasks: tasks, size: size, workers: []int{1, 2}},
+			rows: []row{{name: "goroutine (ideal): " + strings.TrimPrefix(workload, "ft-") + ", two threads",
+				behaviour: "ideal free threading (no lock, no cost: concurrent containers) scales every hot spot: speedup elapsed(1) / elapsed(2)",
+				target:    "≥ 1.6", value: speedup(e), pass: atLeast(1.6), show: showRatio}}}
+	}
+	out := []experiment{
 		overhead("3.14", 1.05, 1.10, "PEP 779; 3.14t ≈ 5–10%"),
 		overhead("3.13", 1.30, 1.50, "PEP 703; 3.13t ≈ 40%, no specialization"),
 		private, dict, tls, list, method,
 	}
+	for _, w := range workloads.FTWorkloads() {
+		out = append(out, ideal(w))
+	}
+	return out
 }
