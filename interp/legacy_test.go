@@ -48,11 +48,12 @@ func TestLegacyYieldsEveryCheckInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	th.Detach()
-	// 906 instructions, a yield at the first check point after every 90 (see
-	// TestTickingLockYieldsEveryInterval): 10 re-takes besides the attach.
+	// 906 instructions but 302 of CPython 2.7's ticks, a yield at the first check point
+	// after every 90 ticks (see TestTickingLockYieldsEveryInterval): 3 re-takes besides
+	// the attach, where counting instructions gave 10.
 	s := l.Stats()
-	if s.Acquisitions != 11 || s.Switches != 1 || s.WaitNs != 0 || s.ForcedDrops != 0 {
-		t.Fatalf("stats %+v; want 11 acquisitions, 1 switch, no wait", s)
+	if s.Acquisitions != 4 || s.Switches != 1 || s.WaitNs != 0 || s.ForcedDrops != 0 {
+		t.Fatalf("stats %+v; want 4 acquisitions, 1 switch, no wait", s)
 	}
 }
 
@@ -95,5 +96,56 @@ func TestLegacyStatisticsAddUp(t *testing.T) {
 	}
 	if s.HoldNs > clock {
 		t.Errorf("hold %d > elapsed %d", s.HoldNs, clock)
+	}
+}
+
+// countdownRotatedSrc is `while n > 0: n -= 1` as the compiler emits it: the test
+// rotated to the bottom, 8 instructions a turn where CPython 2.7 runs 9 bytecodes.
+const countdownRotatedSrc = `
+func countdown n
+	load n
+	const 0
+	gt
+	jump_if_false done
+loop:
+	load n
+	const 1
+	sub
+	store n
+	load n
+	const 0
+	gt
+	jump_if_true loop
+done:
+	load n
+	return
+end
+`
+
+// TestLegacyCountsCPython27Ticks: the check interval is CPython 2.7's ticks, 3 a turn of
+// `while n > 0: n -= 1` in both shapes (INPLACE_SUBTRACT, COMPARE_OP, JUMP_ABSOLUTE; the
+// loads, stores and the jump on the comparison's bool take the fast path), so the
+// holder yields every ceil(100/3) = 34 turns, where counting instructions yielded every
+// 12 or 13 (100/8, 100/9).
+func TestLegacyCountsCPython27Ticks(t *testing.T) {
+	const turns = 34_000
+	for _, c := range []struct{ name, src string }{
+		{"cpython2-shape", countdownSrc}, {"compiled", countdownRotatedSrc},
+	} {
+		l := NewLegacyGIL(DefaultCheckInterval)
+		th := New(MustAssemble(c.src), l).NewThread()
+		l.ResetStats()
+		th.Attach()
+		if _, err := th.Call(0, turns); err != nil {
+			t.Fatal(err)
+		}
+		th.Detach()
+		yields := l.Stats().Acquisitions - 1
+		if want := int64(turns / 34); yields < want-2 || yields > want+2 {
+			t.Errorf("%s: %d yields in %d turns; want %d±2 (one every 34 turns: 100 ticks of 3)", c.name, yields, turns, want)
+		}
+		if got, want := th.legacyTicks, int64(3*turns); got < want || got > want+4 {
+			t.Errorf("%s: %d ticks in %d turns; want %d+(at most 4)", c.name, got, turns, want)
+		}
 	}
 }

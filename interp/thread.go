@@ -127,7 +127,11 @@ type Thread struct {
 	mem      []Value // frames: locals then operand stack, one region per activation
 	depth    int
 	ticks    int64 // instructions executed so far
-	nextTick int64 // ticks at which a ticking lock wants the thread to yield
+	nextTick int64 // ticks (legacyTicks under a ticking lock) at which to yield or charge
+	// Under a TickingLock the eval loop is evalLegacy, which also counts CPython 2.7's
+	// ticks (legacyTickWeight); the check interval is a number of them.
+	legacy      bool
+	legacyTicks int64
 	holding  bool  // whether the thread holds its interpreter's lock
 
 	// LockState is private to the Lock implementation (per-thread statistics).
@@ -161,6 +165,7 @@ func (in *Interpreter) NewThread() *Thread {
 		mem:     make([]Value, 1024),
 	}
 	t.nextTick = in.tickEvery
+	t.legacy = in.tickEvery != math.MaxInt64
 	if in.lock == nil && in.ft == nil {
 		in.shared.makeConcurrent() // ideal free threading: concurrent containers
 	}
@@ -260,6 +265,9 @@ func (t *Thread) Call(fn int, args ...Value) (v Value, err error) {
 	copy(t.mem, args)
 	clear(t.mem[len(args):f.NLocals])
 	t.arenaN = 0 // the last call's private objects are gone
+	if t.legacy {
+		return t.evalLegacy(f, 0)
+	}
 	return t.eval(f, 0)
 }
 
@@ -274,8 +282,8 @@ func (t *Thread) checkpoint() error {
 		t.nextTick = t.ticks + ftChargeEvery
 		return nil
 	}
-	if t.ticks >= t.nextTick {
-		t.nextTick = t.ticks + t.In.tickEvery
+	if t.legacy && t.legacyTicks >= t.nextTick { // only a ticking lock sets a budget
+		t.nextTick = t.legacyTicks + t.In.tickEvery
 		if t.holding {
 			t.lock.Yield(t)
 		}
