@@ -34,7 +34,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 	t.legacyTicks = lt // for the entry's check point
 
 	fail := func(err error) (Value, error) {
-		t.ticks, t.legacyTicks = ticks, lt
+		t.ticks = ticks
 		e := &Error{Func: f.Name, PC: pc - 1, Err: err}
 		if f.Lines != nil && pc > 0 {
 			e.Line = f.Lines[pc-1]
@@ -53,7 +53,6 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 		in := code[pc]
 		pc++
 		ticks++
-		lt += int64(legacyTickWeight[in.Op])
 		switch in.Op {
 		case OpNop:
 		case OpPop:
@@ -74,56 +73,69 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			locals[in.A] = stack[sp]
 
 		case OpAdd:
+			lt += 1
 			sp--
 			stack[sp-1] += stack[sp]
 		case OpSub:
+			lt += 1
 			sp--
 			stack[sp-1] -= stack[sp]
 		case OpMul:
+			lt += 1
 			sp--
 			stack[sp-1] *= stack[sp]
 		case OpDiv:
+			lt += 1
 			sp--
 			if stack[sp] == 0 {
 				return fail(ErrZeroDivision)
 			}
 			stack[sp-1] = floorDiv(stack[sp-1], stack[sp])
 		case OpMod:
+			lt += 1
 			sp--
 			if stack[sp] == 0 {
 				return fail(ErrZeroDivision)
 			}
 			stack[sp-1] = floorMod(stack[sp-1], stack[sp])
 		case OpNeg:
+			lt += 1
 			stack[sp-1] = -stack[sp-1]
 		case OpAnd:
+			lt += 1
 			sp--
 			stack[sp-1] &= stack[sp]
 		case OpOr:
+			lt += 1
 			sp--
 			stack[sp-1] |= stack[sp]
 		case OpXor:
+			lt += 1
 			sp--
 			stack[sp-1] ^= stack[sp]
 		case OpShl:
+			lt += 1
 			sp--
 			if stack[sp] < 0 {
 				return fail(errNegShift)
 			}
 			stack[sp-1] <<= uint64(stack[sp]) // Go gives 0 for a count of 64 or more
 		case OpShr:
+			lt += 1
 			sp--
 			if stack[sp] < 0 {
 				return fail(errNegShift)
 			}
 			stack[sp-1] >>= uint64(stack[sp]) // arithmetic: 0 or -1 for 64 or more
 		case OpPow:
+			lt += 1
 			sp--
 			if stack[sp] < 0 {
 				return fail(errNegPow)
 			}
 			stack[sp-1] = ipow(stack[sp-1], stack[sp])
 		case OpFPow:
+			lt += 1
 			sp--
 			v, err := fpow(stack[sp-1].F(), stack[sp].F())
 			if err != nil {
@@ -132,21 +144,26 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			stack[sp-1] = Float(v)
 
 		case OpFAdd:
+			lt += 1
 			sp--
 			stack[sp-1] = Float(stack[sp-1].F() + stack[sp].F())
 		case OpFSub:
+			lt += 1
 			sp--
 			stack[sp-1] = Float(stack[sp-1].F() - stack[sp].F())
 		case OpFMul:
+			lt += 1
 			sp--
 			stack[sp-1] = Float(stack[sp-1].F() * stack[sp].F())
 		case OpFDiv:
+			lt += 1
 			sp--
 			if stack[sp].F() == 0 {
 				return fail(errFloatZero)
 			}
 			stack[sp-1] = Float(stack[sp-1].F() / stack[sp].F())
 		case OpFFloorDiv:
+			lt += 1
 			sp--
 			if stack[sp].F() == 0 {
 				return fail(errFloorZero)
@@ -154,6 +171,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			d, _ := fdivmod(stack[sp-1].F(), stack[sp].F())
 			stack[sp-1] = Float(d)
 		case OpFMod:
+			lt += 1
 			sp--
 			if stack[sp].F() == 0 {
 				return fail(errModZero)
@@ -164,6 +182,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 				return fail(errRangeStep)
 			}
 		case OpFNeg:
+			lt += 1
 			stack[sp-1] = Float(-stack[sp-1].F())
 		case OpIToF:
 			stack[sp-1] = Float(float64(stack[sp-1]))
@@ -175,44 +194,58 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			stack[sp-1] = Value(f)
 
 		case OpLt:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] < stack[sp])
 		case OpLe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] <= stack[sp])
 		case OpGt:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] > stack[sp])
 		case OpGe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] >= stack[sp])
 		case OpEq:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] == stack[sp])
 		case OpNe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1] != stack[sp])
 		case OpFLt:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() < stack[sp].F())
 		case OpFLe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() <= stack[sp].F())
 		case OpFGt:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() > stack[sp].F())
 		case OpFGe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() >= stack[sp].F())
 		case OpFEq:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() == stack[sp].F())
 		case OpFNe:
+			lt += 1
 			sp--
 			stack[sp-1] = b2v(stack[sp-1].F() != stack[sp].F())
 		case OpNot:
+			lt += 1
 			stack[sp-1] = b2v(stack[sp-1] == 0)
 		case OpCheck:
+			lt += 2
 			if t.breaker.Load() != 0 || lt >= t.nextTick {
 				t.ticks, t.legacyTicks = ticks, lt
 				if err := t.checkpoint(); err != nil {
@@ -250,6 +283,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			}
 
 		case OpCall:
+			lt += 2
 			g := t.In.Prog.Funcs[in.A]
 			sp -= g.NParams
 			nb := base + f.NLocals + f.MaxStack + 1
@@ -276,6 +310,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 				}
 			}
 		case OpNative:
+			lt += 2
 			n := t.In.Prog.Natives[in.A]
 			sp -= n.NArgs
 			t.ticks, t.legacyTicks = ticks, lt
@@ -291,6 +326,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 				}
 			}
 		case OpNewList, OpNewDict:
+			lt += 1
 			k := KindList
 			if in.Op == OpNewDict {
 				k = KindDict
@@ -298,6 +334,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			stack[sp] = t.newPrivate(k)
 			sp++
 		case OpGetItem:
+			lt += 1
 			sp--
 			v, err := t.getItem(stack[sp-1], stack[sp])
 			if err != nil {
@@ -305,6 +342,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			}
 			stack[sp-1] = v
 		case OpSetItem:
+			lt += 1
 			sp -= 3
 			if err := t.setItem(stack[sp], stack[sp+1], stack[sp+2]); err != nil {
 				return fail(err)
@@ -321,6 +359,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			}
 			stack[sp-1] = v
 		case OpContains:
+			lt += 1
 			sp--
 			v, err := t.contains(stack[sp-1], stack[sp])
 			if err != nil {
@@ -335,12 +374,14 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			}
 			stack[sp-1] = v
 		case OpGetAttr:
+			lt += 1
 			v, err := t.getAttr(stack[sp-1], int(in.A))
 			if err != nil {
 				return fail(err)
 			}
 			stack[sp-1] = v
 		case OpSetAttr:
+			lt += 1
 			sp -= 2
 			if err := t.setAttr(stack[sp], int(in.A), stack[sp+1]); err != nil {
 				return fail(err)
@@ -351,6 +392,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 			}
 
 		case OpLoadGlobal:
+			lt += 1
 			stack[sp] = t.globals.Load(int(in.A))
 			sp++
 			// Not a check point of the eval breaker (LOAD_GLOBAL checks nothing in
@@ -364,6 +406,7 @@ func (t *Thread) evalLegacy(f *Function, base int) (Value, error) {
 				}
 			}
 		case OpStoreGlobal:
+			lt += 1
 			sp--
 			t.globals.Store(int(in.A), stack[sp])
 			if lt >= t.nextTick {
