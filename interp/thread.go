@@ -132,7 +132,7 @@ type Thread struct {
 	// ticks (legacyTickWeight); the check interval is a number of them.
 	legacy      bool
 	legacyTicks int64
-	holding  bool  // whether the thread holds its interpreter's lock
+	holding     bool // whether the thread holds its interpreter's lock
 
 	// LockState is private to the Lock implementation (per-thread statistics).
 	LockState any
