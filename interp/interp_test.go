@@ -222,8 +222,7 @@ func TestTickingLockYieldsEveryInterval(t *testing.T) {
 	// countdown(100) executes 9 instructions per iteration plus 6: 906 in all. A
 	// ticking lock counts CPython 2.7's ticks, 3 an iteration (gt, sub, the backward
 	// jump) plus the entry's and the last test's: 302, and yields at the first check
-	// point after every 90 of them, as 2.7 with sys.setcheckinterval(90) releases
-	// every 91.
+	// point after every 91 of them, as 2.7 with sys.setcheckinterval(90) releases.
 	if _, err := th.Call(0, 100); err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,9 @@ type Interpreter struct {
 	Prog   *Program
 	lock   Lock // nil: no lock
 	shared *Shared
-	// tickEvery is the check interval of a ticking lock (legacy GIL), else MaxInt64.
+	// tickEvery is the period of a ticking lock (legacy GIL) in CPython 2.7's ticks, else
+	// MaxInt64: its check interval plus one, as ceval.c resets _Py_Ticker to the
+	// interval and releases when a decrement takes it below zero.
 	tickEvery int64
 	nthreads  atomic.Int64
 	ft        *FreeThreading // nil: no free-threaded costs
@@ -84,7 +86,7 @@ func New(p *Program, lock Lock) *Interpreter {
 	}
 	in := &Interpreter{Prog: p, lock: lock, shared: shared, tickEvery: math.MaxInt64}
 	if tl, ok := lock.(TickingLock); ok && tl.CheckInterval() > 0 {
-		in.tickEvery = tl.CheckInterval()
+		in.tickEvery = tl.CheckInterval() + 1
 	}
 	return in
 }
@@ -283,7 +285,13 @@ func (t *Thread) checkpoint() error {
 		return nil
 	}
 	if t.legacy && t.legacyTicks >= t.nextTick { // only a ticking lock sets a budget
-		t.nextTick = t.legacyTicks + t.In.tickEvery
+		// The next release is due a period after this one was, not after the check
+		// point that came a few ticks late: 2.7 releases at the exact tick, so the
+		// place in a loop where it releases moves round the loop (the lost-update
+		// workload); re-arming from here would lock it onto one check point.
+		for t.nextTick <= t.legacyTicks {
+			t.nextTick += t.In.tickEvery
+		}
 		if t.holding {
 			t.lock.Yield(t)
 		}
