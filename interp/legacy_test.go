@@ -149,3 +149,71 @@ func TestLegacyCountsCPython27Ticks(t *testing.T) {
 		}
 	}
 }
+
+// lostUpdateSrc is the lost-update workload's loop, `for i in range(n): counter += 1`
+// as the compiler emits it: 6 ticks a turn (load_global, add, store_global, the loop
+// variable's add and lt, the backward jump), with check points for a ticking lock after
+// load_global, after store_global and at the backward jump.
+const lostUpdateSrc = `
+global counter
+func task n
+	var i
+	const 0
+	store i
+loop:
+	load_global counter
+	const 1
+	add
+	store_global counter
+	load i
+	const 1
+	add
+	store i
+	load i
+	load n
+	lt
+	jump_if_true loop
+	load i
+	return
+end
+`
+
+// placeLock records the tick count at each yield.
+type placeLock struct {
+	tickingLock
+	at []int64
+}
+
+func (l *placeLock) Yield(t *Thread) { l.at = append(l.at, t.legacyTicks) }
+
+// TestLegacyReleasePlaceMovesRoundTheLoop: CPython 2.7 releases at the exact tick, so
+// with a period (101) that is not a multiple of the loop's ticks the release lands at
+// every place in turn, between the load and the store of `counter += 1` among them. The
+// emulation yields at the first check point once a release is due; the next one is due a
+// period after this one was due, not after the check point, or it would stay on one.
+func TestLegacyReleasePlaceMovesRoundTheLoop(t *testing.T) {
+	l := &placeLock{tickingLock: tickingLock{countingLock{every: DefaultCheckInterval}}}
+	th := New(MustAssemble(lostUpdateSrc), l).NewThread()
+	th.Attach()
+	defer th.Detach()
+	if _, err := th.Call(0, 10_000); err != nil {
+		t.Fatal(err)
+	}
+	// Ticks: 1 at the entry, then turn k runs from 1+6k: load_global ends at 1+6k+1,
+	// store_global at 1+6k+3, the backward jump at 1+6k+6.
+	places := map[int64]int{}
+	for _, at := range l.at {
+		places[(at-1)%6]++
+	}
+	if n := len(l.at); n < 6*10_000/101-2 || n > 6*10_000/101+2 {
+		t.Errorf("%d yields in 60,000 ticks; want one every 101", n)
+	}
+	for _, p := range []struct {
+		off  int64
+		name string
+	}{{1, "after load_global, inside counter += 1"}, {3, "after store_global"}, {0, "at the backward jump"}} {
+		if places[p.off] == 0 {
+			t.Errorf("no yield %s (yields by place in the turn: %v)", p.name, places)
+		}
+	}
+}
