@@ -227,3 +227,45 @@ type zeroDivision string
 
 func (e zeroDivision) Error() string        { return string(e) }
 func (e zeroDivision) Is(target error) bool { return target == ErrZeroDivision }
+
+// legacyTickWeight is how many of CPython 2.7's ticks (a pass through the top of
+// ceval.c's dispatch loop, where --_Py_Ticker happens) the bytecode that each
+// instruction stands for costs; a TickingLock's check interval counts these, not
+// instructions. CPython 2.7.18 is built with computed gotos, which turn PREDICT() off:
+// every opcode ticks except those that end in `goto fast_next_opcode` (FAST_DISPATCH):
+// LOAD_FAST, LOAD_CONST, STORE_FAST, POP_TOP, ROT_*, DUP_TOP(X), NOP, JUMP_FORWARD and
+// POP_JUMP_IF_* / JUMP_IF_*_OR_POP on a bool. Measured on 2.7.18 by reading _Py_Ticker
+// (docs/design/GIL.md, "CPython 2.7's ticks"). Not in the table, added by the legacy eval
+// loop (eval_legacy.go): a taken backward jump is a JUMP_ABSOLUTE (1), and a function's
+// entry is its frame's first pass through the top of the loop (1).
+var legacyTickWeight = [256]int8{
+	// Fast path, no tick: LOAD_FAST, LOAD_CONST, STORE_FAST, POP_TOP, DUP_TOP, ROT_TWO,
+	// NOP; JUMP_FORWARD and POP_JUMP_IF_* on the bool of a comparison.
+	OpNop: 0, OpPop: 0, OpDup: 0, OpSwap: 0, OpConst: 0, OpLoad: 0, OpStore: 0,
+	OpJump: 0, OpJumpIfFalse: 0, OpJumpIfTrue: 0, OpJumpNoCheck: 0,
+	// BINARY_* / INPLACE_* / UNARY_*: one tick each.
+	OpAdd: 1, OpSub: 1, OpMul: 1, OpDiv: 1, OpMod: 1, OpNeg: 1,
+	OpAnd: 1, OpOr: 1, OpXor: 1, OpShl: 1, OpShr: 1, OpPow: 1,
+	OpFAdd: 1, OpFSub: 1, OpFMul: 1, OpFDiv: 1, OpFNeg: 1, OpFPow: 1,
+	OpFFloorDiv: 1, OpFMod: 1, OpNot: 1,
+	// Conversions the compiler inserts between int and float: no bytecode of their own
+	// (float(n) and int(x) are calls, which their check counts).
+	OpIToF: 0, OpFToI: 0,
+	// COMPARE_OP ticks: 2.7.18 does not predict the jump after it.
+	OpLt: 1, OpLe: 1, OpGt: 1, OpGe: 1, OpEq: 1, OpNe: 1,
+	OpFLt: 1, OpFLe: 1, OpFGt: 1, OpFGe: 1, OpFEq: 1, OpFNe: 1,
+	// A call: LOAD_GLOBAL of the function and CALL_FUNCTION (the callee's entry adds
+	// its own tick). A native: LOAD_GLOBAL and CALL_FUNCTION too (gilbench.sleep_us,
+	// mu.acquire() add a LOAD_ATTR that is not counted). check stands for an inlined
+	// builtin's call: LOAD_GLOBAL and CALL_FUNCTION. RETURN_VALUE leaves the loop
+	// without a tick. range_step is part of range()'s call.
+	OpCall: 2, OpNative: 2, OpCheck: 2, OpReturn: 0, OpRangeStep: 0,
+	// LOAD_GLOBAL, STORE_GLOBAL.
+	OpLoadGlobal: 1, OpStoreGlobal: 1,
+	// BUILD_LIST, BUILD_MAP, BINARY_SUBSCR, STORE_SUBSCR, COMPARE_OP (in), LOAD_ATTR,
+	// STORE_ATTR: one each. append, len and get are method or builtin calls that the
+	// compiler follows with check (LOAD_ATTR/LOAD_GLOBAL + CALL_FUNCTION there), and
+	// load_method's LOAD_ATTR is counted by the call's LOAD_GLOBAL.
+	OpNewList: 1, OpNewDict: 1, OpGetItem: 1, OpSetItem: 1, OpContains: 1,
+	OpGetAttr: 1, OpSetAttr: 1, OpAppend: 0, OpLen: 0, OpDictGet: 0, OpLoadMethod: 0,
+}

@@ -23,7 +23,7 @@
 //     Releasing natives, and every blocking wait a worker does, go through
 //     Thread.Blocking: one code path.
 //   - Lock is the policy interface. A TickingLock (CPython 2) is asked to yield every
-//     CheckInterval instructions; the eval loop counts instructions for it.
+//     CheckInterval of CPython 2.7's ticks; the eval loop counts them for it.
 //   - A lock object's blocking acquire waits inside Thread.Blocking, as
 //     threading.Lock.acquire() releases the GIL while it waits.
 //
@@ -33,7 +33,7 @@
 // on a condition variable, then set a drop request on the holder's eval breaker; the
 // holder drops at its next check point and, having been asked, waits until another
 // thread has taken the lock (forced switching). LegacyGIL is CPython 2's: a plain lock
-// that the holder releases and at once re-takes every check interval instructions, with
+// that the holder releases and at once re-takes every check interval ticks, with
 // no hand-off. Per-interpreter locks (PEP 684) need nothing more: each Interpreter gets a
 // GIL of its own, and interpreters share only the immutable Program. Both locks count
 // acquisitions, switches, drop requests, forced drops, wait and hold time (LockStats, per
@@ -64,21 +64,22 @@
 //  4. Our instructions are simpler than CPython's bytecodes and somewhat faster (about
 //     2.3 ns each on countdown, against 3–5 ns for CPython 2.7 and 3.11 on this loop),
 //     so one switch interval covers more of them.
-//  5. CPython 2 counts a tick only for an instruction that does not take the fast path:
-//     about one bytecode in three in a countdown loop (2.97 ticks per turn of 9, measured
-//     on 2.7.18), where the eval loop here counts every instruction (8 per turn), so a
-//     check interval of 100 lasts about a quarter of CPython 2's (0.25 µs against 1 µs
-//     on that loop): the legacy holder releases the lock about four times as often
-//     (docs/design/GIL.md, "The legacy convoy against CPython 2.7"). The eval loop
+//  5. CPython 2 counts a tick only for a bytecode that does not take the fast path
+//     (LOAD_FAST, LOAD_CONST, STORE_FAST, POP_TOP, a jump on a bool, ... do), and so
+//     does a thread under a TickingLock here: it runs evalLegacy, a copy of the eval
+//     loop generated from it that also counts each instruction's weight in CPython 2.7's
+//     ticks (legacyTickWeight; 3 a turn of `while n > 0: n -= 1`, as 2.7.18's 2.97
+//     measured), and the check interval is a number of those (docs/design/GIL.md,
+//     "CPython 2.7's ticks"). Thread.Ticks stays an instruction count. The eval loop
 //     yields only at the next check point (backward jump, function entry, after a call)
-//     once the budget is used up: a few instructions late. Global accesses (load_global, store_global) are such points for a ticking
-//     lock only: CPython 2 checked its ticker before every instruction that did not take
-//     the fast path (LOAD_FAST, LOAD_CONST, STORE_FAST, ... did), so it could switch
-//     threads between the LOAD_GLOBAL and the STORE_GLOBAL of `counter += 1` and lose
-//     updates, which CPython 3.10 and later, checking only at the points above, cannot.
-//     Because the budget is a fixed number of instructions, the place where a tight loop
-//     yields follows a fixed cycle: with some loop lengths it always lands on the
-//     backward jump (see the lost-update workload).
+//     once the budget is used up: a few instructions late. Global accesses
+//     (load_global, store_global) are such points for a ticking lock only: CPython 2
+//     checked its ticker before every bytecode that followed one off the fast path, so
+//     it could switch threads between the LOAD_GLOBAL and the STORE_GLOBAL of
+//     `counter += 1` and lose updates, which CPython 3.10 and later, checking only at
+//     the points above, cannot. Because the budget is a fixed number of ticks, the place
+//     where a tight loop yields follows a fixed cycle: with some loop lengths it always
+//     lands on the backward jump (see the lost-update workload).
 //  6. The drop request is a bit of the holder's own eval breaker, set on the last holder,
 //     as in CPython 3.13 and later (3.2–3.12 keep one flag per interpreter); the forced
 //     dropper clears its own bit before waiting for the hand-off, and a thread clears it

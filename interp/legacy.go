@@ -7,11 +7,11 @@ import (
 
 // LegacyGIL is the interpreter lock of CPython 2 (Python/ceval.c with a PyThread lock, a
 // POSIX semaphore on Linux). It is a plain lock: the holder releases it every check
-// interval instructions and at once asks for it again. Nothing hands it over: the release
+// interval ticks (CPython 2.7's, see TickingLock) and at once asks for it again. Nothing hands it over: the release
 // wakes one sleeping waiter, and on several cores the releasing thread has usually taken
 // the lock back before the woken one runs, which then finds it held and sleeps again
-// (the "GIL battle"). A LegacyGIL is a TickingLock: the eval loop counts instructions
-// for it.
+// (the "GIL battle"). A LegacyGIL is a TickingLock: the eval loop counts CPython 2.7's
+// ticks for it.
 type LegacyGIL struct {
 	m             kmutex // the lock itself: sem_wait / sem_post
 	checkInterval int64
@@ -24,7 +24,7 @@ type LegacyGIL struct {
 // DefaultCheckInterval is CPython 2's sys.getcheckinterval().
 const DefaultCheckInterval = 100
 
-// NewLegacyGIL returns a legacy GIL whose holder yields every checkInterval instructions
+// NewLegacyGIL returns a legacy GIL whose holder yields every checkInterval ticks
 // (sys.setcheckinterval; DefaultCheckInterval if checkInterval <= 0).
 func NewLegacyGIL(checkInterval int64) *LegacyGIL {
 	if checkInterval <= 0 {
@@ -33,7 +33,7 @@ func NewLegacyGIL(checkInterval int64) *LegacyGIL {
 	return &LegacyGIL{checkInterval: checkInterval, now: monoNow}
 }
 
-// CheckInterval returns the number of instructions between two yields.
+// CheckInterval returns the number of CPython 2.7 ticks between two yields.
 func (l *LegacyGIL) CheckInterval() int64 { return l.checkInterval }
 
 // EnableTrace makes l record trace events, at most limit per batch (DefaultTraceLimit if

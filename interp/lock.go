@@ -22,8 +22,10 @@ type Lock interface {
 	EndBlocking(t *Thread)
 }
 
-// TickingLock is a Lock that wants its holder to yield every CheckInterval instructions
-// (CPython 2's sys.setcheckinterval), whether or not anyone asked.
+// TickingLock is a Lock that wants its holder to yield every CheckInterval ticks
+// (CPython 2's sys.setcheckinterval), whether or not anyone asked. A tick is CPython
+// 2.7's: an instruction weighs the ticks of the bytecode it stands for
+// (legacyTickWeight), most of the loads, stores and jumps nothing.
 type TickingLock interface {
 	Lock
 	CheckInterval() int64

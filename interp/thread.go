@@ -69,7 +69,9 @@ type Interpreter struct {
 	Prog   *Program
 	lock   Lock // nil: no lock
 	shared *Shared
-	// tickEvery is the check interval of a ticking lock (legacy GIL), else MaxInt64.
+	// tickEvery is the period of a ticking lock (legacy GIL) in CPython 2.7's ticks, else
+	// MaxInt64: its check interval plus one, as ceval.c resets _Py_Ticker to the
+	// interval and releases when a decrement takes it below zero.
 	tickEvery int64
 	nthreads  atomic.Int64
 	ft        *FreeThreading // nil: no free-threaded costs
@@ -84,7 +86,7 @@ func New(p *Program, lock Lock) *Interpreter {
 	}
 	in := &Interpreter{Prog: p, lock: lock, shared: shared, tickEvery: math.MaxInt64}
 	if tl, ok := lock.(TickingLock); ok && tl.CheckInterval() > 0 {
-		in.tickEvery = tl.CheckInterval()
+		in.tickEvery = tl.CheckInterval() + 1
 	}
 	return in
 }
@@ -127,8 +129,12 @@ type Thread struct {
 	mem      []Value // frames: locals then operand stack, one region per activation
 	depth    int
 	ticks    int64 // instructions executed so far
-	nextTick int64 // ticks at which a ticking lock wants the thread to yield
-	holding  bool  // whether the thread holds its interpreter's lock
+	nextTick int64 // ticks (legacyTicks under a ticking lock) at which to yield or charge
+	// Under a TickingLock the eval loop is evalLegacy, which also counts CPython 2.7's
+	// ticks (legacyTickWeight); the check interval is a number of them.
+	legacy      bool
+	legacyTicks int64
+	holding     bool // whether the thread holds its interpreter's lock
 
 	// LockState is private to the Lock implementation (per-thread statistics).
 	LockState any
@@ -161,6 +167,7 @@ func (in *Interpreter) NewThread() *Thread {
 		mem:     make([]Value, 1024),
 	}
 	t.nextTick = in.tickEvery
+	t.legacy = in.tickEvery != math.MaxInt64
 	if in.lock == nil && in.ft == nil {
 		in.shared.makeConcurrent() // ideal free threading: concurrent containers
 	}
@@ -260,6 +267,9 @@ func (t *Thread) Call(fn int, args ...Value) (v Value, err error) {
 	copy(t.mem, args)
 	clear(t.mem[len(args):f.NLocals])
 	t.arenaN = 0 // the last call's private objects are gone
+	if t.legacy {
+		return t.evalLegacy(f, 0)
+	}
 	return t.eval(f, 0)
 }
 
@@ -274,8 +284,14 @@ func (t *Thread) checkpoint() error {
 		t.nextTick = t.ticks + ftChargeEvery
 		return nil
 	}
-	if t.ticks >= t.nextTick {
-		t.nextTick = t.ticks + t.In.tickEvery
+	if t.legacy && t.legacyTicks >= t.nextTick { // only a ticking lock sets a budget
+		// The next release is due a period after this one was, not after the check
+		// point that came a few ticks late: 2.7 releases at the exact tick, so the
+		// place in a loop where it releases moves round the loop (the lost-update
+		// workload); re-arming from here would lock it onto one check point.
+		for t.nextTick <= t.legacyTicks {
+			t.nextTick += t.In.tickEvery
+		}
 		if t.holding {
 			t.lock.Yield(t)
 		}

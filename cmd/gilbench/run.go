@@ -51,7 +51,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&cfg.Quick, "quick", false, "small sizes and 3 repetitions: a smoke run")
 	fs.StringVar(&cfg.Scaling, "scaling", cfg.Scaling, "strong (fixed total work) or weak (work grows with workers)")
 	fs.DurationVar(&cfg.Settings.SwitchInterval, "switch-interval", cfg.Settings.SwitchInterval, "GIL switch interval (sys.setswitchinterval)")
-	fs.Int64Var(&cfg.Settings.CheckInterval, "check-interval", cfg.Settings.CheckInterval, "legacy GIL check interval in instructions (sys.setcheckinterval)")
+	fs.Int64Var(&cfg.Settings.CheckInterval, "check-interval", cfg.Settings.CheckInterval, "legacy GIL check interval in CPython 2.7's ticks (sys.setcheckinterval)")
 	fs.StringVar(&cfg.Settings.StartMethod, "start", "", "multiprocessing start method of cpython-process: fork, spawn or forkserver (default: each interpreter's own)")
 	fs.BoolVar(&cfg.Settings.Trace, "trace", false, "write a lock trace (trace-event JSON) per cell")
 	fs.StringVar(&cfg.Settings.NATS, "nats", "", "cluster mode: the server's URL (default: one embedded in each cell, on loopback)")
