@@ -31,9 +31,9 @@ import (
 // flight and reaches a million items a second.
 type client struct {
 	q    *qcore
-	sock *os.File    // the socket to the broker, in blocking mode: this handle only writes it
-	fd   int         // sock's descriptor, for the inline writes
-	rd   *pollReader // the pipe from the broker (see pollReader for how reads wait)
+	sock *os.File // the socket to the broker, in blocking mode: this handle only writes it
+	fd   int      // sock's descriptor, for the inline writes
+	rd   *os.File // the pipe from the broker (pollable: read deadlines work)
 
 	mu       sync.Mutex
 	pending  []byte // frames waiting for the feeder
@@ -78,14 +78,8 @@ const (
 // writes try once, MSG_DONTWAIT), the feeder with a write that waits.
 func newClient(q *qcore, f *os.File) (*client, error) {
 	fd := int(f.Fd()) // blocking mode
-	pfd, err := recvPipe(fd)
+	rd, err := recvPipe(fd)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("connection to the creating process: %w", err)
-	}
-	rd, err := newPollReader(pfd)
-	if err != nil {
-		unix.Close(pfd)
 		f.Close()
 		return nil, fmt.Errorf("connection to the creating process: %w", err)
 	}
@@ -108,9 +102,9 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 }
 
 // recvPipe reads the broker's first frame on the socket fd, a framePipe
-// carrying the read end of the broker's pipe, and returns that end.
-// Nothing else arrives on the socket.
-func recvPipe(fd int) (int, error) {
+// carrying the read end of the broker's pipe, and returns that end (in
+// non-blocking mode, so it is pollable). Nothing else arrives on the socket.
+func recvPipe(fd int) (*os.File, error) {
 	var hdr [frameHeaderLen]byte
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	var fds []int
@@ -121,7 +115,7 @@ func recvPipe(fd int) (int, error) {
 			continue
 		}
 		if err != nil {
-			return -1, err
+			return nil, err
 		}
 		if oobn > 0 {
 			if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
@@ -134,15 +128,19 @@ func recvPipe(fd int) (int, error) {
 		}
 		if n == 0 {
 			closeAll(fds)
-			return -1, errors.New("end of stream before the pipe")
+			return nil, errors.New("end of stream before the pipe")
 		}
 		got += n
 	}
 	if frameType(hdr[0]) != framePipe || binary.LittleEndian.Uint32(hdr[1:]) != 0 || len(fds) != 1 {
 		closeAll(fds)
-		return -1, fmt.Errorf("want a pipe frame with one descriptor, got %q with %d", hdr[0], len(fds))
+		return nil, fmt.Errorf("want a pipe frame with one descriptor, got %q with %d", hdr[0], len(fds))
 	}
-	return fds[0], nil
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "mp-queue"), nil
 }
 
 func closeAll(fds []int) {
@@ -438,21 +436,22 @@ func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 	c.reading, c.rself = true, self
 	var stop func() bool
 	var fired chan struct{}
-	c.rd.setDeadline(w.deadline)
+	if !w.deadline.IsZero() {
+		c.rd.SetReadDeadline(w.deadline)
+	}
 	if w.ctx != nil {
 		fired = make(chan struct{})
 		stop = context.AfterFunc(w.ctx, func() {
-			c.rd.interrupt()
+			c.rd.SetReadDeadline(time.Unix(1, 0))
 			close(fired)
 		})
 	}
 	defer func() {
 		if stop != nil && !stop() {
-			<-fired // its interrupt must not outlive this read
+			<-fired // the deadline it sets must not outlive this read
 		}
-		c.rd.setDeadline(time.Time{})
-		if stop != nil || c.closing {
-			c.rd.reset()
+		if !w.deadline.IsZero() || stop != nil || c.closing {
+			c.rd.SetReadDeadline(time.Time{})
 		}
 		c.reading, c.rself = false, 0
 		c.wfree.Broadcast() // finish may wait for the role
@@ -607,7 +606,6 @@ func (c *client) finish() {
 		c.wfree.Wait()
 	}
 	c.reading = true // for good: finish reads up to the fin-ack
-	c.rd.reset()     // of close's interrupt, if a reader saw none
 	c.mu.Unlock()
 	if !failed {
 		_, err := c.sock.Write(appendFrame(nil, frameFin, nil))
@@ -679,7 +677,7 @@ func (c *client) close() {
 		c.closing = true
 		c.broadcastLocked()
 		if c.reading {
-			c.rd.interrupt() // the reader stops
+			c.rd.SetReadDeadline(time.Unix(1, 0)) // the reader stops
 		}
 	}
 	c.mu.Unlock()

@@ -11,13 +11,14 @@ import (
 	"time"
 )
 
-// The child's getters wait for the broker's answer in ppoll (pollReader),
-// at most maxBlockedReaders of them in a process; the others wait in the
-// netpoller. test.readers blocks more getters than that at once, one per
-// handle, and checks that every wait ends as it must in both ways: at its
-// timeout, at its context's cancellation (with the cause), with its item
-// (one per get), and at the handle's Close.
-const readerHandles = maxBlockedReaders + 3
+// A child's getter waits for the broker's answer with the timeout, the
+// context and the handle's Close able to end the wait. test.readers blocks
+// the getters of several handles at once (more than the four readers that
+// an attempt to wait in ppoll instead of the netpoller allowed per process,
+// see MULTIPROCESSING.md) and checks that every wait ends as it must: at
+// its timeout, at its context's cancellation (with the cause), with its
+// item (one per get), and at the handle's Close.
+const readerHandles = 7
 
 func init() {
 	Register("test.readers", func(a Args) error {
