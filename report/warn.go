@@ -273,9 +273,14 @@ func (r *Result) WarningSummary() []WarnSummary {
 		byKind[w.Kind] = append(byKind[w.Kind], w)
 	}
 	var out []WarnSummary
+	quiet := len(byKind[WarnNoise]) == 0 && r.guarded()
 	for _, k := range warnKinds {
 		if ws := byKind[k.kind]; len(ws) > 0 {
-			out = append(out, WarnSummary{Kind: k.kind, Count: len(ws), Text: k.say(len(ws), r.Options), List: ws})
+			text := k.say(len(ws), r.Options)
+			if k.kind == WarnVariance && quiet {
+				text = quietVariance(len(ws), r.Options)
+			}
+			out = append(out, WarnSummary{Kind: k.kind, Count: len(ws), Text: text, List: ws})
 			delete(byKind, k.kind)
 		}
 	}
@@ -286,6 +291,25 @@ func (r *Result) WarningSummary() []WarnSummary {
 		}
 	}
 	return out
+}
+
+// guarded reports whether the noise guard watched every run: each has its look
+// before the run and a measure of each workload.
+func (r *Result) guarded() bool {
+	for _, run := range r.Runs {
+		if run.NoiseBefore == nil || len(run.Noise) == 0 {
+			return false
+		}
+	}
+	return len(r.Runs) > 0
+}
+
+// quietVariance is the variance summary when the noise guard watched the whole
+// run and saw no other process compete: then "the machine was busy" is not the
+// likely cause, and the spread is the machine's own (its scheduling, its clock,
+// cells short beside them).
+func quietVariance(n int, o Options) string {
+	return fmt.Sprintf("%s %s by more than ±%.0f%% on a machine the noise guard saw quiet: the spread is the machine's own (short cells, VM scheduling); rerun with a larger -size or more repetitions", plural(n, "cell"), agree(n, "varies", "vary"), 100*o.HighVariance)
 }
 
 // agree picks the verb for n subjects.
