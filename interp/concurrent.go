@@ -70,6 +70,14 @@ type dictSlot struct {
 // choose the stripe, the next ones the slot.
 func fibHash(k Value) uint64 { return uint64(k) * 0x9E3779B97F4A7C15 }
 
+// storeShard stores o[k] = v in its stripe, under the stripe's mutex.
+func (o *Obj) storeShard(k, v Value) {
+	sh := o.shard(k)
+	sh.mu.Lock()
+	sh.set(k, v)
+	sh.mu.Unlock()
+}
+
 // shard returns the stripe that holds key k.
 func (o *Obj) shard(k Value) *dictShard { return &o.shards[fibHash(k)>>(64-shardBits)] }
 
@@ -190,12 +198,15 @@ func (b *blockList) at(i int) (*listBlock, int) {
 }
 
 // index normalises k (negative from the end) against the list's length.
-func (b *blockList) index(k Value) (int, bool) {
-	n := Value(b.count)
+func (b *blockList) index(k Value) (int, bool) { return listIndex(k, b.count) }
+
+// listIndex normalises the Python index k (negative from the end) against a list of
+// n elements, and reports whether it is in range.
+func listIndex(k Value, n int) (int, bool) {
 	if k < 0 {
-		k += n
+		k += Value(n)
 	}
-	return int(k), k >= 0 && k < n
+	return int(k), k >= 0 && k < Value(n)
 }
 
 func (b *blockList) contains(k Value) bool {
@@ -316,7 +327,9 @@ func (t *Thread) bufferedGet(o *Obj, k Value) (Value, bool) {
 // thread goes on appending to it) unless close.
 func (p *pending) publish(close bool) {
 	o := p.o
-	if p.blk != nil {
+	// blk.n is written by this thread only, so it can be read here without the lock:
+	// a block with nothing new to publish, and not closing, costs no lock round trip.
+	if p.blk != nil && (close || p.filled != p.blk.n) {
 		o.mu.Lock()
 		o.blist.count += p.filled - p.blk.n
 		p.blk.n = p.filled
@@ -329,10 +342,7 @@ func (p *pending) publish(close bool) {
 	if p.tab.n > 0 {
 		for i := range p.tab.slots {
 			if s := &p.tab.slots[i]; s.full {
-				sh := o.shard(s.k)
-				sh.mu.Lock()
-				sh.set(s.k, s.v)
-				sh.mu.Unlock()
+				o.storeShard(s.k, s.v)
 			}
 		}
 		p.tab.clear()

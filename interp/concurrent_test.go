@@ -137,7 +137,9 @@ end
 // and a profile's keep the one mutex.
 func TestConcurrentContainers(t *testing.T) {
 	p := MustAssemble(concurrentAsm)
-	const threads, n = 4, 3*appendBlock + 17 // blocks published full, and a remainder
+	// Blocks published full, and a remainder; and more keys than dictPending, so that a
+	// thread's stores are published mid-call and it reads its own back from the stripes.
+	const threads, n = 4, 4*appendBlock + 17
 	in := New(p, nil)
 	reader := in.NewThread() // runs own beside the writers: reads of blocks being filled
 	ths := make([]*Thread, threads)

@@ -238,12 +238,8 @@ func (t *Thread) concurrentObj(h Value) (*Obj, bool) {
 	if !t.shared.concurrent || h&arenaBit != 0 {
 		return nil, false
 	}
-	objs := t.shared.objs
-	if h < 0 || int(h) >= len(objs) || objs[h] == nil {
-		return nil, false
-	}
-	o := objs[h]
-	return o, o.shards != nil || o.blist != nil
+	o, err := t.obj(h)
+	return o, err == nil && (o.shards != nil || o.blist != nil)
 }
 
 // use resolves h and pays for one use of its object (under a free-threaded profile).
@@ -300,14 +296,11 @@ func (t *Thread) getItem(h, k Value) (Value, error) {
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
-		n := Value(len(o.list))
-		if k < 0 {
-			k += n
-		}
-		if k < 0 || k >= n {
+		i, ok := listIndex(k, len(o.list))
+		if !ok {
 			return 0, ErrIndex
 		}
-		return o.list[k], nil
+		return o.list[i], nil
 	case KindDict:
 		v, ok := o.dict[k]
 		if !ok {
@@ -342,14 +335,11 @@ func (t *Thread) setItem(h, k, v Value) error {
 	defer o.mu.Unlock()
 	switch o.kind {
 	case KindList:
-		n := Value(len(o.list))
-		if k < 0 {
-			k += n
-		}
-		if k < 0 || k >= n {
+		i, ok := listIndex(k, len(o.list))
+		if !ok {
 			return errListAssign
 		}
-		o.list[k] = v
+		o.list[i] = v
 		return nil
 	case KindDict:
 		o.dict[k] = v
@@ -557,10 +547,7 @@ func (o *Obj) Append(v Value) error {
 // SetItem sets o[k] = v in a dict, for Go code that shares it with bytecode.
 func (o *Obj) SetItem(k, v Value) error {
 	if o.shards != nil {
-		sh := o.shard(k)
-		sh.mu.Lock()
-		sh.set(k, v)
-		sh.mu.Unlock()
+		o.storeShard(k, v)
 		return nil
 	}
 	o.mu.Lock()

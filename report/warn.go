@@ -250,7 +250,7 @@ var warnKinds = []struct {
 		return fmt.Sprintf("%s about the input files (cut lines, damaged lines, old format)", plural(n, "problem"))
 	}},
 	{WarnVariance, func(n int, o Options) string {
-		return fmt.Sprintf("%s %s by more than ±%.0f%%: the machine was busy or the cells too short; rerun on a quiet machine or with more repetitions", plural(n, "cell"), agree(n, "varies", "vary"), 100*o.HighVariance)
+		return varianceText(n, o, "the machine was busy or the cells too short; rerun on a quiet machine or with more repetitions")
 	}},
 	{WarnSamples, func(n int, o Options) string {
 		return fmt.Sprintf("%s %s fewer than %d repetitions: intervals are wide and few differences can be significant; rerun with -count %d", plural(n, "cell"), agree(n, "has", "have"), o.MinSamples, o.MinSamples)
@@ -309,7 +309,12 @@ func (r *Result) guarded() bool {
 // likely cause, and the spread is the machine's own (its scheduling, its clock,
 // cells short beside them).
 func quietVariance(n int, o Options) string {
-	return fmt.Sprintf("%s %s by more than ±%.0f%% on a machine the noise guard saw quiet: the spread is the machine's own (short cells, VM scheduling); rerun with a larger -size or more repetitions", plural(n, "cell"), agree(n, "varies", "vary"), 100*o.HighVariance)
+	return varianceText(n, o, "on a machine the noise guard saw quiet, the spread is the machine's own (short cells, VM scheduling); rerun with a larger -size or more repetitions")
+}
+
+// varianceText is the variance summary of n cells, with its likely cause and remedy.
+func varianceText(n int, o Options, why string) string {
+	return fmt.Sprintf("%s %s by more than ±%.0f%%: %s", plural(n, "cell"), agree(n, "varies", "vary"), 100*o.HighVariance, why)
 }
 
 // agree picks the verb for n subjects.

@@ -175,15 +175,13 @@ func BenchmarkHotSpotScaling(b *testing.B) {
 					}
 					return d
 				}
-				var d1, d2 []time.Duration
+				var d1, d2 []float64
 				for b.Loop() {
-					d1 = append(d1, round(1))
-					d2 = append(d2, round(2))
+					d1 = append(d1, float64(round(1)))
+					d2 = append(d2, float64(round(2)))
 				}
-				slices.Sort(d1)
-				slices.Sort(d2)
-				b.ReportMetric(float64(d1[0])/float64(d2[0]), "speedup-best")
-				b.ReportMetric(float64(d1[len(d1)/2])/float64(d2[len(d2)/2]), "speedup-median")
+				b.ReportMetric(slices.Min(d1)/slices.Min(d2), "speedup-best")
+				b.ReportMetric(median(d1)/median(d2), "speedup-median")
 			})
 		}
 	}

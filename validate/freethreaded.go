@@ -60,9 +60,13 @@ func ftExperiments(s sizes) []experiment {
 				behaviour: "single-thread overhead of the free-threaded build: elapsed / elapsed(sequential) (" + src + ")",
 				target:    fmt.Sprintf("%.2f–%.2f", lo, hi), value: ratio(e+"/1", e+"/base"), pass: between(lo, hi), show: showRatio}}}
 	}
+	// twoThreads is a hot spot's gilbench side at 1 and 2 threads.
+	twoThreads := func(mode string, variant workloads.Variant, workload string) side {
+		return side{mode: mode, variant: variant, workload: workload, settings: st, tasks: tasks, size: size, workers: []int{1, 2}}
+	}
 	scaling := func(name, workload, profile string) experiment {
 		return experiment{name: name,
-			gb: side{mode: "free-threaded", variant: ft(profile), workload: workload, settings: st, tasks: tasks, size: size, workers: []int{1, 2}},
+			gb: twoThreads("free-threaded", ft(profile), workload),
 			py: &side{mode: "cpython-threads", python: cpythonFT, workload: workload, settings: st, tasks: tasks, size: size / 4, workers: []int{1, 2}}}
 	}
 	speedup := func(e string) func(figures) (float64, bool) { return ratio(e+"/1", e+"/2") }
@@ -92,10 +96,11 @@ func ftExperiments(s sizes) []experiment {
 	// ideal is goroutine on a hot spot: it has no cost to model and no CPython
 	// counterpart (no CPython runs without paying for the GIL's absence).
 	ideal := func(workload string) experiment {
-		e := "ft-ideal-" + strings.TrimPrefix(workload, "ft-")
+		short := strings.TrimPrefix(workload, "ft-")
+		e := "ft-ideal-" + short
 		return experiment{name: e,
-			gb: side{mode: "goroutine", workload: workload, settings: st, tasks: tasks, size: size, workers: []int{1, 2}},
-			rows: []row{{name: "goroutine (ideal): " + strings.TrimPrefix(workload, "ft-") + ", two threads",
+			gb: twoThreads("goroutine", nil, workload),
+			rows: []row{{name: "goroutine (ideal): " + short + ", two threads",
 				behaviour: "ideal free threading (no lock, no cost: concurrent containers) scales every hot spot: speedup elapsed(1) / elapsed(2)",
 				target:    "≥ 1.6", value: speedup(e), pass: atLeast(1.6), show: showRatio}}}
 	}
