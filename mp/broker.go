@@ -46,8 +46,8 @@ func newBroker(q *qcore) *broker {
 // A bconn is the broker's end of a connection to a remote handle: a unix
 // socket on which the handle's frames arrive (and descriptors, for attach),
 // and a pipe on which the broker answers. Each direction has its own
-// descriptor so that no process's netpoller registers a descriptor it
-// writes: a unix socket wakes the epoll waiters of its writing end each
+// descriptor so that no unix socket is polled by the process that writes
+// it: a unix socket wakes the epoll waiters of its writing end each
 // time the reader consumes (it signals room to write), which on a single
 // socket used both ways costs each process one spurious thread wake-up per
 // item the other side reads. A pipe signals room only after it was full.
@@ -307,27 +307,14 @@ func (c *bconn) rpoke() {
 func (c *bconn) readForLocked(w wait) (err error) {
 	b := c.b
 	c.reading, b.reader = true, c
-	var stop func() bool
-	var fired chan struct{}
-	if !w.deadline.IsZero() {
-		c.c.SetReadDeadline(w.deadline)
-	}
-	if w.ctx != nil {
-		fired = make(chan struct{})
-		stop = context.AfterFunc(w.ctx, func() {
-			c.c.SetReadDeadline(time.Unix(1, 0))
-			close(fired)
-		})
-	}
+	a := armRead(c.c, w)
 	c.r.once = w.nowait
 	b.mu.Unlock()
 	ok := c.d.Scan()
 	c.r.once = false
-	if stop != nil && !stop() {
-		<-fired // the deadline it sets must not outlive this read
-	}
+	set := a.disarm()
 	b.mu.Lock()
-	if !w.deadline.IsZero() || stop != nil || c.interrupt {
+	if set || c.interrupt {
 		c.c.SetReadDeadline(time.Time{})
 	}
 	interrupted := c.interrupt

@@ -68,7 +68,9 @@ func init() {
 			return nil
 		})
 		// The creator puts i into handle i's queue once it reads "ready".
-		go report.Put("ready")
+		if err := report.Put("ready"); err != nil {
+			return err
+		}
 		each("item", func(i int, q *Queue[int]) error {
 			v, err := q.GetTimeout(time.Minute)
 			if err != nil || v != i {

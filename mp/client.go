@@ -429,28 +429,48 @@ func (c *client) awaitLocked(w wait, self int, done func() bool) error {
 	}
 }
 
+// An armedRead is a read's deadline and context, set on its descriptor by armRead.
+type armedRead struct {
+	stop  func() bool   // the context's AfterFunc, nil without a context
+	fired chan struct{} // closed when the AfterFunc has set its past deadline
+	set   bool          // a deadline was or may have been set
+}
+
+// armRead sets d's read deadline from w and, for a context, a past deadline when the
+// context ends, so that a blocked read returns.
+func armRead(d interface{ SetReadDeadline(time.Time) error }, w wait) armedRead {
+	a := armedRead{set: !w.deadline.IsZero() || w.ctx != nil}
+	if !w.deadline.IsZero() {
+		d.SetReadDeadline(w.deadline)
+	}
+	if w.ctx != nil {
+		fired := make(chan struct{})
+		a.stop, a.fired = context.AfterFunc(w.ctx, func() {
+			d.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		}), fired
+	}
+	return a
+}
+
+// disarm ends the context's part (waiting for its AfterFunc if that already ran: the
+// deadline it sets must not outlive the read) and reports whether the caller must
+// clear a deadline.
+func (a armedRead) disarm() bool {
+	if a.stop != nil && !a.stop() {
+		<-a.fired
+	}
+	return a.set
+}
+
 // readLocked takes the reader role and reads frames until done() holds,
 // the stream fails, the handle closes or w expires. self is how many of
 // c.waiters and c.probers are the caller (others are woken as needed).
 func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 	c.reading, c.rself = true, self
-	var stop func() bool
-	var fired chan struct{}
-	if !w.deadline.IsZero() {
-		c.rd.SetReadDeadline(w.deadline)
-	}
-	if w.ctx != nil {
-		fired = make(chan struct{})
-		stop = context.AfterFunc(w.ctx, func() {
-			c.rd.SetReadDeadline(time.Unix(1, 0))
-			close(fired)
-		})
-	}
+	a := armRead(c.rd, w)
 	defer func() {
-		if stop != nil && !stop() {
-			<-fired // the deadline it sets must not outlive this read
-		}
-		if !w.deadline.IsZero() || stop != nil || c.closing {
+		if a.disarm() || c.closing {
 			c.rd.SetReadDeadline(time.Time{})
 		}
 		c.reading, c.rself = false, 0

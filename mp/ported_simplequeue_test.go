@@ -52,10 +52,10 @@ func sqBasic(q *SimpleQueue[int]) error {
 	// In a child a done context may give up while the item is on its way
 	// (see the file comment); the item is then the next get's.
 	getNowait := func() (int, error) {
-		for {
+		for end := time.Now().Add(long); ; {
 			v, err := q.GetContext(nowait)
-			if !errors.Is(err, context.Canceled) {
-				return v, err
+			if !errors.Is(err, context.Canceled) || time.Now().After(end) {
+				return v, err // an item that never comes is an error, not a hang
 			}
 			time.Sleep(10 * time.Microsecond)
 		}
@@ -326,10 +326,7 @@ func checkAll(t *testing.T, n int, local []int, children [][]int) {
 	t.Helper()
 	all := slices.Concat(append([][]int{local}, children...)...)
 	slices.Sort(all)
-	want := make([]int, n)
-	for i := range want {
-		want[i] = i
-	}
+	want := ints(0, n)
 	if !slices.Equal(all, want) {
 		missing, extra := 0, 0
 		seen := make(map[int]int)
@@ -500,7 +497,7 @@ func closeTwice(q *SimpleQueue[int]) error {
 
 func TestPortedSimpleQueueClose(t *testing.T) {
 	checkNoChildren(t)
-	q := must[*SimpleQueue[int]](t)(NewSimpleQueue[int]())
+	q := mustSimple[int](t)
 	p := NewProcess("test.sq.close", q)
 	mustStart(t, p)
 	joinAll(t, p)
