@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -80,17 +81,78 @@ var (
 )
 
 // declare makes sure the streams and the bucket exist and returns the bucket.
+//
+// What exists with our configuration is left alone rather than updated to the same
+// configuration (CreateOrUpdate): an update rewrites the stream store's configuration,
+// and one that arrives while another participant creates a consumer on the stream — a
+// worker declaring while the runner opens a cell — is a data race inside the server's
+// file store (seen under -race: fileStore.UpdateConfig against ConsumerStore).
 func declare(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
 	for _, cfg := range []jetstream.StreamConfig{jobsConfig, resultsConfig} {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := ensureStream(ctx, js, cfg); err != nil {
 			return nil, fmt.Errorf("cluster: stream %s: %w", cfg.Name, err)
 		}
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cellsConfig)
+	kv, err := ensureBucket(ctx, js, cellsConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: bucket %s: %w", CellsBucket, err)
 	}
 	return kv, nil
+}
+
+// ensureStream creates the stream cfg names, or updates it if what exists differs
+// from cfg in a field that cfg sets (sameStream).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err = js.CreateStream(ctx, cfg); !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return err // made, or failed
+		}
+		s, err = js.Stream(ctx, cfg.Name) // another participant made it meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if sameStream(s.CachedInfo().Config, cfg) {
+		return nil
+	}
+	_, err = js.UpdateStream(ctx, cfg)
+	return err
+}
+
+// sameStream reports whether have matches want in every field our configurations
+// set (the server fills in defaults for the others).
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return have.Name == want.Name &&
+		slices.Equal(have.Subjects, want.Subjects) &&
+		have.Retention == want.Retention &&
+		have.Storage == want.Storage &&
+		have.Replicas == want.Replicas &&
+		have.Duplicates == want.Duplicates &&
+		have.MaxAge == want.MaxAge
+}
+
+// ensureBucket opens the bucket cfg names, creating it if it does not exist and
+// updating it if its history or TTL differ from cfg's.
+func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		if kv, err = js.CreateKeyValue(ctx, cfg); !errors.Is(err, jetstream.ErrBucketExists) {
+			return kv, err
+		}
+		kv, err = js.KeyValue(ctx, cfg.Bucket)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.History() == int64(cfg.History) && st.TTL() == cfg.TTL {
+		return kv, nil
+	}
+	return js.UpdateKeyValue(ctx, cfg)
 }
 
 // retry calls f until it succeeds, ctx ends or the deadline passes, backing off a
