@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -18,9 +20,10 @@ import (
 // processes, batched as well as a pipe allows):
 //
 //	QueueRoundTrip  items parent → N echo children → parent, streamed
-//	PingPong        one item there and back at a time
-//	PingPongRatio   both ping-pongs interleaved in blocks within one run;
-//	                reports mp-ns/rt, raw-ns/rt and their ratio
+//	PingPong        one item there and back at a time (impl=raw-poll: the
+//	                raw pipe waiting as mp's getters do, spin.go)
+//	PingPongRatio   the three ping-pongs interleaved in blocks within one
+//	                run; reports each one's ns/rt and mp's ratios
 //	StartJoin       Process Start + Join vs exec + wait of the same binary
 //	Jobs            the runner's shape: JoinableQueue of jobs, 2 workers,
 //	                Queue of results, TaskDone, Join
@@ -201,6 +204,11 @@ func BenchmarkPingPong(b *testing.B) {
 		mustStart(b, p)
 		in.Put(1)
 		out.Get()
+		pid, _, err := p.Pid()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu := startCPUMeter(b, pid)
 		b.ResetTimer()
 		for i := range b.N {
 			if err := in.Put(int64(i)); err != nil {
@@ -211,34 +219,128 @@ func BenchmarkPingPong(b *testing.B) {
 			}
 		}
 		b.StopTimer()
+		cpu.report(b)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
 		in.Put(-1)
 		exitCode(b, p)
 	})
-	b.Run("impl=raw", func(b *testing.B) {
-		checkNoChildren(b)
-		inR, inW, _ := os.Pipe()
-		outR, outW, _ := os.Pipe()
-		cmd := startRaw(b, "echo", inR, outW)
-		inR.Close()
-		outW.Close()
-		var buf [8]byte
-		b.ResetTimer()
-		for i := range b.N {
-			binary.LittleEndian.PutUint64(buf[:], uint64(i))
-			if _, err := inW.Write(buf[:]); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.ReadFull(outR, buf[:]); err != nil {
-				b.Fatal(err)
-			}
+	for _, poll := range []bool{false, true} {
+		name := "impl=raw"
+		if poll {
+			name = "impl=raw-poll"
 		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
-		inW.Close()
-		cmd.Wait()
-		outR.Close()
-	})
+		b.Run(name, func(b *testing.B) {
+			checkNoChildren(b)
+			e := startPipeEcho(b, poll)
+			e.trip(b, 0)
+			cpu := startCPUMeter(b, e.cmd.Process.Pid)
+			b.ResetTimer()
+			for i := range b.N {
+				e.trip(b, i)
+			}
+			b.StopTimer()
+			cpu.report(b)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+			e.stop(b)
+		})
+	}
+}
+
+// A cpuMeter measures the CPU time this process and a child spend from
+// its making to report (both processes' threads, from
+// /proc/PID/task/*/schedstat), reported as cpu-ns/op: what a round trip
+// costs the machine, waiting included (a getter that polls spends CPU
+// where one that blocks sleeps).
+type cpuMeter struct {
+	pids []int
+	t0   time.Duration
+}
+
+func startCPUMeter(b *testing.B, child int) *cpuMeter {
+	m := &cpuMeter{pids: []int{os.Getpid(), child}}
+	m.t0 = m.now(b)
+	return m
+}
+
+func (m *cpuMeter) now(b *testing.B) time.Duration {
+	var sum time.Duration
+	for _, pid := range m.pids {
+		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+		if err != nil || len(tasks) == 0 {
+			b.Fatalf("no schedstat for pid %d", pid)
+		}
+		for _, f := range tasks {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				continue // a thread that ended
+			}
+			var ns int64
+			fmt.Sscan(string(data), &ns)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
+
+func (m *cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64((m.now(b)-m.t0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// A pipeEcho is the ping-pong floor: an echo child on two plain pipes,
+// one 8-byte write and one read each way per round trip. With poll, both
+// ends wait as mp's getters do (spin.go: poll for up to spinBudget, then
+// block), so that mp's protocol cost shows apart from its way of waiting.
+type pipeEcho struct {
+	w, r *os.File
+	rc   syscall.RawConn // r's, with poll
+	cmd  *exec.Cmd
+	buf  [8]byte
+}
+
+func startPipeEcho(b *testing.B, poll bool) *pipeEcho {
+	b.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	mode := "echo"
+	if poll {
+		mode = "echo-poll"
+	}
+	e := &pipeEcho{w: inW, r: outR, cmd: startRaw(b, mode, inR, outW)}
+	inR.Close()
+	outW.Close()
+	if poll {
+		if e.rc, err = outR.SyscallConn(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return e
+}
+
+func (e *pipeEcho) trip(b *testing.B, i int) {
+	binary.LittleEndian.PutUint64(e.buf[:], uint64(i))
+	if _, err := e.w.Write(e.buf[:]); err != nil {
+		b.Fatal(err)
+	}
+	if e.rc != nil {
+		pollReadable(e.rc, time.Now().Add(spinBudget), func() bool { return false })
+	}
+	if _, err := io.ReadFull(e.r, e.buf[:]); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (e *pipeEcho) stop(b *testing.B) {
+	e.w.Close()
+	if err := e.cmd.Wait(); err != nil {
+		b.Error(err)
+	}
+	e.r.Close()
 }
 
 func BenchmarkStartJoin(b *testing.B) {
@@ -310,73 +412,63 @@ func BenchmarkJobs(b *testing.B) {
 }
 
 // BenchmarkPingPongRatio measures the mp ping-pong and the raw pipe
-// ping-pong in alternating blocks of pingPongBlock round trips, so that
-// both see the same machine (this VM drifts by tens of percent over
-// seconds) and their ratio comes from one run. ns/op is one round trip of
-// each kind.
+// ping-pongs (blocking, and polling as mp's getters do: see pipeEcho) in
+// blocks of pingPongBlock round trips, so that all see the same machine
+// (this VM drifts by tens of percent over seconds) and their ratios come
+// from one run. The order of the three blocks rotates from round to round:
+// how fast a pipe's round trip is here depends on whether the two
+// processes share a vCPU, and a kind that polls leaves them on two, which
+// the kind measured next would otherwise inherit every time. ns/op is one
+// round trip of each kind; ratio is mp over the blocking raw pipe,
+// ratio-poll mp over the polling one.
 func BenchmarkPingPongRatio(b *testing.B) {
 	checkNoChildren(b)
 	in, out := mustQueue[int64](b, 0), mustQueue[int64](b, 0)
 	p := NewProcess("bench.echo.int64", in, out)
 	mustStart(b, p)
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
+	raw, poll := startPipeEcho(b, false), startPipeEcho(b, true)
+	kinds := []func(i int){
+		func(i int) {
+			if err := in.Put(int64(i)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := out.Get(); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func(i int) { raw.trip(b, i) },
+		func(i int) { poll.trip(b, i) },
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := startRaw(b, "echo", inR, outW)
-	inR.Close()
-	outW.Close()
-	var buf [8]byte
-	mpTrip := func(i int) {
-		if err := in.Put(int64(i)); err != nil {
-			b.Fatal(err)
+	for i := range 100 { // warm up all
+		for _, k := range kinds {
+			k(i)
 		}
-		if _, err := out.Get(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	rawTrip := func(i int) {
-		binary.LittleEndian.PutUint64(buf[:], uint64(i))
-		if _, err := inW.Write(buf[:]); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(outR, buf[:]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := range 100 { // warm up both
-		mpTrip(i)
-		rawTrip(i)
 	}
 	b.ResetTimer()
-	var mpTime, rawTime time.Duration
-	for done := 0; done < b.N; {
+	var took [3]time.Duration
+	for round, done := 0, 0; done < b.N; round++ {
 		n := min(pingPongBlock, b.N-done)
-		t0 := time.Now()
-		for i := range n {
-			mpTrip(done + i)
+		for j := range kinds {
+			k := (round + j) % len(kinds)
+			t0 := time.Now()
+			for i := range n {
+				kinds[k](done + i)
+			}
+			took[k] += time.Since(t0)
 		}
-		t1 := time.Now()
-		for i := range n {
-			rawTrip(done + i)
-		}
-		mpTime += t1.Sub(t0)
-		rawTime += time.Since(t1)
 		done += n
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(mpTime.Nanoseconds())/float64(b.N), "mp-ns/rt")
-	b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/rt")
-	b.ReportMetric(float64(mpTime)/float64(rawTime), "ratio")
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(per(took[0]), "mp-ns/rt")
+	b.ReportMetric(per(took[1]), "raw-ns/rt")
+	b.ReportMetric(per(took[2]), "rawpoll-ns/rt")
+	b.ReportMetric(float64(took[0])/float64(took[1]), "ratio")
+	b.ReportMetric(float64(took[0])/float64(took[2]), "ratio-poll")
 	in.Put(-1)
 	exitCode(b, p)
-	inW.Close()
-	cmd.Wait()
-	outR.Close()
+	raw.stop(b)
+	poll.stop(b)
 }
 
 const pingPongBlock = 200

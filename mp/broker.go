@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ type broker struct {
 	shut         bool          // Shutdown: getters fail once the store is empty
 	immediate    bool          // immediate Shutdown: items are dropped as they come
 	reader       *bconn        // the connection a local getter is reading, if any (see get)
+	spin         spinGate      // whether local getters poll before a wait (spin.go)
 	wg           sync.WaitGroup
 }
 
@@ -75,6 +77,7 @@ type bconn struct {
 	lent      bool          // the reader goroutine leaves c to local getters
 	lastLent  time.Time     // when a local getter last stopped reading c
 	interrupt bool          // the getter reading c was told to stop (a past read deadline)
+	intr      atomic.Bool   // interrupt, for a getter polling c (see spin.go)
 	rsleep    bool          // the reader goroutine waits for the getter's read to end
 	rwake     chan struct{} // capacity 1: tells the reader goroutine to look again
 }
@@ -289,6 +292,7 @@ func (b *broker) unlendLocked() {
 func (b *broker) interruptLocked() {
 	if c := b.reader; c != nil && !c.interrupt {
 		c.interrupt = true
+		c.intr.Store(true)
 		c.c.SetReadDeadline(time.Unix(1, 0))
 	}
 }
@@ -310,7 +314,17 @@ func (c *bconn) readForLocked(w wait) (err error) {
 	a := armRead(c.c, w)
 	c.r.once = w.nowait
 	b.mu.Unlock()
+	var t0 time.Time
+	if !w.nowait {
+		t0 = time.Now()
+		if until := b.spin.start(t0, w.deadline); !until.IsZero() && !c.d.buffered() {
+			pollReadable(c.r.raw, until, func() bool { return c.intr.Load() || ctxDone(w.ctx) })
+		}
+	}
 	ok := c.d.Scan()
+	if !w.nowait {
+		b.spin.done(t0)
+	}
 	c.r.once = false
 	set := a.disarm()
 	b.mu.Lock()
@@ -319,6 +333,7 @@ func (c *bconn) readForLocked(w wait) (err error) {
 	}
 	interrupted := c.interrupt
 	c.reading, b.reader, c.interrupt = false, nil, false
+	c.intr.Store(false)
 	c.lastLent = time.Now()
 	if !c.lent || c.rsleep {
 		c.rpoke() // the reader goroutine waits for the socket
@@ -409,11 +424,15 @@ func (c *bconn) readLoop() {
 				c.lent = false
 				break
 			}
-			// While a getter reads, wait for it to stop (it pokes
-			// rwake), with no timer: a getter blocked for long costs
-			// no periodic wake-ups.
+			// While a getter has been reading for a whole window,
+			// wait for it to stop (it pokes rwake), with no timer: a
+			// getter blocked for long costs no periodic wake-ups.
+			// Otherwise wait for the window to end: getters that take
+			// turns quickly (a ping-pong, whose getter is reading
+			// nearly all the time) would each poke a sleeping reader
+			// goroutine, a thread's wake-up per item.
 			var tc <-chan time.Time
-			if c.reading {
+			if c.reading && time.Since(c.lastLent) >= lendWindow {
 				c.rsleep = true
 			} else {
 				t.Reset(lendWindow - time.Since(c.lastLent))

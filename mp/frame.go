@@ -133,6 +133,10 @@ func (d *decoder) Scan() bool {
 	return true
 }
 
+// buffered reports whether Scan may return without reading: bytes are
+// buffered, or the stream has ended or failed.
+func (d *decoder) buffered() bool { return d.end > d.start || d.eof || d.err != nil }
+
 // Record returns the frame found by the last successful Scan.
 func (d *decoder) Record() frame { return d.rec }
 
