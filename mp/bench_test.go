@@ -21,7 +21,7 @@ import (
 //
 //	QueueRoundTrip  items parent → N echo children → parent, streamed
 //	PingPong        one item there and back at a time (impl=raw-poll: the
-//	                raw pipe waiting as mp's getters do, spin.go)
+//	                raw pipe waiting as mp does, spin.go: the parent polls)
 //	PingPongRatio   the three ping-pongs interleaved in blocks within one
 //	                run; reports each one's ns/rt and mp's ratios
 //	StartJoin       Process Start + Join vs exec + wait of the same binary
@@ -287,9 +287,10 @@ func (m *cpuMeter) report(b *testing.B) {
 }
 
 // A pipeEcho is the ping-pong floor: an echo child on two plain pipes,
-// one 8-byte write and one read each way per round trip. With poll, both
-// ends wait as mp's getters do (spin.go: poll for up to spinBudget, then
-// block), so that mp's protocol cost shows apart from its way of waiting.
+// one 8-byte write and one read each way per round trip. With poll, the
+// parent waits as mp's getters in the creating process do (spin.go: poll
+// for up to spinBudget, then block) and the child blocks, as mp's do, so
+// that mp's protocol cost shows apart from its way of waiting.
 type pipeEcho struct {
 	w, r *os.File
 	rc   syscall.RawConn // r's, with poll
@@ -307,11 +308,7 @@ func startPipeEcho(b *testing.B, poll bool) *pipeEcho {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mode := "echo"
-	if poll {
-		mode = "echo-poll"
-	}
-	e := &pipeEcho{w: inW, r: outR, cmd: startRaw(b, mode, inR, outW)}
+	e := &pipeEcho{w: inW, r: outR, cmd: startRaw(b, "echo", inR, outW)}
 	inR.Close()
 	outW.Close()
 	if poll {

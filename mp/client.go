@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,17 +31,15 @@ import (
 // flight and reaches a million items a second.
 type client struct {
 	q    *qcore
-	sock *os.File        // the socket to the broker, in blocking mode: this handle only writes it
-	fd   int             // sock's descriptor, for the inline writes
-	rd   *os.File        // the pipe from the broker (pollable: read deadlines work)
-	rdc  syscall.RawConn // rd's, for polling before a wait (spin.go)
+	sock *os.File // the socket to the broker, in blocking mode: this handle only writes it
+	fd   int      // sock's descriptor, for the inline writes
+	rd   *os.File // the pipe from the broker (pollable: read deadlines work)
 
 	mu       sync.Mutex
 	pending  []byte // frames waiting for the feeder
 	spare    []byte
-	open     int         // offset in pending of the open items frame, or -1
-	closing  bool        // Close was called: no more puts or gets
-	closed   atomic.Bool // closing, for a getter polling rd
+	open     int  // offset in pending of the open items frame, or -1
+	closing  bool // Close was called: no more puts or gets
 	err      error
 	st       store // items received and not yet got
 	out      int   // items wanted and not yet received
@@ -51,7 +48,6 @@ type client struct {
 	probers  int   // GetNowait calls waiting for the cancel acknowledgement
 	avail    chan struct{}
 
-	spin    spinGate // whether getters poll before a wait (spin.go)
 	window  int
 	limit   int           // the most items the window may hold (SetPrefetch); default 1
 	perItem time.Duration // smoothed time this handle takes per item got
@@ -87,18 +83,11 @@ func newClient(q *qcore, f *os.File) (*client, error) {
 		f.Close()
 		return nil, fmt.Errorf("connection to the creating process: %w", err)
 	}
-	rdc, err := rd.SyscallConn()
-	if err != nil {
-		rd.Close()
-		f.Close()
-		return nil, fmt.Errorf("connection to the creating process: %w", err)
-	}
 	c := &client{
 		q:          q,
 		sock:       f,
 		fd:         fd,
 		rd:         rd,
-		rdc:        rdc,
 		open:       -1,
 		avail:      make(chan struct{}),
 		window:     1,
@@ -480,7 +469,6 @@ func (a armedRead) disarm() bool {
 func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 	c.reading, c.rself = true, self
 	a := armRead(c.rd, w)
-	poll := !w.nowait
 	defer func() {
 		if a.disarm() || c.closing {
 			c.rd.SetReadDeadline(time.Time{})
@@ -497,17 +485,7 @@ func (c *client) readLocked(w wait, self int, done func() bool) (err error) {
 	}()
 	for !done() && c.err == nil && !c.closing {
 		c.mu.Unlock()
-		var t0 time.Time
-		if poll {
-			t0 = time.Now()
-			if until := c.spin.start(t0, w.deadline); !until.IsZero() && !c.dec.buffered() {
-				pollReadable(c.rdc, until, func() bool { return c.closed.Load() || ctxDone(w.ctx) })
-			}
-		}
 		ok := c.dec.Scan()
-		if poll {
-			c.spin.done(t0)
-		}
 		c.mu.Lock()
 		if !ok {
 			if c.dec.TimedOut() {
@@ -717,7 +695,6 @@ func (c *client) close() {
 	c.mu.Lock()
 	if !c.closing {
 		c.closing = true
-		c.closed.Store(true)
 		c.broadcastLocked()
 		if c.reading {
 			c.rd.SetReadDeadline(time.Unix(1, 0)) // the reader stops

@@ -167,10 +167,10 @@
 // items to a waiting local Get and the queue has that one connection, it
 // lends the socket to local getters for 500 µs: a Get that finds the FIFO
 // empty reads the socket itself (a local Put, Shutdown or Close interrupts
-// that read), so there too the item reaches Get with no hand-off. A Get that
-// reads a descriptor and whose previous wait on the handle was short polls it
-// for up to 50 µs, yielding the CPU between polls, before it blocks: a
-// ping-pong's reply then costs no halted vCPU's wake-up (spin.go). A remote Get
+// that read), so there too the item reaches Get with no hand-off. Such a Get,
+// if its previous wait was short, polls the socket for up to 50 µs, yielding
+// the CPU between polls, before it blocks: a ping-pong's reply then costs no
+// halted vCPU's wake-up (spin.go). A remote Get
 // asks the broker for items ("want n") and takes them from a local buffer; n adapts to the consumer,
 // about one millisecond of its own work per refill, from 1 (a slow
 // consumer never holds a task another process could be doing) up to 4096 (a

@@ -46,8 +46,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "echo":
 		os.Exit(rawEcho())
-	case "echo-poll":
-		os.Exit(rawEchoPoll())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown MP_TEST_RAW", os.Getenv("MP_TEST_RAW"))
 		os.Exit(2)
@@ -104,34 +102,6 @@ func rawEcho() int {
 		return 1
 	}
 	return 0
-}
-
-// rawEchoPoll is rawEcho waiting as mp's getters do: it polls its input
-// for up to spinBudget (spin.go) before each blocking read.
-func rawEchoPoll() int {
-	in := os.NewFile(3, "in")
-	out := os.NewFile(4, "out")
-	rc, err := in.SyscallConn()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "raw echo:", err)
-		return 1
-	}
-	buf := make([]byte, 256<<10)
-	for {
-		pollReadable(rc, time.Now().Add(spinBudget), func() bool { return false })
-		n, err := in.Read(buf)
-		if err == io.EOF {
-			return 0
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "raw echo:", err)
-			return 1
-		}
-		if _, err := out.Write(buf[:n]); err != nil {
-			fmt.Fprintln(os.Stderr, "raw echo:", err)
-			return 1
-		}
-	}
 }
 
 // startRaw starts the test binary outside mp, in a raw mode, with the given

@@ -14,19 +14,27 @@ import (
 // in the netpoller, and the item it waits for then costs a wake-up: on a
 // VM whose idle vCPUs halt at once, waking one is a VM exit, the larger
 // part of a round trip (a ping-pong through two queues took 29 µs
-// blocking and 12 µs polling, against 15 µs for a raw pipe that blocks;
+// blocking and 18 µs with this, against 15 µs for a raw pipe that blocks;
 // MULTIPROCESSING.md has the measurements, and what blocking in ppoll
-// instead did not buy). So a getter whose last wait was short first polls
-// its descriptor without blocking for up to spinBudget, giving the CPU
-// away between polls (sched_yield: a peer on the same CPU runs at once),
-// and blocks only if nothing came.
+// instead did not buy). So a local getter of the creating process that
+// reads a lent socket (broker.go: the queue's one connection), and whose
+// last wait was short, first polls the socket without blocking for up to
+// spinBudget, giving the CPU away between polls (sched_yield: a peer on
+// the same CPU runs at once), and blocks only if nothing came.
 //
-// The cost is bounded: a getter polls only when its previous wait on the
-// same handle ended within spinBudget (a reply-shaped stream: a ping-pong,
-// tiny tasks), so a consumer whose items come milliseconds apart (a
-// CPU-bound worker's results) polls once, for spinBudget, and then blocks
-// at once until its waits are short again. GetNowait never polls; a timed
-// get polls no longer than its deadline; an interruption (a local put, a
+// Only there. Getters in child processes polled too at first (the
+// ping-pong then took 12 µs), but a pool's worker polling for its next
+// job keeps a vCPU busy that the other workers and the creating process
+// need: tiny tasks at chunksize=64 on two workers ran 12% slower. A child
+// is where the workload's CPU time is spent; the creating process mostly
+// waits.
+//
+// The cost is bounded: a getter polls only when its previous wait ended
+// within spinBudget (a reply-shaped stream: a ping-pong, one worker's
+// tiny tasks), so one whose items come milliseconds apart (a CPU-bound
+// worker's results) polls once, for spinBudget, and then blocks at once
+// until its waits are short again. GetNowait never polls; a timed get
+// polls no longer than its deadline; an interruption (a local put, a
 // shutdown, Close, a context's end) is seen between two polls.
 //
 // CPython's multiprocessing does not do this (a get blocks in a read); the
