@@ -72,7 +72,11 @@ func TestDeclareUpdatesOnlyWhatDiffers(t *testing.T) {
 	if _, err := js.UpdateStream(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	<-updates // our own update's advisory
+	select {
+	case <-updates: // our own update's advisory
+	case <-time.After(10 * time.Second): // not a speed check: it would wait for ever
+		t.Fatal("no advisory for our own update")
+	}
 	if _, err := declare(ctx, js); err != nil {
 		t.Fatal(err)
 	}

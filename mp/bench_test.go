@@ -128,25 +128,9 @@ func mpRoundTrip[T any](b *testing.B, target string, workers, window int, item, 
 // in 64 KiB batches and reads them back.
 func rawRoundTrip(b *testing.B, workers, size int) {
 	checkNoChildren(b)
-	type pipes struct {
-		w   *os.File // to the child
-		r   *os.File // from the child
-		cmd *exec.Cmd
-	}
-	var ps []pipes
+	var ps []*pipeEcho
 	for range workers {
-		inR, inW, err := os.Pipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		outR, outW, err := os.Pipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := startRaw(b, "echo", inR, outW)
-		inR.Close()
-		outW.Close()
-		ps = append(ps, pipes{inW, outR, cmd})
+		ps = append(ps, startPipeEcho(b, false))
 	}
 	batch := max(64<<10/size, 1) * size
 	buf := make([]byte, batch)
@@ -188,11 +172,7 @@ func rawRoundTrip(b *testing.B, workers, size int) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
 	for _, p := range ps {
-		p.w.Close()
-		if err := p.cmd.Wait(); err != nil {
-			b.Error(err)
-		}
-		p.r.Close()
+		p.stop(b)
 	}
 }
 
@@ -286,8 +266,8 @@ func (m *cpuMeter) report(b *testing.B) {
 	b.ReportMetric(float64((m.now(b)-m.t0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
-// A pipeEcho is the ping-pong floor: an echo child on two plain pipes,
-// one 8-byte write and one read each way per round trip. With poll, the
+// A pipeEcho is a raw floor: an echo child on two plain pipes. trip is
+// the ping-pong's, one 8-byte write and one read each way. With poll, the
 // parent waits as mp's getters in the creating process do (spin.go: poll
 // for up to spinBudget, then block) and the child blocks, as mp's do, so
 // that mp's protocol cost shows apart from its way of waiting.

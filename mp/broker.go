@@ -76,8 +76,7 @@ type bconn struct {
 	reading   bool          // a goroutine is reading c
 	lent      bool          // the reader goroutine leaves c to local getters
 	lastLent  time.Time     // when a local getter last stopped reading c
-	interrupt bool          // the getter reading c was told to stop (a past read deadline)
-	intr      atomic.Bool   // interrupt, for a getter polling c (see spin.go)
+	interrupt atomic.Bool   // the getter reading c was told to stop (a past read deadline); atomic for a getter polling c (spin.go)
 	rsleep    bool          // the reader goroutine waits for the getter's read to end
 	rwake     chan struct{} // capacity 1: tells the reader goroutine to look again
 }
@@ -290,9 +289,8 @@ func (b *broker) unlendLocked() {
 
 // interruptLocked stops a local getter's read of a socket.
 func (b *broker) interruptLocked() {
-	if c := b.reader; c != nil && !c.interrupt {
-		c.interrupt = true
-		c.intr.Store(true)
+	if c := b.reader; c != nil && !c.interrupt.Load() {
+		c.interrupt.Store(true)
 		c.c.SetReadDeadline(time.Unix(1, 0))
 	}
 }
@@ -318,7 +316,7 @@ func (c *bconn) readForLocked(w wait) (err error) {
 	if !w.nowait {
 		t0 = time.Now()
 		if until := b.spin.start(t0, w.deadline); !until.IsZero() && !c.d.buffered() {
-			pollReadable(c.r.raw, until, func() bool { return c.intr.Load() || ctxDone(w.ctx) })
+			pollReadable(c.r.raw, until, func() bool { return c.interrupt.Load() || ctxDone(w.ctx) })
 		}
 	}
 	ok := c.d.Scan()
@@ -328,12 +326,11 @@ func (c *bconn) readForLocked(w wait) (err error) {
 	c.r.once = false
 	set := a.disarm()
 	b.mu.Lock()
-	if set || c.interrupt {
+	if set || c.interrupt.Load() {
 		c.c.SetReadDeadline(time.Time{})
 	}
-	interrupted := c.interrupt
-	c.reading, b.reader, c.interrupt = false, nil, false
-	c.intr.Store(false)
+	interrupted := c.interrupt.Swap(false)
+	c.reading, b.reader = false, nil
 	c.lastLent = time.Now()
 	if !c.lent || c.rsleep {
 		c.rpoke() // the reader goroutine waits for the socket
